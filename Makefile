@@ -1,0 +1,40 @@
+# `make test` and `make run` create the virtual environment on first use.
+VENV   ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+# Here (no route to the download hosts) the verified local copies beside the checkout are
+# used when present; set these variables yourself to point elsewhere. Elsewhere, the
+# loaders download and cache the datasets.
+SHARED_DATA := $(abspath ../shared/datasets)
+ifneq ($(wildcard $(SHARED_DATA)/fashion-mnist),)
+export FASHION_MNIST_DIR ?= $(SHARED_DATA)/fashion-mnist
+endif
+ifneq ($(wildcard $(SHARED_DATA)/mnist),)
+export MNIST_DIR ?= $(SHARED_DATA)/mnist
+endif
+
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e ".[test,examples]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	WANDB_SILENT=true $(PYTHON) examples/fashion_mnist.py $(ARGS)
+
+test: $(STAMP)
+	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PYTHON) benchmarks/bench_mlp.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis runs

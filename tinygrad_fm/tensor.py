@@ -1,0 +1,576 @@
+"""The Tensor: an ndarray, its gradient, and the op that produced it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+from .autograd import backward as _run_backward
+from .autograd import is_grad_enabled
+
+__all__ = ["Tensor", "manual_seed", "default_generator", "DEFAULT_DTYPE"]
+
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reset the generator behind every random factory, init and dropout mask."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def default_generator() -> np.random.Generator:
+    """The module-level generator that ``manual_seed`` resets."""
+    return _generator
+
+
+def _as_array(data, dtype) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=np.dtype(dtype))
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)
+    array = np.asarray(data)
+    if array.dtype == np.float64:  # Python floats: the default dtype is float32
+        array = array.astype(DEFAULT_DTYPE)
+    elif array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"Tensor() cannot hold data of type {type(data).__name__} "
+                        f"(NumPy made it dtype {array.dtype}); give numbers, nested lists "
+                        "of numbers of equal length, or a numeric ndarray")
+    return array
+
+
+def _check_can_require_grad(array: np.ndarray) -> None:
+    if array.dtype.kind not in "fc":
+        raise TypeError(f"only floating-point tensors can require gradients, but this "
+                        f"tensor has dtype {array.dtype}; convert it first, e.g. "
+                        "Tensor(data, dtype='float32', requires_grad=True) or t.float()")
+
+
+def _scalar_operand(value, like: np.ndarray):
+    """Numpy scalars take the tensor's dtype so a float64 scalar never promotes float32."""
+    if isinstance(value, np.generic) and like.dtype.kind == "f" and value.dtype.kind in "biuf":
+        return like.dtype.type(value)
+    if isinstance(value, (list, tuple)):
+        return _as_array(value, None)
+    return value
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` wraps ``data`` without copying
+    when it is already an ndarray (like ``torch.from_numpy``). Python floats and lists
+    of floats become float32; floating ndarrays keep their dtype; integer and bool data
+    stay integer/bool and cannot require grad.
+
+    ``==`` and ``hash`` are identity-based (so tensors work as dict keys and in sets, as
+    optimizers need); use :meth:`eq` / :meth:`ne` for elementwise comparison. ``<``,
+    ``<=``, ``>`` and ``>=`` compare elementwise and return bool tensors.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self._ctx = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            _check_can_require_grad(self.data)
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool) -> "Tensor":
+        """Fast constructor for results of ops (no validation)."""
+        tensor = object.__new__(Tensor)
+        tensor.data = data if type(data) is np.ndarray else np.asarray(data)
+        tensor.grad = None
+        tensor.requires_grad = requires_grad
+        tensor._ctx = None
+        tensor._retains_grad = False
+        return tensor
+
+    # ----------------------------------------------------------------- attributes
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._ctx is None)
+
+    @property
+    def grad_fn(self):
+        """The Function class that produced this tensor, or None for leaves."""
+        return None if self._ctx is None else self._ctx.function
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*reversed(range(self.ndim)))
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with exactly one element, this one has "
+                             f"shape {self.shape} ({self.data.size} elements)")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is "
+                             "ambiguous; use .any() or .all() on .data")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(",
+                               precision=4, threshold=50)
+        extras = [] if self.data.dtype == DEFAULT_DTYPE else [f"dtype={self.data.dtype}"]
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.function.__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+    # ----------------------------------------------------------------- autograd
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._make(self.data, False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; "
+                               "use .detach() to cut a tensor from the graph")
+        if requires_grad:
+            _check_can_require_grad(self.data)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate gradients of this tensor into ``.grad`` of the leaves that need them."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input "
+                               "of the computation had requires_grad=True (or it ran under "
+                               "no_grad())")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient is only defined for scalar outputs, "
+                    f"but this tensor has shape {self.shape}; pass gradient= (an array of "
+                    "that shape) or reduce it first, e.g. .sum()")
+            gradient = np.ones_like(self.data)
+        else:
+            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient,
+                                  dtype=self.data.dtype)
+            if gradient.shape != self.shape:
+                raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the "
+                                   f"tensor has shape {self.shape}")
+        _run_backward(self, gradient, retain_graph)
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        return self
+
+    # ----------------------------------------------------------------- factories
+
+    @staticmethod
+    def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        return Tensor(np.zeros(_shape_arg(shape), dtype=dtype), requires_grad)
+
+    @staticmethod
+    def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad)
+
+    @staticmethod
+    def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        return Tensor(np.full(_shape_arg((shape,)), fill_value, dtype=dtype), requires_grad)
+
+    @staticmethod
+    def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> "Tensor":
+        array = np.arange(start, stop, step) if stop is not None else np.arange(start)
+        if dtype is None and array.dtype == np.float64:
+            dtype = DEFAULT_DTYPE
+        return Tensor(array if dtype is None else array.astype(dtype), requires_grad)
+
+    @staticmethod
+    def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        return Tensor(np.eye(n, m, dtype=dtype), requires_grad)
+
+    @staticmethod
+    def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        array = _generator.standard_normal(_shape_arg(shape), dtype=np.dtype(dtype).type)
+        return Tensor(array, requires_grad)
+
+    @staticmethod
+    def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        return Tensor(_generator.random(_shape_arg(shape), dtype=np.dtype(dtype).type),
+                      requires_grad)
+
+    @staticmethod
+    def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False):
+        array = _generator.uniform(low, high, _shape_arg(shape)).astype(dtype)
+        return Tensor(array, requires_grad)
+
+    @staticmethod
+    def zeros_like(other, dtype=None, requires_grad=False) -> "Tensor":
+        return Tensor(np.zeros_like(_data(other), dtype=dtype), requires_grad)
+
+    @staticmethod
+    def ones_like(other, dtype=None, requires_grad=False) -> "Tensor":
+        return Tensor(np.ones_like(_data(other), dtype=dtype), requires_grad)
+
+    # ----------------------------------------------------------------- arithmetic
+
+    def _operand(self, other):
+        return other if isinstance(other, Tensor) else _scalar_operand(other, self.data)
+
+    def __add__(self, other):
+        return ops.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other):
+        return ops.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other):
+        return ops.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other):
+        return ops.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other):
+        return ops.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other):
+        return ops.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other):
+        return ops.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other):
+        return ops.Div.apply(self._operand(other), self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor) or isinstance(exponent, np.ndarray):
+            return ops.Pow.apply(self, self._operand(exponent))
+        return ops.PowScalar.apply(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.Pow.apply(self._operand(base), self)
+
+    def __matmul__(self, other):
+        return ops.MatMul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other):
+        return ops.MatMul.apply(self._operand(other), self)
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __abs__(self):
+        return ops.Abs.apply(self)
+
+    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    neg, abs = __neg__, __abs__
+
+    def maximum(self, other):
+        return ops.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other):
+        return ops.Minimum.apply(self, self._operand(other))
+
+    def clip(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return ops.Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def where(self, condition, other):
+        """Elements of self where ``condition``, else of ``other`` (PyTorch's Tensor.where)."""
+        return where(condition, self, other)
+
+    def astype(self, dtype) -> "Tensor":
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and dtype.kind not in "fc":
+            return Tensor._make(self.data.astype(dtype), False)
+        return ops.Cast.apply(self, dtype)
+
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+    def long(self):
+        return self.astype(np.int64)
+
+    # ----------------------------------------------------------------- unary
+
+    def exp(self):
+        return ops.Exp.apply(self)
+
+    def log(self):
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        return ops.Sqrt.apply(self)
+
+    def tanh(self):
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return ops.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return ops.LeakyRelu.apply(self, negative_slope)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        return ops.Softplus.apply(self, beta, threshold)
+
+    # ----------------------------------------------------------------- reductions
+
+    def sum(self, axis=None, keepdims=False):
+        return ops.Sum.apply(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.Mean.apply(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.Max.apply(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.Min.apply(self, axis, keepdims)
+
+    def var(self, axis=None, correction=1, keepdims=False):
+        return ops.Var.apply(self, axis, correction, keepdims)
+
+    def std(self, axis=None, correction=1, keepdims=False):
+        return self.var(axis, correction, keepdims).sqrt()
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return ops.LogSumExp.apply(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return ops.Softmax.apply(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return ops.LogSoftmax.apply(self, axis)
+
+    # ----------------------------------------------------------------- movement
+
+    def reshape(self, *shape):
+        return ops.Reshape.apply(self, _shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (a % self.ndim for a in (start_dim, end_dim))
+        new_shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
+        return self.reshape(new_shape)
+
+    def permute(self, *axes):
+        return ops.Transpose.apply(self, tuple(_shape_arg(axes)))
+
+    def transpose(self, *axes):
+        """No axes: reverse them (NumPy). Two axes of an N-D tensor (N != 2): swap them
+        (PyTorch). A full permutation: apply it (NumPy)."""
+        if not axes:
+            return self.T
+        axes = _shape_arg(axes)
+        if len(axes) == 2 and self.ndim != 2:
+            order = list(range(self.ndim))
+            i, j = (normalize_single_axis(a, self.shape, "transpose") for a in axes)
+            order[i], order[j] = order[j], order[i]
+            axes = tuple(order)
+        return self.permute(*axes)
+
+    def squeeze(self, axis=None):
+        if axis is None:
+            new_shape = tuple(n for n in self.shape if n != 1)
+        else:
+            axes = ops.normalize_axis(axis, self.shape, "squeeze")
+            new_shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return self.reshape(new_shape)
+
+    def unsqueeze(self, axis):
+        axis = normalize_single_axis(axis, self.shape + (1,), "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def expand(self, *shape):
+        shape = _shape_arg(shape)
+        offset = len(shape) - self.ndim
+        shape = tuple(self.shape[i - offset] if n == -1 and i >= offset else n
+                      for i, n in enumerate(shape))
+        return ops.Expand.apply(self, shape)
+
+    def broadcast_to(self, shape):
+        return ops.Expand.apply(self, tuple(shape))
+
+    def __getitem__(self, index):
+        return ops.GetItem.apply(self, _index_arg(index))
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError("in-place assignment into a tensor that requires grad would "
+                               "corrupt its gradient; do it under no_grad() or on .data")
+        self.data[_index_arg(index)] = _data(value)
+
+    # ----------------------------------------------------------------- not differentiable
+
+    def _compare(self, ufunc, other):
+        return Tensor._make(ufunc(self.data, _data(other)), False)
+
+    def eq(self, other):
+        return self._compare(np.equal, other)
+
+    def ne(self, other):
+        return self._compare(np.not_equal, other)
+
+    def lt(self, other):
+        return self._compare(np.less, other)
+
+    def le(self, other):
+        return self._compare(np.less_equal, other)
+
+    def gt(self, other):
+        return self._compare(np.greater, other)
+
+    def ge(self, other):
+        return self._compare(np.greater_equal, other)
+
+    __lt__, __le__, __gt__, __ge__ = lt, le, gt, ge
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def argmax(self, axis=None, keepdims=False):
+        axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmax")
+        return Tensor._make(np.argmax(self.data, axis=axis, keepdims=keepdims), False)
+
+    def argmin(self, axis=None, keepdims=False):
+        axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmin")
+        return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _data(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _shape_arg(shape) -> tuple:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _index_arg(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else
+                     np.asarray(i) if isinstance(i, list) else i for i in index)
+    return index
+
+
+def normalize_single_axis(axis, shape, op: str) -> int:
+    (axis,) = ops.normalize_axis(axis, shape, op)
+    return axis
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``)."""
+    like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else None
+    if like is not None:
+        a = a if isinstance(a, Tensor) else _scalar_operand(a, like)
+        b = b if isinstance(b, Tensor) else _scalar_operand(b, like)
+    return ops.Where.apply(_data(condition), a, b)
+
+
+def cat(tensors, axis=0) -> Tensor:
+    return ops.Cat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0) -> Tensor:
+    return ops.Stack.apply(*tensors, axis=axis)
+
+
+def maximum(a, b) -> Tensor:
+    return a.maximum(b) if isinstance(a, Tensor) else b.maximum(a)
+
+
+def minimum(a, b) -> Tensor:
+    return a.minimum(b) if isinstance(a, Tensor) else b.minimum(a)
+
+
+def one_hot(labels, num_classes: int = -1) -> Tensor:
+    """Integer class labels -> int64 one-hot rows (PyTorch's F.one_hot)."""
+    labels = np.asarray(_data(labels))
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    if num_classes < 0:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"one_hot: labels must lie in [0, {num_classes}), got values from "
+                         f"{labels.min()} to {labels.max()}")
+    out = np.zeros(labels.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, labels[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor._make(out, False)
+
+
+Tensor.cat = staticmethod(cat)
+Tensor.stack = staticmethod(stack)
+Tensor.one_hot = staticmethod(one_hot)
