@@ -124,13 +124,8 @@ class Context:
     def release(self) -> None:
         """Free every buffer this op saved; backward through it afterwards is an error."""
         # The parents go too: they hold the intermediate activations.
-        function = self.function
-        self.__dict__.clear()
-        self.function = function
-        self.parents = ()
-        self.needs_input_grad = ()
-        self.saved_tensors = ()
-        self.released = True
+        self.__dict__ = {"function": self.function, "parents": (), "needs_input_grad": (),
+                         "saved_tensors": (), "released": True}
 
 
 class Function:
@@ -146,19 +141,27 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .tensor import Tensor  # tensor.py imports this module
-
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        record = _grad_mode.enabled and any(needs)
-        ctx = Context(needs)
+        arrays = []
+        needs = []
+        for arg in args:
+            if isinstance(arg, _Tensor):
+                arrays.append(arg.data)
+                needs.append(arg.requires_grad)
+            else:
+                arrays.append(arg)
+                needs.append(False)
+        record = _grad_mode.enabled and True in needs
+        ctx = Context(tuple(needs))
         out = cls.forward(ctx, *arrays, **kwargs)
-        result = Tensor._make(out, record)
+        result = _Tensor._make(out, record)
         if record:
             ctx.function = cls
             ctx.parents = args
             result._ctx = ctx
         return result
+
+
+_Tensor = None  # tinygrad_fm.tensor.Tensor, bound when that module is imported
 
 
 # --------------------------------------------------------------------------- engine
@@ -207,8 +210,6 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
     Each gradient is dropped as soon as it has been passed on, and (unless
     ``retain_graph``) each op's saved buffers are released once it has run.
     """
-    from .tensor import Tensor
-
     order = _topological_order(root)
     grads = {id(root): gradient}
     with no_grad():
@@ -217,10 +218,11 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
             if grad is None:
                 continue
             ctx = tensor._ctx
-            if ctx is None or tensor._retains_grad:
-                _accumulate(tensor, grad, Tensor)
             if ctx is None:
+                _accumulate(tensor, grad)
                 continue
+            if tensor._retains_grad:
+                _accumulate(tensor, grad)
             if ctx.released:
                 raise RuntimeError(
                     f"Trying to backward through the graph a second time (through "
@@ -228,25 +230,30 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
                     "first backward. Pass retain_graph=True to the first backward() "
                     "call if you need to backpropagate through it again.")
             input_grads = ctx.function.backward(ctx, grad)
-            if not isinstance(input_grads, tuple):
+            if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             for parent, needed, parent_grad in zip(ctx.parents, ctx.needs_input_grad,
                                                    input_grads):
                 if not needed or parent_grad is None:
                     continue
-                if parent_grad.shape != parent.data.shape:
+                if parent_grad is grad:
+                    # Passed through unchanged (add, expand): the array is held elsewhere
+                    # too, so no leaf may take it as its own .grad.
+                    parent_grad = grad.view()  # a view: a leaf will copy it
+                elif parent_grad.shape != parent.data.shape:
                     parent_grad = unbroadcast(parent_grad, parent.data.shape)
-                previous = grads.get(id(parent))
-                grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = parent_grad if previous is None else previous + parent_grad
             if not retain_graph:
                 ctx.release()
 
 
-def _accumulate(tensor, grad: np.ndarray, Tensor) -> None:
-    if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
+def _accumulate(tensor, grad) -> None:
+    """Add ``grad`` into ``tensor.grad``, making sure the leaf owns its gradient array."""
+    if grad.base is not None or not grad.flags.writeable or grad.dtype != tensor.data.dtype:
+        grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
     if tensor.grad is None:
-        # Copy: the array may be shared with other gradients or be a read-only view.
-        tensor.grad = Tensor._make(np.array(grad, copy=True), False)
+        tensor.grad = _Tensor._make(grad, False)
     else:
         tensor.grad.data = tensor.grad.data + grad

@@ -201,8 +201,8 @@ class Tensor:
                     "that shape) or reduce it first, e.g. .sum()")
             gradient = np.ones_like(self.data)
         else:
-            gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient,
-                                  dtype=self.data.dtype)
+            gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+                                dtype=self.data.dtype, copy=True)
             if gradient.shape != self.shape:
                 raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the "
                                    f"tensor has shape {self.shape}")
@@ -497,6 +497,10 @@ class Tensor:
         axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmin")
         return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), False)
 
+
+from . import autograd as _autograd  # noqa: E402  (bind the engine to this class)
+
+_autograd._Tensor = Tensor
 
 # --------------------------------------------------------------------------- helpers
 
