@@ -1,0 +1,15 @@
+"""Optimizers and learning-rate schedulers with PyTorch's names, arguments and updates.
+
+``SGD`` (with momentum / Nesterov), ``RMSprop``, ``Adam``, ``AdamW`` and ``NAdam``
+follow ``torch.optim``'s algorithms step for step; ``lr_scheduler`` holds ``StepLR``,
+``ExponentialLR``, ``CosineAnnealingLR``, ``LinearLR`` and ``OneCycleLR``.
+"""
+
+from . import lr_scheduler
+from .adam import Adam, AdamW
+from .nadam import NAdam
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "NAdam", "lr_scheduler"]

@@ -1,0 +1,422 @@
+"""Learning-rate schedulers with ``torch.optim.lr_scheduler``'s semantics.
+
+Call ``scheduler.step()`` once after each ``optimizer.step()`` (per epoch or per batch,
+as the schedule is defined). Constructing a scheduler stores each group's current ``lr``
+as ``group["initial_lr"]`` (the schedule's base) and sets the learning rates for epoch 0.
+
+To resume: build the optimizer and the scheduler as before, then load the optimizer's
+state dict and the scheduler's (``scheduler.load_state_dict`` after constructing it;
+the optimizer's learning rates come back with the optimizer's state dict).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+
+from .optimizer import Optimizer
+
+__all__ = [
+    "LRScheduler",
+    "StepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LinearLR",
+    "OneCycleLR",
+]
+
+
+class LRScheduler:
+    """Base class of learning-rate schedulers.
+
+    Subclasses implement :meth:`get_lr`, which computes the learning rates for epoch
+    ``last_epoch`` (already advanced by :meth:`step`), usually from the groups' current
+    ``lr`` (chainable form), and optionally ``_get_closed_form_lr`` (from ``base_lrs``),
+    used by the deprecated ``step(epoch)``.
+
+    Args:
+        optimizer: the optimizer whose ``param_groups[i]["lr"]`` are scheduled.
+        last_epoch: the index of the last epoch; -1 (default) starts the schedule. Other
+            values are for resuming and need ``initial_lr`` in every group.
+
+    Attributes:
+        base_lrs: each group's ``initial_lr``.
+        last_epoch: the number of :meth:`step` calls since the schedule started.
+    """
+
+    _is_initial = False  # True during the step() that the constructor makes
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"param 'initial_lr' is not specified in "
+                                   f"param_groups[{i}] when resuming a scheduler with "
+                                   f"last_epoch={last_epoch}; load the optimizer's state "
+                                   "dict first, or start with last_epoch=-1")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list:
+        """The learning rates for epoch ``last_epoch``, one per parameter group."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list:
+        """The learning rates that the last :meth:`step` set, one per parameter group."""
+        return list(self._last_lr)
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance the schedule by one epoch (call after ``optimizer.step()``).
+
+        ``epoch`` (deprecated, as in PyTorch) jumps to that epoch using the closed form
+        where the scheduler has one.
+        """
+        if self._step_count == 1 and self.optimizer._opt_called is False:
+            warnings.warn("Detected call of `lr_scheduler.step()` before "
+                          "`optimizer.step()`; call them in the opposite order, or the "
+                          "first value of the learning-rate schedule is skipped.",
+                          UserWarning, stacklevel=2)
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; "
+                          "call `scheduler.step()` without it.", UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict:
+        """Every attribute except the optimizer (plain Python values, copied)."""
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items()
+                if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore attributes saved by :meth:`state_dict`."""
+        self.__dict__.update(copy.deepcopy(state_dict))
+
+    def _group_lrs(self) -> list:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class StepLR(LRScheduler):
+    r"""Multiply each group's learning rate by ``gamma`` every ``step_size`` epochs:
+    :math:`\eta_t = \eta_0 \gamma^{\lfloor t / \text{step\_size} \rfloor}`.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        step_size (int): period of the decay, in epochs.
+        gamma (float): multiplicative factor (default: 0.1).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        if not step_size >= 1:
+            raise ValueError(f"Invalid step_size value: {step_size!r} (it must be >= 1)")
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._group_lrs()
+        return [lr * self.gamma for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
+                for base_lr in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    r"""Multiply each group's learning rate by ``gamma`` every epoch:
+    :math:`\eta_t = \eta_0 \gamma^t`.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        gamma (float): multiplicative factor.
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self._is_initial:
+            return self._group_lrs()
+        return [lr * self.gamma for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    r"""Cosine annealing from each group's initial learning rate :math:`\eta_{max}` to
+    ``eta_min`` over ``T_max`` epochs (SGDR without restarts):
+
+    .. math::
+        \eta_t = \eta_{min} + \tfrac12 (\eta_{max} - \eta_{min})
+                 \left(1 + \cos\left(\frac{t \pi}{T_{max}}\right)\right)
+
+    Computed, as PyTorch does, with the recursive form
+    :math:`\eta_{t} = \eta_{min} + (\eta_{t-1} - \eta_{min})
+    \frac{1 + \cos(t\pi/T_{max})}{1 + \cos((t-1)\pi/T_{max})}` (so it composes with
+    other changes to ``lr``); past ``T_max`` the learning rate rises again along the
+    cosine.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        T_max (int): the number of epochs of the half cosine.
+        eta_min (float): the minimum learning rate (default: 0).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1):
+        if not T_max > 0:
+            raise ValueError(f"Invalid T_max value: {T_max!r} (it must be > 0)")
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._group_lrs()
+        if self._step_count == 1 and t > 0:
+            return [eta_min + (base_lr - eta_min) * (1 + math.cos(t * math.pi / T)) / 2
+                    for base_lr in self.base_lrs]
+        if (t - 1 - T) % (2 * T) == 0:
+            return [lr + (base_lr - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for base_lr, lr in zip(self.base_lrs, self._group_lrs())]
+        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+                * (lr - eta_min) + eta_min
+                for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    r"""Multiply each group's initial learning rate by a factor that moves linearly from
+    ``start_factor`` to ``end_factor`` over ``total_iters`` epochs, then stays:
+    :math:`\eta_t = \eta_0 (s + (e - s) \min(t, T) / T)`.
+
+    Computed, as PyTorch does, in chainable (recursive) form.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        start_factor (float): the factor at epoch 0, in (0, 1] (default: 1/3).
+        end_factor (float): the factor from epoch ``total_iters`` on, in [0, 1]
+            (default: 1.0).
+        total_iters (int): the number of epochs of the ramp (default: 5).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"Invalid start_factor value: {start_factor!r} (it must be "
+                             "in (0, 1])")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"Invalid end_factor value: {end_factor!r} (it must be "
+                             "in [0, 1])")
+        if not total_iters >= 1:
+            raise ValueError(f"Invalid total_iters value: {total_iters!r} (it must be >= 1)")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        s, e, T, t = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
+        if t == 0:
+            return [lr * s for lr in self._group_lrs()]
+        if self._is_initial or t > T:
+            return self._group_lrs()
+        return [lr * (1.0 + (e - s) / (T * s + (t - 1) * (e - s)))
+                for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        s, e, T = self.start_factor, self.end_factor, self.total_iters
+        return [base_lr * (s + (e - s) * min(T, self.last_epoch) / T)
+                for base_lr in self.base_lrs]
+
+
+class OneCycleLR(LRScheduler):
+    r"""The 1cycle policy (Smith & Topin, 2017): per batch, the learning rate rises from
+    ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then
+    anneals to ``initial_lr / final_div_factor``; momentum (or Adam's ``beta1``) is
+    cycled inversely between ``max_momentum`` and ``base_momentum``.
+
+    With ``three_phase=True`` the rise is mirrored (back down to ``initial_lr`` at step
+    ``2 * pct_start * total_steps - 2``) before a last phase anneals to the minimum.
+
+    Phases (as in PyTorch), with :math:`p = (t - \text{start}) / (\text{end} - \text{start})`
+    within each phase and ``anneal(a, b, p)`` either
+    :math:`b + (a - b)(1 + \cos(\pi p)) / 2` (``"cos"``) or :math:`a + (b - a) p`
+    (``"linear"``):
+
+    1. up to step ``pct_start * total_steps - 1``: ``initial_lr -> max_lr``,
+       momentum ``max_momentum -> base_momentum``;
+    2. (two-phase) up to ``total_steps - 1``: ``max_lr -> min_lr``,
+       momentum ``base_momentum -> max_momentum``.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        max_lr (float or list): peak learning rate(s), one per group.
+        total_steps (int): the number of steps in the cycle; or give ``epochs`` and
+            ``steps_per_epoch``.
+        epochs (int), steps_per_epoch (int): ``total_steps = epochs * steps_per_epoch``.
+        pct_start (float): fraction of the cycle spent increasing the lr (default: 0.3).
+        anneal_strategy (str): ``"cos"`` (default) or ``"linear"``.
+        cycle_momentum (bool): cycle ``momentum`` (or ``betas[0]``) too (default: True).
+        base_momentum (float or list): lowest momentum (default: 0.85).
+        max_momentum (float or list): highest momentum (default: 0.95).
+        div_factor (float): ``initial_lr = max_lr / div_factor`` (default: 25).
+        final_div_factor (float): ``min_lr = initial_lr / final_div_factor``
+            (default: 1e4).
+        three_phase (bool): use the three-phase schedule (default: False).
+        last_epoch (int): the index of the last batch (default: -1).
+
+    Stepping more than ``total_steps`` times raises ``ValueError``.
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"Expected positive integer total_steps, but got "
+                                 f"{total_steps!r}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            if not isinstance(epochs, int) or epochs <= 0:
+                raise ValueError(f"Expected positive integer epochs, but got {epochs!r}")
+            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got "
+                                 f"{steps_per_epoch!r}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR "
+                             "(epochs AND steps_per_epoch)")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got "
+                             f"{pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead "
+                             f"got {anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        if three_phase:
+            self._schedule_phases = [
+                dict(end_step=float(pct_start * self.total_steps) - 1,
+                     start_lr="initial_lr", end_lr="max_lr",
+                     start_momentum="max_momentum", end_momentum="base_momentum"),
+                dict(end_step=float(2 * pct_start * self.total_steps) - 2,
+                     start_lr="max_lr", end_lr="initial_lr",
+                     start_momentum="base_momentum", end_momentum="max_momentum"),
+                dict(end_step=self.total_steps - 1,
+                     start_lr="initial_lr", end_lr="min_lr",
+                     start_momentum="max_momentum", end_momentum="max_momentum"),
+            ]
+        else:
+            self._schedule_phases = [
+                dict(end_step=float(pct_start * self.total_steps) - 1,
+                     start_lr="initial_lr", end_lr="max_lr",
+                     start_momentum="max_momentum", end_momentum="base_momentum"),
+                dict(end_step=self.total_steps - 1,
+                     start_lr="max_lr", end_lr="min_lr",
+                     start_momentum="base_momentum", end_momentum="max_momentum"),
+            ]
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for group, group_max_lr in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = group_max_lr / div_factor
+                group["max_lr"] = group_max_lr
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for group, m_max, m_base in zip(optimizer.param_groups, max_momentums,
+                                                base_momentums):
+                    self._set_momentum(group, m_max)
+                    group["max_momentum"] = m_max
+                    group["base_momentum"] = m_base
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total "
+                             f"steps is {self.total_steps}")
+        lrs = []
+        last = len(self._schedule_phases) - 1
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, phase in enumerate(self._schedule_phases):
+                end_step = phase["end_step"]
+                if step <= end_step or i == last:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lrs.append(self._anneal(group[phase["start_lr"]],
+                                            group[phase["end_lr"]], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(
+                            group[phase["start_momentum"]], group[phase["end_momentum"]],
+                            pct))
+                    break
+                start_step = end_step
+        return lrs
+
+
+def _per_group(name: str, optimizer: Optimizer, value) -> list:
+    """``value`` repeated for each group, or checked to have one entry per group."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups: "
+                             f"{name} has {len(value)} values, param_groups has "
+                             f"{len(optimizer.param_groups)}")
+        return list(value)
+    return [value] * len(optimizer.param_groups)

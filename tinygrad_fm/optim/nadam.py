@@ -1,0 +1,119 @@
+"""NAdam (Adam with Nesterov momentum): ``torch.optim.NAdam``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_betas, _effective_grad, _require
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    r"""NAdam (Dozat, 2016) with its momentum-decay schedule; the same algorithm, step
+    for step, as ``torch.optim.NAdam``.
+
+    Args:
+        params: an iterable of Tensors or of dicts (parameter groups).
+        lr (float): learning rate :math:`\gamma` (default: 2e-3).
+        betas (tuple[float, float]): :math:`(\beta_1, \beta_2)` (default: (0.9, 0.999)).
+        eps (float): :math:`\epsilon`, added to the denominator *after* the square root
+            (default: 1e-8).
+        weight_decay (float): weight decay :math:`\lambda` (default: 0), an L2 penalty
+            added to the gradient unless ``decoupled_weight_decay``.
+        momentum_decay (float): :math:`\psi` (default: 4e-3).
+        decoupled_weight_decay (bool): decay the weights directly, as AdamW does
+            (NAdamW; default: False).
+        maximize (bool): maximize the objective instead of minimizing (default: False).
+
+    Algorithm, for each parameter :math:`\theta`, starting from :math:`m_0 = 0`,
+    :math:`v_0 = 0`, :math:`\Pi_0 = 1`, at steps :math:`t = 1, 2, \dots`:
+
+    1. :math:`g_t = \nabla f(\theta_{t-1})`, or :math:`-\nabla f(\theta_{t-1})` when
+       ``maximize``.
+    2. If :math:`\lambda \ne 0`: with ``decoupled_weight_decay``,
+       :math:`\theta_{t-1} \leftarrow \theta_{t-1}(1 - \gamma\lambda)`; otherwise
+       :math:`g_t \leftarrow g_t + \lambda \theta_{t-1}`.
+    3. Momentum schedule: :math:`\mu_t = \beta_1 (1 - \tfrac12 \cdot 0.96^{t\psi})`,
+       :math:`\mu_{t+1} = \beta_1 (1 - \tfrac12 \cdot 0.96^{(t+1)\psi})`.
+    4. :math:`\Pi_t = \Pi_{t-1} \mu_t` (``mu_product``) and
+       :math:`\Pi_{t+1} = \Pi_t \mu_{t+1}`.
+    5. :math:`m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t`.
+    6. :math:`v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2`.
+    7. :math:`d_t = \sqrt{v_t / (1 - \beta_2^t)} + \epsilon`.
+    8. :math:`\theta_t = \theta_{t-1}
+       - \gamma \frac{1 - \mu_t}{1 - \Pi_t} \cdot \frac{g_t}{d_t}
+       - \gamma \frac{\mu_{t+1}}{1 - \Pi_{t+1}} \cdot \frac{m_t}{d_t}`.
+
+    State per parameter: ``step`` (:math:`t`), ``mu_product`` (:math:`\Pi_t`, a Python
+    float; torch keeps it in a float32 scalar tensor, which differs by rounding only),
+    ``exp_avg`` (:math:`m_t`) and ``exp_avg_sq`` (:math:`v_t`).
+    """
+
+    def __init__(self, params, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, h: dict) -> None:
+        _require(0.0 <= h["lr"], "learning rate (lr)", h["lr"], ">= 0")
+        _check_betas(h["betas"])
+        _require(0.0 <= h["eps"], "eps", h["eps"], ">= 0")
+        _require(0.0 <= h["weight_decay"], "weight_decay", h["weight_decay"], ">= 0")
+        _require(0.0 <= h["momentum_decay"], "momentum_decay", h["momentum_decay"], ">= 0")
+
+    def _step_group(self, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        hyper = dict(lr=float(group["lr"]), beta1=float(beta1), beta2=float(beta2),
+                     eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
+                     momentum_decay=float(group["momentum_decay"]),
+                     decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
+                     maximize=bool(group["maximize"]))
+        for p, param, grad in self._params_with_grad(group):
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["mu_product"] = 1.0
+                state["exp_avg"] = np.zeros_like(param)
+                state["exp_avg_sq"] = np.zeros_like(param)
+            state["step"] += 1
+            state["mu_product"] = _nadam_update(
+                param, grad, state["exp_avg"], state["exp_avg_sq"],
+                self._work_arrays(param, 2), step=state["step"],
+                mu_product=state["mu_product"], **hyper)
+
+
+def _nadam_update(param, grad, exp_avg, exp_avg_sq, work, *, step: int, mu_product: float,
+                  lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+                  momentum_decay: float, decoupled_weight_decay: bool,
+                  maximize: bool) -> float:
+    """One NAdam step on arrays, in place on ``param`` and the state arrays (see
+    :class:`NAdam`'s steps); ``step`` is :math:`t` (from 1) and ``mu_product`` is
+    :math:`\\Pi_{t-1}`. Returns :math:`\\Pi_t`. ``work`` holds two scratch arrays shaped
+    like ``param``."""
+    if decoupled_weight_decay:                                             # steps 1-2
+        if weight_decay != 0:
+            param *= 1.0 - lr * weight_decay
+        g = _effective_grad(param, grad, 0.0, maximize, out=work[0])
+    else:
+        g = _effective_grad(param, grad, weight_decay, maximize, out=work[0])
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))             # step 3
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+    mu_product = mu_product * mu                                           # step 4
+    mu_product_next = mu_product * mu_next
+    tmp = work[1]
+    exp_avg += np.multiply(np.subtract(g, exp_avg, out=tmp), 1.0 - beta1, out=tmp)  # 5
+    exp_avg_sq *= beta2                                                    # step 6
+    exp_avg_sq += np.multiply(np.multiply(g, 1.0 - beta2, out=tmp), g, out=tmp)
+    bias_correction2 = 1.0 - beta2 ** step                                 # step 7
+    denom = np.sqrt(np.divide(exp_avg_sq, bias_correction2, out=tmp), out=tmp)
+    denom += eps
+    grad_factor = lr * (1.0 - mu) / (1.0 - mu_product)                     # step 8
+    avg_factor = lr * mu_next / (1.0 - mu_product_next)
+    # work[0] may hold g: g is read before it is overwritten, elementwise.
+    param -= np.divide(np.multiply(g, grad_factor, out=work[0]), denom, out=work[0])
+    param -= np.divide(np.multiply(exp_avg, avg_factor, out=work[0]), denom, out=work[0])
+    return mu_product

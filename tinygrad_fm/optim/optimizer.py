@@ -1,0 +1,312 @@
+"""The :class:`Optimizer` base class: parameter groups, per-parameter state, state dicts.
+
+Like ``torch.optim.Optimizer``. A subclass passes its hyper-parameter defaults to
+``Optimizer.__init__``, checks them in :meth:`Optimizer._validate` and updates one
+parameter group in :meth:`Optimizer._step_group`. Each algorithm's per-parameter
+update is a plain function of NumPy arrays (``_sgd_update``, ``_adam_update``, ...) so it
+can run equally on one parameter or on one flat buffer holding many.
+
+Updates run in place on ``p.data`` (other code holds views of it) and never write into
+``p.grad``; intermediate results go to work arrays that the optimizer keeps between
+steps (:meth:`Optimizer._work_arrays`). Scalar factors are Python floats, so float32
+parameters and state stay float32.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from itertools import chain
+
+import numpy as np
+
+from ..autograd import enable_grad, no_grad
+
+__all__ = ["Optimizer"]
+
+
+def _require(condition: bool, name: str, value, rule: str) -> None:
+    """Raise ``ValueError`` naming the hyper-parameter when ``condition`` is false.
+
+    Written as ``not (0.0 <= x)`` by callers so that NaN is rejected too.
+    """
+    if not condition:
+        raise ValueError(f"Invalid {name} value: {value!r} (it must be {rule})")
+
+
+def _check_betas(betas) -> None:
+    try:
+        beta1, beta2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid betas value: {betas!r} (it must be a pair (beta1, beta2))")
+    _require(0.0 <= beta1 < 1.0, "betas[0] (beta1)", beta1, "in [0, 1)")
+    _require(0.0 <= beta2 < 1.0, "betas[1] (beta2)", beta2, "in [0, 1)")
+
+
+def _effective_grad(param, grad, weight_decay: float, maximize: bool, out):
+    """``g = (-grad if maximize else grad) + weight_decay * param`` (L2 penalty).
+
+    Returns ``grad`` itself when nothing changes it, else ``out`` (``grad`` is never
+    written).
+    """
+    if weight_decay == 0:
+        if not maximize:
+            return grad
+        return np.negative(grad, out=out)
+    np.multiply(param, weight_decay, out=out)
+    if maximize:
+        return np.subtract(out, grad, out=out)
+    return np.add(grad, out, out=out)
+
+
+class Optimizer:
+    """Base class of all optimizers (like ``torch.optim.Optimizer``).
+
+    Args:
+        params: an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts (parameter
+            groups), each with a ``"params"`` entry and any hyper-parameters that should
+            differ from ``defaults`` for that group.
+        defaults: the default hyper-parameters of every group.
+
+    Attributes:
+        param_groups: a list of dicts; each holds ``"params"`` (a list of Tensors) and
+            that group's hyper-parameters (change ``group["lr"]`` to change a learning
+            rate; schedulers do).
+        state: per-parameter state, keyed by the parameter (Tensors hash by identity).
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self._validate(self.defaults)
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        self._work: dict = {}  # dtype -> flat scratch array shared by all parameters
+        self._opt_called = False  # set by step(); schedulers warn when step() comes first
+
+        if _is_tensor(params):
+            raise TypeError("params argument given to the optimizer should be an iterable "
+                            "of Tensors or dicts, but got a single Tensor; pass [tensor]")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered "
+                            "collections, but the ordering of tensors in sets changes "
+                            "between runs; use a list instead")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # ----------------------------------------------------------------- subclass hooks
+
+    def _validate(self, hyper: dict) -> None:
+        """Raise ``ValueError`` for an invalid hyper-parameter in ``hyper``."""
+
+    def _step_group(self, group: dict) -> None:  # pragma: no cover - abstract
+        """Update every parameter of ``group`` that has a gradient."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- groups
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters (with optional hyper-parameters of its own).
+
+        Useful for fine-tuning: unfreeze layers and hand them to the optimizer as
+        training goes on. Missing hyper-parameters come from ``defaults``.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError("a parameter group needs a 'params' entry")
+        if _is_tensor(params):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered "
+                            "collections, but the ordering of tensors in sets changes "
+                            "between runs; use a list instead")
+        params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names; "
+                                 "some param names are missing")
+            group["param_names"] = names
+            params = [p[1] for p in params]
+        for p in params:
+            if not _is_tensor(p):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params "
+                                f"is {type(p).__name__}")
+            if getattr(p, "_ctx", None) is not None and not getattr(p, "_retains_grad", False):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        ids = [id(p) for p in params]
+        if len(set(ids)) != len(ids):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if not existing.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group["params"] = params
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._validate(group)
+        self.param_groups.append(group)
+
+    # ----------------------------------------------------------------- stepping
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters.
+
+        With ``set_to_none=True`` (the default) ``p.grad`` becomes None, which frees
+        memory and makes the next backward store a fresh gradient; otherwise the
+        gradient arrays are filled with zeros in place.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g.data.flags.writeable:
+                        g.data[...] = 0
+                    else:
+                        g.data = np.zeros_like(g.data)
+
+    def step(self, closure=None):
+        """Perform one optimization step on every parameter that has a gradient.
+
+        Args:
+            closure: optional callable that re-evaluates the model (zeroing the grads,
+                computing the loss and calling backward) and returns the loss. It runs
+                with grad mode enabled, before the update.
+
+        Returns:
+            The closure's loss, or None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._opt_called = True
+        with no_grad():
+            for group in self.param_groups:
+                self._step_group(group)
+        return loss
+
+    def _params_with_grad(self, group: dict):
+        """Yield ``(param, param_array, grad_array)`` for the group's parameters that have
+        a gradient; the others are skipped."""
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            grad = grad if isinstance(grad, np.ndarray) else grad.data
+            if grad.shape != p.data.shape:
+                raise RuntimeError(f"a parameter of shape {p.data.shape} has a gradient of "
+                                   f"shape {grad.shape}")
+            yield p, p.data, grad
+
+    def _work_arrays(self, like: np.ndarray, count: int) -> list:
+        """``count`` uninitialised scratch arrays shaped like ``like`` (same dtype).
+
+        Views into one flat buffer per dtype that is reused for every parameter and
+        step, so a step allocates nothing once the buffer has grown to the largest
+        parameter. The contents are garbage between calls.
+        """
+        n = like.size
+        buffer = self._work.get(like.dtype)
+        if buffer is None or buffer.size < count * n:
+            buffer = np.empty(count * n, dtype=like.dtype)
+            self._work[like.dtype] = buffer
+        return [buffer[i * n:(i + 1) * n].reshape(like.shape) for i in range(count)]
+
+    # ----------------------------------------------------------------- state dicts
+
+    def state_dict(self) -> dict:
+        """The optimizer's state as plain dicts, lists, Python numbers and (copied) arrays.
+
+        ``{"state": {index: {name: value}}, "param_groups": [{..., "params": [index]}]}``,
+        where parameters are numbered in order through the groups (as in PyTorch). Load
+        it into an optimizer built the same way with :meth:`load_state_dict` to continue
+        the exact same trajectory.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in index and s:
+                state[index[id(p)]] = {k: _copy_value(v) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the state saved by :meth:`state_dict` (values are copied).
+
+        The parameters are matched by position, so the optimizer must have been built
+        with the same parameter groups, in the same order. Floating-point state arrays
+        are cast to their parameter's dtype.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
+                             f"but the optimizer has {len(self.param_groups)}")
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(f"loaded state dict's parameter group {i} has "
+                                 f"{len(saved['params'])} parameters, but the optimizer's "
+                                 f"has {len(group['params'])}")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in self.param_groups)))
+        state: defaultdict = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key not in id_map:
+                raise ValueError(f"loaded state dict has state for parameter {key!r}, "
+                                 "which is in none of its parameter groups")
+            p = id_map[key]
+            state[p] = {k: _copy_value(v, like=p.data) for k, v in value.items()}
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                new_group["param_names"] = group["param_names"]
+            new_groups.append(new_group)
+        self.state = state
+        self.param_groups = new_groups
+
+    # ----------------------------------------------------------------- misc
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key not in ("params", "param_names"):
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _is_tensor(obj) -> bool:
+    from ..tensor import Tensor
+
+    return isinstance(obj, Tensor)
+
+
+def _copy_value(value, like: np.ndarray | None = None):
+    """A copy of one state entry; floating arrays take ``like``'s dtype when given."""
+    if isinstance(value, np.ndarray):
+        if like is not None and value.dtype.kind == "f" and like.dtype.kind == "f":
+            return np.array(value, dtype=like.dtype, copy=True)
+        return value.copy()
+    if _is_tensor(value):
+        return _copy_value(value.data, like)
+    return copy.deepcopy(value)
