@@ -438,10 +438,11 @@ def load(
     if local is not None:
         missing = [f for f in IDX_FILES if _find(local, f) is None]
         if missing:
-            state = "" if local.is_dir() else " (the folder does not exist)"
+            state = (f"has no {', '.join(missing)}" if local.is_dir()
+                     else "does not exist")
             warnings.warn(
-                f"{spec.name}: {local} ({local_src}){state} lacks {', '.join(missing)}; "
-                f"looking in the download cache" + (" and downloading" if download else ""),
+                f"{spec.name}: the local folder {local} ({local_src}) {state}; looking in "
+                f"the download cache" + (" and downloading" if download else ""),
                 stacklevel=2,
             )
 
