@@ -2,8 +2,9 @@
 
 Public API::
 
-    fashion_mnist(data_dir=None, download=True, cache_dir=None) -> DatasetSplits
-    mnist(data_dir=None, download=True, cache_dir=None) -> DatasetSplits
+    fashion_mnist(data_dir=None, download=True, cache_dir=None, *, timeout=10.0,
+                  progressbar=None) -> DatasetSplits
+    mnist(...)  # the same arguments
     load(spec, data_dir=None, download=True, cache_dir=None, *, timeout=10.0,
          progressbar=None) -> DatasetSplits
     read_idx(path, expected_magic=None, *, expected_dims=None, sha256=None) -> np.ndarray
@@ -451,7 +452,7 @@ def load(
         arrays[fname] = _obtain(spec, fname, local, local_src, cache, cache_src, cache_note,
                                 download, timeout, progressbar)
 
-    counts = {}
+    by_split = {}
     for split, img, lab in (("training", TRAIN_IMAGES, TRAIN_LABELS),
                             ("test", TEST_IMAGES, TEST_LABELS)):
         (ipath, images), (lpath, labels) = arrays[img], arrays[lab]
@@ -470,12 +471,12 @@ def load(
                 f"{_fix_for(spec, lpath, local, cache)}",
                 lpath,
             )
-        counts[split] = (images, labels)
+        by_split[split] = (images, labels)
     return DatasetSplits(
-        train_images=counts["training"][0],
-        train_labels=counts["training"][1],
-        test_images=counts["test"][0],
-        test_labels=counts["test"][1],
+        train_images=by_split["training"][0],
+        train_labels=by_split["training"][1],
+        test_images=by_split["test"][0],
+        test_labels=by_split["test"][1],
         classes=spec.classes,
     )
 
@@ -629,23 +630,27 @@ def _make_bar(progressbar: Optional[bool], fname: str):
 
 def fashion_mnist(
     data_dir: Optional[PathLike] = None, download: bool = True,
-    cache_dir: Optional[PathLike] = None,
+    cache_dir: Optional[PathLike] = None, *, timeout: float = 10.0,
+    progressbar: Optional[bool] = None,
 ) -> DatasetSplits:
     """Fashion-MNIST (Zalando): 60,000 training and 10,000 test 28x28 uint8 images.
 
     A local copy is taken from ``data_dir`` or ``$FASHION_MNIST_DIR``; otherwise the
     files are read from the cache or downloaded into it. See :func:`load`.
     """
-    return load(FASHION_MNIST, data_dir=data_dir, download=download, cache_dir=cache_dir)
+    return load(FASHION_MNIST, data_dir=data_dir, download=download, cache_dir=cache_dir,
+                timeout=timeout, progressbar=progressbar)
 
 
 def mnist(
     data_dir: Optional[PathLike] = None, download: bool = True,
-    cache_dir: Optional[PathLike] = None,
+    cache_dir: Optional[PathLike] = None, *, timeout: float = 10.0,
+    progressbar: Optional[bool] = None,
 ) -> DatasetSplits:
     """MNIST digits: 60,000 training and 10,000 test 28x28 uint8 images.
 
     A local copy is taken from ``data_dir`` or ``$MNIST_DIR``; otherwise the files are
     read from the cache or downloaded into it. See :func:`load`.
     """
-    return load(MNIST, data_dir=data_dir, download=download, cache_dir=cache_dir)
+    return load(MNIST, data_dir=data_dir, download=download, cache_dir=cache_dir,
+                timeout=timeout, progressbar=progressbar)
