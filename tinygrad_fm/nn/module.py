@@ -1,0 +1,466 @@
+"""Parameter, Module and the containers Sequential and ModuleList (PyTorch's semantics)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "StateDictError",
+           "IncompatibleKeys"]
+
+
+class Parameter(Tensor):
+    """A Tensor that a :class:`Module` registers as one of its learnable parameters.
+
+    ``Parameter(data)`` shares ``data``'s memory when it is an ndarray or a Tensor, like
+    ``Tensor(data)``; Python numbers and lists become float32. It requires grad unless
+    ``requires_grad=False`` is passed (to freeze it).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(RuntimeError, ValueError):
+    """A state dict does not fit the module it is loaded into."""
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list
+    unexpected_keys: list
+
+
+def _add_indent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    return "\n".join(lines[:1] + [" " * spaces + line for line in lines[1:]])
+
+
+def _check_child_name(owner: "Module", name) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"module and parameter names must be strings, got "
+                        f"{type(name).__name__} {name!r}")
+    if not name or "." in name:
+        raise KeyError(f"invalid name {name!r} in {type(owner).__name__}: names must be "
+                       "non-empty and contain no '.' (dots separate nested names)")
+
+
+class Module:
+    """Base class of layers and models.
+
+    Assigning a :class:`Parameter` or a Module as an attribute registers it, in
+    definition order; ``parameters()``, ``state_dict()`` and the rest walk what was
+    registered. Subclasses call ``super().__init__()`` first and define ``forward``.
+    """
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define "
+                                  "forward(self, ...) in the subclass")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ registration
+
+    def _registries(self) -> dict:
+        registries = self.__dict__
+        if "_parameters" not in registries:
+            raise AttributeError(f"cannot assign parameters or modules before "
+                                 f"Module.__init__() has run: call super().__init__() "
+                                 f"first in {type(self).__name__}.__init__")
+        return registries
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self.add_module(name, value)
+        elif "_parameters" in self.__dict__ and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to parameter "
+                                f"{name!r} of {type(self).__name__}: give an "
+                                "nn.Parameter (or None)")
+            self._parameters[name] = None
+        elif "_modules" in self.__dict__ and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to submodule "
+                                f"{name!r} of {type(self).__name__}: give a Module "
+                                "(or None)")
+            self._modules[name] = None
+        elif "_buffers" in self.__dict__ and name in self._buffers:
+            self._buffers[name] = self._buffer_value(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        # Only called when normal lookup fails; read the registries through __dict__ so
+        # that a half-built object (copy.deepcopy, unpickling) cannot recurse here.
+        registries = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in registries and name in registries[registry]:
+                return registries[registry][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, ()):
+                del self.__dict__[registry][name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from every registry and plain attribute before re-registering."""
+        registries = self._registries()
+        for registry in ("_parameters", "_buffers", "_modules"):
+            registries[registry].pop(name, None)
+        self._non_persistent_buffers.discard(name)
+        registries.pop(name, None)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        registries = self._registries()
+        _check_child_name(self, name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot register {type(param).__name__} as parameter {name!r}: "
+                            "wrap it as nn.Parameter(...)")
+        if name not in registries["_parameters"]:
+            self._forget(name)
+        registries["_parameters"][name] = param
+
+    def add_module(self, name: str, module: "Module | None") -> None:
+        registries = self._registries()
+        _check_child_name(self, name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if name not in registries["_modules"]:
+            self._forget(name)
+        registries["_modules"][name] = module
+
+    register_module = add_module
+
+    def _buffer_value(self, name: str, value):
+        if value is None or isinstance(value, Tensor):
+            return value
+        if isinstance(value, np.ndarray):
+            return Tensor(value)
+        raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r}: give a "
+                        "Tensor, an ndarray or None")
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Register state that is not learned (e.g. running statistics): it is saved in
+        ``state_dict()`` when ``persistent`` but never returned by ``parameters()``."""
+        registries = self._registries()
+        _check_child_name(self, name)
+        value = self._buffer_value(name, tensor)
+        if name not in registries["_buffers"]:
+            self._forget(name)
+        registries["_buffers"][name] = value
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    # ------------------------------------------------------------ traversal
+
+    def named_modules(self, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """This module and every module below it, each once, with dotted names."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator["Module"]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool):
+        seen = set()
+        owners = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, member in getattr(owner, registry).items():
+                if member is None or (remove_duplicate and id(member) in seen):
+                    continue
+                seen.add(id(member))
+                yield (f"{owner_name}.{name}" if owner_name else name), member
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``("encoder.1.bias", param)`` pairs; a shared parameter comes once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every submodule (children first) and on self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------ modes and grads
+
+    def train(self, mode: bool = True) -> "Module":
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) expects a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
+
+    def to(self, dtype) -> "Module":
+        """Convert floating parameters and buffers to ``dtype`` (e.g. float64 for
+        gradcheck). Their arrays are replaced, so do this before creating an optimizer."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: dtype must be floating point, got {dtype}")
+        for member in list(self.parameters()) + list(self.buffers()):
+            if member.data.dtype.kind == "f" and member.data.dtype != dtype:
+                member.data = member.data.astype(dtype)
+                if member.grad is not None:
+                    member.grad = None
+        return self
+
+    def float(self) -> "Module":
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------ state dict
+
+    def _state_members(self):
+        """(dotted name, tensor) for every parameter and persistent buffer, duplicates
+        included (so a checkpoint of tied weights loads into untied copies too)."""
+        for owner_name, owner in self.named_modules(remove_duplicate=False):
+            dot = owner_name + "." if owner_name else ""
+            for name, param in owner._parameters.items():
+                if param is not None:
+                    yield dot + name, param
+            for name, buffer in owner._buffers.items():
+                if buffer is not None and name not in owner._non_persistent_buffers:
+                    yield dot + name, buffer
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Dotted name -> a copy of the parameter's (or persistent buffer's) array."""
+        return {name: member.data.copy() for name, member in self._state_members()}
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
+        """Copy the arrays of ``state_dict`` into this module's parameters and buffers.
+
+        Values are written in place (``param.data[...] = value``), so optimizers that
+        hold the parameters keep working. Nothing is written unless everything fits:
+        shape and dtype mismatches always raise :class:`StateDictError`; missing and
+        unexpected keys raise when ``strict`` and are returned otherwise.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping of names to arrays, got "
+                            f"{type(state_dict).__name__}")
+        members = dict(self._state_members())
+        missing = [name for name in members if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in members]
+        mismatches = []
+        values = {}
+        for name, member in members.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.shape != member.data.shape:
+                mismatches.append(f"size mismatch for {name}: copying a param with shape "
+                                  f"{value.shape} from checkpoint, the shape in current "
+                                  f"model is {member.data.shape}.")
+            elif not np.can_cast(value.dtype, member.data.dtype, casting="same_kind"):
+                mismatches.append(f"dtype mismatch for {name}: cannot copy {value.dtype} "
+                                  f"from checkpoint into {member.data.dtype}.")
+            values[name] = value
+        errors = list(mismatches)
+        if strict and unexpected:
+            errors.insert(0, "Unexpected key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if strict and missing:
+            errors.insert(0, "Missing key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in missing) + ".")
+        if errors:
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:"
+                                 + "".join("\n\t" + e for e in errors))
+        for name, value in values.items():
+            np.copyto(members[name].data, value, casting="same_kind")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------ repr
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr`` (its settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, module in self._modules.items():
+            lines.append(f"({name}): " + _add_indent(repr(module), 2))
+        if not self._modules:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
+                      | set(self._modules))
+
+
+def _index(container: Module, index: int) -> int:
+    size = len(container)
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+        raise TypeError(f"{type(container).__name__} indices must be integers or slices, "
+                        f"got {type(index).__name__}")
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of range for {type(container).__name__} "
+                         f"of length {size}")
+    return int(index) % size
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(4, 8), ReLU(), ...)``, or
+    ``Sequential(OrderedDict(name=module, ...))`` for named steps."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self._check_module(module)
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self._check_module(module)
+                self.add_module(str(i), module)
+
+    def _check_module(self, module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__} holds Modules, got "
+                            f"{type(module).__name__}")
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[_index(self, index)]
+
+    def __setitem__(self, index, module: Module) -> None:
+        self._check_module(module)
+        name = list(self._modules)[_index(self, index)]
+        self._modules[name] = module
+
+    def append(self, module: Module) -> "Sequential":
+        self._check_module(module)
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain list's are not)."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self._modules.values())[index])
+        return self._modules[str(_index(self, index))]
+
+    def __setitem__(self, index, module: Module) -> None:
+        self.add_module(str(_index(self, index)), module)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        for module in modules:
+            self.append(module)
+        return self
