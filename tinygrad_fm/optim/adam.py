@@ -143,6 +143,10 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, work, *, step
     bias_correction1 = 1.0 - beta1 ** step                                 # step 6
     bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
     step_size = lr / bias_correction1
-    denom = np.divide(np.sqrt(v_hat, out=tmp), bias_correction2_sqrt, out=tmp)  # step 7
-    denom += eps
-    param -= np.divide(np.multiply(exp_avg, step_size, out=work[0]), denom, out=tmp)
+    # Step 7, with sqrt(c2) multiplied through (one array division fewer than torch's
+    # (sqrt(v_hat) / sqrt(c2) + eps); the same value up to float rounding):
+    #   theta -= (step_size * sqrt(c2)) * m / (sqrt(v_hat) + eps * sqrt(c2))
+    denom = np.sqrt(v_hat, out=tmp)
+    denom += eps * bias_correction2_sqrt
+    factor = step_size * bias_correction2_sqrt
+    param -= np.divide(np.multiply(exp_avg, factor, out=work[0]), denom, out=tmp)

@@ -82,7 +82,7 @@ class NAdam(Optimizer):
             state["step"] += 1
             state["mu_product"] = _nadam_update(
                 param, grad, state["exp_avg"], state["exp_avg_sq"],
-                self._work_arrays(param, 2), step=state["step"],
+                self._work_arrays(param, 3), step=state["step"],
                 mu_product=state["mu_product"], **hyper)
 
 
@@ -92,7 +92,7 @@ def _nadam_update(param, grad, exp_avg, exp_avg_sq, work, *, step: int, mu_produ
                   maximize: bool) -> float:
     """One NAdam step on arrays, in place on ``param`` and the state arrays (see
     :class:`NAdam`'s steps); ``step`` is :math:`t` (from 1) and ``mu_product`` is
-    :math:`\\Pi_{t-1}`. Returns :math:`\\Pi_t`. ``work`` holds two scratch arrays shaped
+    :math:`\\Pi_{t-1}`. Returns :math:`\\Pi_t`. ``work`` holds three scratch arrays shaped
     like ``param``."""
     if decoupled_weight_decay:                                             # steps 1-2
         if weight_decay != 0:
@@ -108,12 +108,15 @@ def _nadam_update(param, grad, exp_avg, exp_avg_sq, work, *, step: int, mu_produ
     exp_avg += np.multiply(np.subtract(g, exp_avg, out=tmp), 1.0 - beta1, out=tmp)  # 5
     exp_avg_sq *= beta2                                                    # step 6
     exp_avg_sq += np.multiply(np.multiply(g, 1.0 - beta2, out=tmp), g, out=tmp)
-    bias_correction2 = 1.0 - beta2 ** step                                 # step 7
-    denom = np.sqrt(np.divide(exp_avg_sq, bias_correction2, out=tmp), out=tmp)
-    denom += eps
-    grad_factor = lr * (1.0 - mu) / (1.0 - mu_product)                     # step 8
-    avg_factor = lr * mu_next / (1.0 - mu_product_next)
-    # work[0] may hold g: g is read before it is overwritten, elementwise.
-    param -= np.divide(np.multiply(g, grad_factor, out=work[0]), denom, out=work[0])
-    param -= np.divide(np.multiply(exp_avg, avg_factor, out=work[0]), denom, out=work[0])
+    bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5                   # step 7
+    # Steps 7-8 with sqrt(1 - beta2^t) multiplied through and both terms over one
+    # division (the same value as torch's two addcdiv_ up to float rounding):
+    #   theta -= (a * g + b * m) / (sqrt(v) + eps * sqrt(c2)),  a, b scaled by sqrt(c2)
+    denom = np.sqrt(exp_avg_sq, out=tmp)
+    denom += eps * bias_correction2_sqrt
+    grad_factor = lr * (1.0 - mu) / (1.0 - mu_product) * bias_correction2_sqrt  # step 8
+    avg_factor = lr * mu_next / (1.0 - mu_product_next) * bias_correction2_sqrt
+    numerator = np.multiply(g, grad_factor, out=work[0])  # g may live in work[0]
+    numerator += np.multiply(exp_avg, avg_factor, out=work[2])
+    param -= np.divide(numerator, denom, out=work[0])
     return mu_product

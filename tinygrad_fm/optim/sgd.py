@@ -66,13 +66,13 @@ class SGD(Optimizer):
         nesterov = bool(group["nesterov"])
         maximize = bool(group["maximize"])
         for p, param, grad in self._params_with_grad(group):
-            state = self.state[p]
-            buf = _sgd_update(param, grad, state.get("momentum_buffer"),
-                              self._work_arrays(param, 2), lr=lr, momentum=momentum,
-                              dampening=dampening, weight_decay=weight_decay,
-                              nesterov=nesterov, maximize=maximize)
+            buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
+            buf = _sgd_update(param, grad, buf, self._work_arrays(param, 2), lr=lr,
+                              momentum=momentum, dampening=dampening,
+                              weight_decay=weight_decay, nesterov=nesterov,
+                              maximize=maximize)
             if momentum != 0:
-                state["momentum_buffer"] = buf
+                self.state[p]["momentum_buffer"] = buf
 
 
 def _sgd_update(param, grad, momentum_buffer, work, *, lr: float, momentum: float,
