@@ -17,6 +17,8 @@ from .tensor import (
     where,
 )
 
+from . import nn  # noqa: E402  (after the engine: nn builds on it)
+
 float32 = _np.float32
 float64 = _np.float64
 int64 = _np.int64
