@@ -404,7 +404,10 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        slope = np.multiply(out, out)
+        np.subtract(1, slope, out=slope)
+        slope *= grad
+        return slope
 
 
 def stable_sigmoid(x):

@@ -172,8 +172,13 @@ class CrossEntropy(Function):
         log_probs = ops.log_softmax_array(logits, class_axis)
         num_classes = logits.shape[class_axis]
         if target.dtype.kind in "iu":
-            index = np.expand_dims(target, class_axis)
-            losses = -np.take_along_axis(log_probs, index, axis=class_axis).squeeze(class_axis)
+            if log_probs.ndim == 2:  # the common (N, C) case: plain fancy indexing is faster
+                index = (np.arange(len(target)), target)
+                losses = -log_probs[index]
+            else:
+                index = np.expand_dims(target, class_axis)
+                losses = -np.take_along_axis(log_probs, index, axis=class_axis).squeeze(
+                    class_axis)
             if label_smoothing:
                 losses *= 1.0 - label_smoothing
                 losses -= (label_smoothing / num_classes) * log_probs.sum(axis=class_axis)
@@ -193,12 +198,15 @@ class CrossEntropy(Function):
         class_axis, reduction, label_smoothing, num_classes, count = ctx.meta
         scale = _upstream_scale(grad, reduction, count, class_axis)
         grad_logits = np.exp(log_probs)
-        if target.dtype.kind in "iu":
+        if type(target) is tuple or target.dtype.kind in "iu":  # class indices
             if label_smoothing:
                 grad_logits -= label_smoothing / num_classes
-            picked = np.take_along_axis(grad_logits, target, axis=class_axis)
-            np.put_along_axis(grad_logits, target, picked - (1.0 - label_smoothing),
-                              axis=class_axis)
+            if type(target) is tuple:
+                grad_logits[target] -= 1.0 - label_smoothing
+            else:
+                picked = np.take_along_axis(grad_logits, target, axis=class_axis)
+                np.put_along_axis(grad_logits, target, picked - (1.0 - label_smoothing),
+                                  axis=class_axis)
         else:
             # d/dz of -sum(q log softmax(z)) = softmax(z) * sum(q) - q; sum(q) need not be 1.
             grad_logits *= np.sum(target, axis=class_axis, keepdims=True)
