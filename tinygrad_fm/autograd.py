@@ -240,7 +240,7 @@ def backward(root, gradient: np.ndarray, retain_graph: bool = False) -> None:
                     # Passed through unchanged (add, expand): the array is held elsewhere
                     # too, so no leaf may take it as its own .grad.
                     parent_grad = grad.view()  # a view: a leaf will copy it
-                elif parent_grad.shape != parent.data.shape:
+                if parent_grad.shape != parent.data.shape:
                     parent_grad = unbroadcast(parent_grad, parent.data.shape)
                 key = id(parent)
                 previous = grads.get(key)
