@@ -158,7 +158,7 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = grad * out * np.log(a) if need_b else None
+        grad_b = grad * out * np.log(a, dtype=out.dtype) if need_b else None
         return grad_a, grad_b
 
 
@@ -199,7 +199,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a > b) + 0.5 * (a == b)
+        share_a = (a > b) + grad.dtype.type(0.5) * (a == b)
         need_a, need_b = ctx.needs_input_grad
         return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
 
@@ -217,7 +217,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        share_a = (a < b) + 0.5 * (a == b)
+        share_a = (a < b) + grad.dtype.type(0.5) * (a == b)
         need_a, need_b = ctx.needs_input_grad
         return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
 
@@ -526,7 +526,7 @@ class _Extremum(Function):
         axes, keepdims = ctx.meta
         mask = x == out
         grad = _expand_reduced(grad, x.shape, axes, keepdims)
-        return grad * mask / mask.sum(axis=axes, keepdims=True), None, None
+        return grad * mask / mask.sum(axis=axes, keepdims=True, dtype=grad.dtype), None, None
 
 
 class Max(_Extremum):
