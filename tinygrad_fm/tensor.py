@@ -290,8 +290,9 @@ class Tensor:
         return ops.Div.apply(self._operand(other), self)
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor) or isinstance(exponent, np.ndarray):
-            return ops.Pow.apply(self, self._operand(exponent))
+        exponent = self._operand(exponent)
+        if isinstance(exponent, (Tensor, np.ndarray)):
+            return ops.Pow.apply(self, exponent)
         return ops.PowScalar.apply(self, exponent)
 
     def __rpow__(self, base):
