@@ -639,9 +639,10 @@ class Reshape(Function):
 
 class Transpose(Function):
     @staticmethod
-    def forward(ctx, x, axes):
+    def forward(ctx, x, given_axes):
+        axes = tuple(a + x.ndim if a < 0 else a for a in given_axes)  # -1 is the last axis
         if sorted(axes) != list(range(x.ndim)):
-            raise ValueError(f"permute: {tuple(axes)} is not a permutation of the "
+            raise ValueError(f"permute: {tuple(given_axes)} is not a permutation of the "
                              f"{x.ndim} axes of a tensor of shape {x.shape}")
         ctx.axes = axes
         return np.transpose(x, axes)
