@@ -54,6 +54,13 @@ def _expand_reduced(grad, shape: tuple, axes, keepdims: bool):
     return grad
 
 
+def reduction_axes(axis, shape: tuple, op: str):
+    """normalize_axis for reductions: on a 0-d tensor, axis 0 or -1 reduces nothing
+    (as in PyTorch), where NumPy would reject the axis."""
+    axes = normalize_axis(axis, shape, op)
+    return () if axes and not shape else axes
+
+
 def _reduced_count(shape: tuple, axes) -> int:
     if axes is None:
         return int(np.prod(shape, dtype=np.int64))
@@ -480,7 +487,7 @@ class Softplus(Function):
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalize_axis(axis, x.shape, "sum")
+        axes = reduction_axes(axis, x.shape, "sum")
         ctx.meta = (x.shape, axes, keepdims)
         return np.sum(x, axis=axes, keepdims=keepdims)
 
@@ -493,7 +500,7 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalize_axis(axis, x.shape, "mean")
+        axes = reduction_axes(axis, x.shape, "mean")
         ctx.meta = (x.shape, axes, keepdims)
         return np.mean(x, axis=axes, keepdims=keepdims)
 
@@ -512,7 +519,7 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
-        axes = normalize_axis(axis, x.shape, cls.name)
+        axes = reduction_axes(axis, x.shape, cls.name)
         if x.size == 0:
             raise ValueError(f"{cls.name}: cannot reduce an empty tensor of shape {x.shape}")
         out = cls.reduce(x, axis=axes, keepdims=True)
@@ -544,7 +551,7 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axis, correction, keepdims):
-        axes = normalize_axis(axis, x.shape, "var")
+        axes = reduction_axes(axis, x.shape, "var")
         centered = x - np.mean(x, axis=axes, keepdims=True)
         dof = _reduced_count(x.shape, axes) - correction
         ctx.save_for_backward(centered)
@@ -563,7 +570,7 @@ class Var(Function):
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        axes = normalize_axis(axis, x.shape, "logsumexp")
+        axes = reduction_axes(axis, x.shape, "logsumexp")
         shift = np.max(x, axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0)
         out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
