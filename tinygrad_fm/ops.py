@@ -564,7 +564,8 @@ class Var(Function):
         (centered,) = ctx.saved_tensors
         axes, keepdims, dof = ctx.meta
         grad = _expand_reduced(grad, centered.shape, axes, keepdims)
-        return grad * centered * (2.0 / dof), None, None, None
+        # dof == 0 (one element, correction 1): NaN like the forward and PyTorch
+        return grad * centered * (2.0 / dof if dof else float("nan")), None, None, None
 
 
 class LogSumExp(Function):
