@@ -322,7 +322,8 @@ class Tensor:
     def clip(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        return ops.Clip.apply(self, min, max)
+        return ops.Clip.apply(self, _scalar_operand(min, self.data),
+                              _scalar_operand(max, self.data))
 
     clamp = clip
 
@@ -368,10 +369,10 @@ class Tensor:
         return ops.Relu.apply(self)
 
     def leaky_relu(self, negative_slope=0.01):
-        return ops.LeakyRelu.apply(self, negative_slope)
+        return ops.LeakyRelu.apply(self, _scalar_operand(negative_slope, self.data))
 
     def softplus(self, beta=1.0, threshold=20.0):
-        return ops.Softplus.apply(self, beta, threshold)
+        return ops.Softplus.apply(self, _scalar_operand(beta, self.data), threshold)
 
     # ----------------------------------------------------------------- reductions
 
