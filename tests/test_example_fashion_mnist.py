@@ -1,0 +1,567 @@
+"""examples/fashion_mnist.py: flags, configuration, model and optimizer building, wandb
+fallbacks, and short end-to-end runs on the real data (NaN guard, Ctrl-C and resume)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_fm as tg
+from tinygrad_fm import nn, optim
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+sys.path.insert(0, str(EXAMPLES))
+
+import common  # noqa: E402
+import fashion_mnist  # noqa: E402
+
+SCRIPT = EXAMPLES / "fashion_mnist.py"
+EPOCH_LINE = re.compile(
+    r"epoch (\d+)/(\d+): train_loss=([\d.]+) train_accuracy=([\d.]+) "
+    r"val_loss=([\d.]+) val_accuracy=([\d.]+)")
+
+
+def _data_available() -> bool:
+    folder = os.environ.get("FASHION_MNIST_DIR")
+    return bool(folder) and Path(folder).is_dir()
+
+
+needs_data = pytest.mark.skipif(
+    not _data_available(),
+    reason="set FASHION_MNIST_DIR to a folder with the Fashion-MNIST IDX files (make test "
+           "does this when ../shared/datasets exists)")
+
+
+def run_script(*args, timeout=180, env_extra=None):
+    env = dict(os.environ, WANDB_SILENT="true")
+    env.pop("WANDB_MODE", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+# ----------------------------------------------------------------------------- flags
+
+# (short flag, long flag, typed value, config key, expected value)
+FLAGS = [
+    ("-wp", "--wandb_project", "proj", "wandb_project", "proj"),
+    ("-we", "--wandb_entity", "team", "wandb_entity", "team"),
+    ("-d", "--dataset", "mnist", "dataset", "mnist"),
+    ("-e", "--epochs", "3", "epochs", 3),
+    ("-b", "--batch_size", "32", "batch_size", 32),
+    ("-l", "--loss", "mean_squared_error", "loss", "mean_squared_error"),
+    ("-o", "--optimizer", "nag", "optimizer", "nag"),
+    ("-lr", "--learning_rate", "0.01", "learning_rate", 0.01),
+    ("-m", "--momentum", "0.5", "momentum", 0.5),
+    ("-beta", "--beta", "0.8", "beta", 0.8),
+    ("-beta1", "--beta1", "0.85", "beta1", 0.85),
+    ("-beta2", "--beta2", "0.99", "beta2", 0.99),
+    ("-eps", "--epsilon", "1e-6", "epsilon", 1e-6),
+    ("-w_d", "--weight_decay", "0.0005", "weight_decay", 0.0005),
+    ("-w_i", "--weight_init", "He", "weight_init", "He"),
+    ("-nhl", "--num_layers", "3", "num_layers", 3),
+    ("-sz", "--hidden_size", "64", "hidden_size", 64),
+    ("-a", "--activation", "ReLU", "activation", "ReLU"),
+]
+
+
+@pytest.mark.parametrize("short, long, text, key, expected", FLAGS, ids=[f[1] for f in FLAGS])
+def test_every_assignment_flag_has_a_short_and_a_long_form(short, long, text, key, expected):
+    for flag in (short, long):
+        args = fashion_mnist.parse_args([flag, text])
+        assert getattr(args, key) == expected
+        assert key in args.explicit
+        config = fashion_mnist.config_from_args(args)
+        assert config[key] == expected
+        # every other key keeps its default
+        assert {k: v for k, v in config.items() if k != key} == \
+            {k: v for k, v in common.DEFAULTS.items() if k != key}
+
+
+def test_defaults_are_the_assignments_best_configuration():
+    config = fashion_mnist.config_from_args(fashion_mnist.parse_args([]))
+    assert {k: config[k] for k in FLAG_DEFAULTS} == FLAG_DEFAULTS
+    assert common.run_name(config).startswith("hl_4_sz_128_bs_64_ac_tanh_opt_adam")
+
+
+FLAG_DEFAULTS = {
+    "wandb_project": "tinygrad-fm", "wandb_entity": None, "dataset": "fashion_mnist",
+    "epochs": 10, "batch_size": 64, "loss": "cross_entropy", "optimizer": "adam",
+    "learning_rate": 1e-3, "momentum": 0.9, "beta": 0.9, "beta1": 0.9, "beta2": 0.999,
+    "epsilon": 1e-8, "weight_decay": 0.0, "weight_init": "Xavier", "num_layers": 4,
+    "hidden_size": 128, "activation": "tanh",
+}
+
+
+@pytest.mark.parametrize("flag, typed, key, canonical", [
+    ("-a", "relu", "activation", "ReLU"),
+    ("-a", "TANH", "activation", "tanh"),
+    ("-w_i", "xavier", "weight_init", "Xavier"),
+    ("-w_i", "he", "weight_init", "He"),
+    ("-w_i", "RANDOM", "weight_init", "random"),
+    ("-o", "NAdam", "optimizer", "nadam"),
+    ("-o", "RMSProp", "optimizer", "rmsprop"),
+    ("-d", "MNIST", "dataset", "mnist"),
+    ("-l", "Mean_Squared_Error", "loss", "mean_squared_error"),
+    ("--lr-schedule", "OneCycle", "lr_schedule", "onecycle"),
+])
+def test_choices_accept_any_letter_case(flag, typed, key, canonical):
+    assert getattr(fashion_mnist.parse_args([flag, typed]), key) == canonical
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-a", "softplus"], "argument -a/--activation: invalid choice: 'softplus'"),
+    (["-o", "lbfgs"], "argument -o/--optimizer: invalid choice: 'lbfgs'"),
+    (["-w_i", "orthogonal"], "argument -w_i/--weight_init: invalid choice: 'orthogonal'"),
+    (["-d", "cifar10"], "argument -d/--dataset: invalid choice: 'cifar10'"),
+    (["-e", "ten"], "argument -e/--epochs: invalid int value: 'ten'"),
+    (["-e", "0"], "epochs: must be at least 1, got 0"),
+    (["-lr", "-1"], "learning_rate: expected a finite number >= 0"),
+    (["--dropout", "1"], "dropout: expected a probability in [0, 1)"),
+    (["--nonsense"], "unrecognized arguments: --nonsense"),
+])
+def test_bad_options_give_argparse_errors(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        fashion_mnist.parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage:")
+    assert message in err
+
+
+def test_an_invalid_choice_lists_the_valid_ones(capsys):
+    with pytest.raises(SystemExit):
+        fashion_mnist.parse_args(["-a", "gelu"])
+    err = capsys.readouterr().err
+    choices = re.search(r"\(choose from (.*)\)", err).group(1)
+    assert [c.strip(" '") for c in choices.split(",")] == ["identity", "sigmoid", "tanh", "ReLU"]
+
+
+def test_help_documents_random_init_and_extras(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        fashion_mnist.parse_args(["--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "random = normal with std 0.01" in text
+    for option in ("--seed", "--data-dir", "--wandb-mode", "--out", "--save", "--resume",
+                   "--quiet", "--limit-train", "--preset"):
+        assert option in text
+
+
+def test_preset_best_is_overridden_by_explicit_flags():
+    args = fashion_mnist.parse_args(["--preset", "best", "-e", "3", "-sz", "256"])
+    config = fashion_mnist.config_from_args(args)
+    expected = dict(common.PRESETS["best"], epochs=3, hidden_size=256)
+    assert {k: config[k] for k in expected} == expected
+    assert config["optimizer"] == "adamw" and config["lr_schedule"] == "onecycle"
+    assert config["dropout"] > 0
+
+
+def test_extra_run_options():
+    args = fashion_mnist.parse_args(
+        ["--seed", "7", "--data-dir", "/data", "--wandb-mode", "offline", "--out", "o",
+         "--save", "--resume", "o/checkpoint.npz", "--quiet", "--limit-train", "500"])
+    assert (args.seed, args.data_dir, args.wandb_mode, args.out, args.save, args.resume,
+            args.quiet, args.limit_train) == (7, "/data", "offline", "o", True,
+                                              "o/checkpoint.npz", True, 500)
+    plain = fashion_mnist.parse_args([])
+    assert (plain.wandb_mode, plain.out, plain.save, plain.resume, plain.quiet,
+            plain.limit_train) == (None, None, False, None, False, None)
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+def test_resolve_config_takes_sweep_style_dicts():
+    config = common.resolve_config({"epochs": 5, "num_layers": 3, "hidden_size": 64,
+                                    "weight_decay": 0.0005, "learning_rate": 1e-3,
+                                    "optimizer": "NADAM", "batch_size": 32,
+                                    "weight_init": "xavier", "activation": "relu",
+                                    "learning-rate": 3e-3})
+    assert config["optimizer"] == "nadam" and config["activation"] == "ReLU"
+    assert config["weight_init"] == "Xavier" and config["learning_rate"] == 3e-3
+    assert config["epochs"] == 5 and config["loss"] == "cross_entropy"
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"hidden_layers": 3}, "unknown configuration key 'hidden_layers'"),
+    ({"activation": "swish"}, "activation: 'swish' is not one of"),
+    ({"epochs": 2.5}, "epochs: expected an integer"),
+    ({"batch_size": True}, "batch_size: expected an integer"),
+    ({"learning_rate": "fast"}, "learning_rate: expected a number"),
+    ({"weight_decay": float("nan")}, "weight_decay: expected a finite number"),
+])
+def test_resolve_config_rejects_bad_values_by_name(bad, message):
+    with pytest.raises(common.ConfigError, match=re.escape(message)):
+        common.resolve_config(bad)
+
+
+@pytest.mark.parametrize("name, cls, expected", [
+    ("sgd", optim.SGD, {"lr": 0.05, "momentum": 0, "nesterov": False, "weight_decay": 1e-4}),
+    ("momentum", optim.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": False,
+                             "weight_decay": 1e-4}),
+    ("nag", optim.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 1e-4}),
+    ("rmsprop", optim.RMSprop, {"lr": 0.05, "alpha": 0.7, "eps": 1e-6, "weight_decay": 1e-4}),
+    ("adam", optim.Adam, {"lr": 0.05, "betas": (0.85, 0.95), "eps": 1e-6,
+                          "weight_decay": 1e-4}),
+    ("nadam", optim.NAdam, {"lr": 0.05, "betas": (0.85, 0.95), "eps": 1e-6,
+                            "weight_decay": 1e-4}),
+    ("adamw", optim.AdamW, {"lr": 0.05, "betas": (0.85, 0.95), "eps": 1e-6,
+                            "weight_decay": 1e-4}),
+])
+def test_each_optimizer_name_builds_the_right_optimizer(name, cls, expected):
+    args = fashion_mnist.parse_args(["-o", name.upper(), "-lr", "0.05", "-m", "0.8",
+                                     "-beta", "0.7", "-beta1", "0.85", "-beta2", "0.95",
+                                     "-eps", "1e-6", "-w_d", "1e-4"])
+    config = fashion_mnist.config_from_args(args)
+    model = common.build_model(config)
+    optimizer = common.build_optimizer(config, model.parameters())
+    assert type(optimizer) is cls
+    group = optimizer.param_groups[0]
+    assert {k: group[k] for k in expected} == expected
+    assert len(group["params"]) == 2 * (config["num_layers"] + 1)
+
+
+def test_onecycle_schedule_peaks_at_the_learning_rate():
+    config = common.resolve_config({"lr_schedule": "onecycle", "learning_rate": 0.01,
+                                    "epochs": 2, "optimizer": "adamw"})
+    model = common.build_model(config)
+    optimizer = common.build_optimizer(config, model.parameters())
+    scheduler = common.build_scheduler(config, optimizer, steps_per_epoch=10)
+    assert isinstance(scheduler, optim.lr_scheduler.OneCycleLR)
+    assert scheduler.total_steps == 20
+    rates = []
+    for _ in range(19):
+        optimizer.step()
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert max(rates) == pytest.approx(0.01)
+    assert rates[-1] < 1e-4
+    assert common.build_scheduler(common.resolve_config({}), optimizer, 10) is None
+
+
+# ----------------------------------------------------------------------------- model
+
+
+@pytest.mark.parametrize("activation, cls", [("identity", nn.Identity), ("sigmoid", nn.Sigmoid),
+                                             ("tanh", nn.Tanh), ("ReLU", nn.ReLU)])
+def test_model_layout(activation, cls):
+    model = common.build_model({"num_layers": 3, "hidden_size": 32, "activation": activation,
+                                "dropout": 0.25})
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == \
+        [(784, 32), (32, 32), (32, 32), (32, 10)]
+    assert sum(isinstance(m, cls) for m in model) == 3
+    assert [m.p for m in model if isinstance(m, nn.Dropout)] == [0.25] * 3
+    assert isinstance(model[-1], nn.Linear)
+    logits = model(tg.Tensor(np.zeros((5, 784), np.float32)))
+    assert logits.shape == (5, 10) and logits.dtype == np.float32
+
+
+def test_zero_hidden_layers_is_softmax_regression():
+    model = common.build_model({"num_layers": 0})
+    assert len(model) == 1 and (model[0].in_features, model[0].out_features) == (784, 10)
+
+
+@pytest.mark.parametrize("scheme, activation, expected_std", [
+    ("random", "tanh", lambda fan_in, fan_out: 0.01),
+    ("Xavier", "tanh", lambda fan_in, fan_out: math.sqrt(2 / (fan_in + fan_out))),
+    ("He", "ReLU", lambda fan_in, fan_out: math.sqrt(2 / fan_in)),
+    ("He", "tanh", lambda fan_in, fan_out: (5 / 3) / math.sqrt(fan_in)),
+])
+def test_weight_initialisation(scheme, activation, expected_std):
+    tg.manual_seed(0)
+    model = common.build_model({"num_layers": 2, "hidden_size": 400, "weight_init": scheme,
+                                "activation": activation})
+    for layer in [m for m in model if isinstance(m, nn.Linear)][:2]:
+        weight = layer.weight.data
+        std = expected_std(layer.in_features, layer.out_features)
+        assert weight.dtype == np.float32
+        assert abs(weight.mean()) < 0.05 * std
+        assert weight.std() == pytest.approx(std, rel=0.03)
+        assert np.all(layer.bias.data == 0)
+    if scheme == "Xavier":  # Glorot's uniform scheme: bounded by sqrt(6 / (fan_in + fan_out))
+        first = model[0]
+        assert np.abs(first.weight.data).max() <= math.sqrt(6 / (784 + 400))
+
+
+def test_same_seed_same_initial_weights():
+    tg.manual_seed(3)
+    a = common.build_model({}).state_dict()
+    tg.manual_seed(3)
+    b = common.build_model({}).state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_squared_error_loss_is_mean_over_samples_and_classes():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 10)).astype(np.float32)
+    labels = rng.integers(0, 10, 6)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = np.mean((probabilities - np.eye(10)[labels]) ** 2)
+    loss = common.loss_function("MEAN_SQUARED_ERROR")(tg.Tensor(logits), labels)
+    assert loss.dtype == np.float32
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    x = tg.Tensor(logits, requires_grad=True)
+    common.squared_error_loss(x, labels).backward()
+    assert x.grad.shape == (6, 10) and np.abs(x.grad.data).sum() > 0
+
+
+def test_evaluate_and_confusion_matrix():
+    model = common.build_model({"num_layers": 1, "hidden_size": 8})
+    images = np.random.default_rng(1).integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    labels = np.arange(30) % 10
+    loss, accuracy, predicted = common.evaluate(model, images, labels,
+                                                common.cross_entropy_loss, batch_size=7)
+    x = tg.Tensor(images.reshape(30, -1).astype(np.float32) / 255)
+    logits = model(x)
+    assert loss == pytest.approx(common.cross_entropy_loss(logits, labels).item(), rel=1e-5)
+    assert np.array_equal(predicted, logits.data.argmax(axis=1))
+    assert accuracy == pytest.approx(np.mean(predicted == labels))
+    counts = common.confusion_matrix(labels, predicted, 10)
+    assert counts.sum() == 30 and np.trace(counts) == np.sum(predicted == labels)
+    assert counts[labels[0], predicted[0]] >= 1
+
+
+# ----------------------------------------------------------------------------- wandb
+
+
+class FakeRun:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.id = "fake123"
+        self.dir = str(Path(kwargs["dir"]) / "wandb" / "offline-run-x" / "files")
+        self.summary = {}
+        self.logged = []
+        self.exit_code = "open"
+
+    def log(self, data, step=None):
+        self.logged.append((step, data))
+
+    def finish(self, exit_code=None):
+        self.exit_code = exit_code
+
+
+def fake_wandb(logged_in: bool):
+    module = types.ModuleType("wandb")
+    module.runs = []
+    module.login = lambda prompt=True, verify=True: logged_in if not prompt else \
+        pytest.fail("wandb.login must not prompt")
+
+    def init(settings=None, **kwargs):
+        run = FakeRun(**kwargs)
+        module.runs.append(run)
+        return run
+
+    module.init = init
+    module.Settings = lambda **kwargs: kwargs
+    module.Image = lambda path: ("image", Path(path).name)
+    module.Table = lambda columns: types.SimpleNamespace(columns=columns, rows=[],
+                                                         add_data=lambda *r: None)
+    module.plot = types.SimpleNamespace(
+        confusion_matrix=lambda **kwargs: ("confusion_matrix", kwargs))
+    return module
+
+
+@pytest.mark.parametrize("logged_in, env_mode, mode, expected", [
+    (False, None, None, "offline"),
+    (True, None, None, "online"),
+    (False, None, "online", "offline"),
+    (True, "offline", None, "offline"),
+    (True, None, "offline", "offline"),
+])
+def test_wandb_mode_selection_never_prompts(monkeypatch, tmp_path, logged_in, env_mode, mode,
+                                            expected):
+    module = fake_wandb(logged_in)
+    monkeypatch.setitem(sys.modules, "wandb", module)
+    if env_mode:
+        monkeypatch.setenv("WANDB_MODE", env_mode)
+    else:
+        monkeypatch.delenv("WANDB_MODE", raising=False)
+    lines = []
+    run = common.start_wandb(common.resolve_config({}), mode=mode, out_dir=tmp_path, name="n",
+                             log=lines.append)
+    assert run.kwargs["mode"] == expected
+    assert run.kwargs["dir"] == str(tmp_path) and run.kwargs["project"] == "tinygrad-fm"
+    assert run.kwargs["config"]["num_layers"] == 4
+    fell_back = not logged_in and mode in (None, "online")
+    assert len(lines) == (1 if fell_back else 0)
+    if fell_back:
+        assert "no API key" in lines[0] and f"wandb sync {tmp_path / 'wandb'}" in lines[0]
+
+
+def test_wandb_disabled_or_missing(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` raises ImportError
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    lines = []
+    config = common.resolve_config({})
+    assert common.start_wandb(config, mode=None, out_dir=tmp_path, name="n",
+                              log=lines.append) is None
+    assert lines == ["wandb is not installed (pip install wandb); continuing without it"]
+    lines.clear()
+    assert common.start_wandb(config, mode="disabled", out_dir=tmp_path, name="n",
+                              log=lines.append) is None
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert common.start_wandb(config, mode=None, out_dir=tmp_path, name="n",
+                              log=lines.append) is None
+    assert lines == []
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+@needs_data
+def test_one_short_epoch_end_to_end(tmp_path):
+    out = tmp_path / "run"
+    result = run_script("-e", "1", "--limit-train", "3000", "--wandb-mode", "offline",
+                        "--out", out, "--save", "-a", "relu", "-w_i", "he")
+    assert result.returncode == 0, result.stderr
+    (line,) = [m for m in EPOCH_LINE.finditer(result.stdout)]
+    epoch, epochs, train_loss, train_acc, val_loss, val_acc = line.groups()
+    assert (epoch, epochs) == ("1", "1")
+    assert 0 < float(train_loss) < 2.3 and 0 < float(val_loss) < 2.3
+    assert 0.5 < float(train_acc) <= 1 and 0.6 < float(val_acc) <= 1
+    final = re.search(r"test_loss=([\d.]+) test_accuracy=([\d.]+)", result.stdout)
+    assert final and 0.6 < float(final.group(2)) <= 1
+
+    expected_files = {"config.json", "metrics.jsonl", "summary.json", "samples.png",
+                      "confusion_matrix.png", "curves.png", "checkpoint.npz", "wandb"}
+    assert expected_files <= {p.name for p in out.iterdir()}
+    for png in ("samples.png", "confusion_matrix.png", "curves.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = json.loads((out / "config.json").read_text())
+    assert (config["activation"], config["weight_init"], config["limit_train"]) == \
+        ("ReLU", "He", 3000)
+    (record,) = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert record["epoch"] == 1
+    assert f"{record['val_accuracy']:.4f}" == val_acc
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["epochs_completed"] == 1
+    assert f"{summary['test_accuracy']:.4f}" == final.group(2)
+    counts = np.array(summary["confusion_matrix"])
+    assert counts.shape == (10, 10) and counts.sum() == 10_000
+    assert np.trace(counts) / 10_000 == pytest.approx(summary["test_accuracy"])
+    checkpoint = nn.load(out / "checkpoint.npz")
+    assert checkpoint["epoch"] == 1 and "0.weight" in checkpoint["model"]
+
+    runs = list((out / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert list(runs[0].glob("*.wandb")), "the offline run holds no .wandb log"
+    assert summary["wandb_dir"] == str(runs[0])
+
+
+@needs_data
+def test_nan_guard_stops_with_a_clear_message(tmp_path):
+    out = tmp_path / "run"
+    result = run_script("-e", "2", "--limit-train", "2000", "--wandb-mode", "disabled",
+                        "-o", "sgd", "-a", "relu", "-lr", "1e6", "--out", out)
+    assert result.returncode == fashion_mnist.EXIT_DIVERGED
+    assert "Traceback" not in result.stderr
+    message = re.search(r"the loss became (nan|inf|-inf) in epoch 1, step (\d+)", result.stderr)
+    assert message, result.stderr
+    assert "smaller learning rate" in result.stderr and "-lr 100000" in result.stderr
+    assert "RuntimeWarning" not in result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "diverged" and "epoch 1" in summary["error"]
+    assert summary["epochs_completed"] == 0
+
+
+@needs_data
+def test_train_raises_training_diverged_and_marks_the_wandb_run_failed(monkeypatch, tmp_path):
+    module = fake_wandb(logged_in=False)
+    monkeypatch.setitem(sys.modules, "wandb", module)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    with pytest.raises(common.TrainingDiverged) as error:
+        common.train({"optimizer": "sgd", "activation": "ReLU", "learning_rate": 1e6,
+                      "limit_train": 1000, "epochs": 1}, out_dir=tmp_path, quiet=True,
+                     figures=False, log=lambda *a: None)
+    assert error.value.epoch == 1 and isinstance(error.value.step, int)
+    assert not math.isfinite(error.value.value)
+    (run,) = module.runs
+    assert run.exit_code == 1 and run.summary["status"] == "diverged"
+
+
+def _metrics(folder: Path) -> list:
+    records = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    for record in records:
+        record.pop("epoch_time_s")
+    return records
+
+
+@needs_data
+def test_interrupt_then_resume_matches_an_uninterrupted_run(tmp_path):
+    config = {"epochs": 3, "limit_train": 1500, "dropout": 0.2, "seed": 5}
+    quiet = dict(wandb_mode="disabled", quiet=True, figures=False)
+    straight = common.train(config, out_dir=tmp_path / "straight", **quiet)
+
+    def stop_after_first_epoch(record):
+        if record["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(common.TrainingInterrupted) as stopped:
+        common.train(config, out_dir=tmp_path / "stopped", save=True,
+                     on_epoch_end=stop_after_first_epoch, **quiet)
+    assert stopped.value.checkpoint_epoch == 1
+    assert stopped.value.checkpoint == tmp_path / "stopped" / "checkpoint.npz"
+    summary = json.loads((tmp_path / "stopped" / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+
+    with pytest.raises(common.ConfigError, match="hidden_size: checkpoint 128, requested 64"):
+        common.train({"hidden_size": 64}, resume=tmp_path / "stopped", **quiet)
+
+    resumed = common.train(None, resume=tmp_path / "stopped", **quiet)
+    assert resumed["out_dir"] == str(tmp_path / "stopped")
+    assert _metrics(tmp_path / "stopped") == _metrics(tmp_path / "straight")
+    assert resumed["test_loss"] == straight["test_loss"]
+    assert resumed["test_accuracy"] == straight["test_accuracy"]
+    assert resumed["confusion_matrix"] == straight["confusion_matrix"]
+
+
+@needs_data
+def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, str(SCRIPT), "-e", "500", "--limit-train", "1000",
+               "--wandb-mode", "disabled", "--save", "--out", str(out), "-q"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.npz").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == fashion_mnist.EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    match = re.search(r"the checkpoint of epoch (\d+) is kept in (\S+); continue with "
+                      r"--resume (\S+)", stderr)
+    assert match, stderr
+    kept = int(match.group(1))
+    assert kept >= 1 and Path(match.group(3)) == out / "checkpoint.npz"
+    assert nn.load(out / "checkpoint.npz")["epoch"] == kept
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+
+    # Continue for one more epoch (only --epochs may change on resume).
+    result = run_script("--resume", out, "-e", kept + 1, "--wandb-mode", "disabled")
+    assert result.returncode == 0, result.stderr
+    lines = EPOCH_LINE.findall(result.stdout)
+    assert [int(epoch) for epoch, *_ in lines] == [kept + 1]
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == kept + 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["epochs_completed"] == kept + 1
+
+    refused = run_script("--resume", out, "-a", "relu", "--wandb-mode", "disabled")
+    assert refused.returncode == fashion_mnist.EXIT_USAGE
+    assert "activation: checkpoint 'tanh', requested 'ReLU'" in refused.stderr
