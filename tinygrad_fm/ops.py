@@ -411,7 +411,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        slope = np.multiply(out, out)
+        slope = np.asarray(np.multiply(out, out))  # 0-d input: a NumPy scalar, not an array
         np.subtract(1, slope, out=slope)
         slope *= grad
         return slope
