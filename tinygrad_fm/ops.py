@@ -32,9 +32,10 @@ def normalize_axis(axis, shape: tuple, op: str):
     for a in axes:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {a!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        bound = max(ndim, 1)  # a 0-d tensor takes axis 0 and -1, as in PyTorch
+        if not -bound <= a < bound:
             raise AxisError(f"{op}: axis {a} is out of range for a tensor of shape "
-                            f"{shape} (valid axes are {-ndim}..{ndim - 1})")
+                            f"{shape} (valid axes are {-bound}..{bound - 1})")
         normalized.append(int(a) % ndim if ndim else 0)
     if len(set(normalized)) != len(normalized):
         raise AxisError(f"{op}: axis {axis} repeats an axis (shape {shape})")
