@@ -65,6 +65,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             flat[j] = original
             numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+        error = np.where(np.isnan(error), np.inf, error)  # a NaN gradient never passes
         if error.size and error.max() > 0:
             worst = np.unravel_index(np.argmax(error), x.shape)
             message = (f"gradcheck failed for input {i} (shape {x.shape}) at element "
