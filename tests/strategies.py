@@ -1,0 +1,212 @@
+"""Hypothesis strategies for tensor tests, shared by every test module.
+
+Shapes are small -- at most 4 axes and 4 elements per axis, and include 0-d arrays and
+size-1 axes -- so that finite-difference gradchecks stay fast. Value strategies keep
+each op inside the region where it is smooth: positive for log/sqrt, away from the kinks
+of relu/abs/clip, far enough apart for max/min/maximum to have a unique winner.
+
+All value strategies draw float64 arrays (what ``gradcheck`` needs); tests that need
+float32 cast with ``.astype(np.float32)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+MAX_DIMS = 4
+MAX_SIDE = 4
+
+__all__ = [
+    "MAX_DIMS",
+    "MAX_SIDE",
+    "shapes",
+    "broadcastable_shapes",
+    "bounded_floats",
+    "float_arrays",
+    "positive_arrays",
+    "nonzero_arrays",
+    "arrays_away_from",
+    "distinct_arrays",
+    "separated_pair",
+    "reduction_axes",
+    "single_axis",
+    "matmul_shapes",
+    "basic_indices",
+    "integer_array_index",
+    "boolean_mask_index",
+    "cat_arrays",
+]
+
+
+# --------------------------------------------------------------------------- shapes
+
+def shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 1,
+           max_side: int = MAX_SIDE) -> st.SearchStrategy[tuple]:
+    """Array shapes, 0-d included by default; 4-axis shapes use sides of at most 3."""
+    if max_dims < MAX_DIMS or max_side < 4:
+        return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                                max_side=max_side)
+    return st.one_of(
+        hnp.array_shapes(min_dims=min_dims, max_dims=MAX_DIMS - 1, min_side=min_side,
+                         max_side=max_side),
+        hnp.array_shapes(min_dims=MAX_DIMS, max_dims=MAX_DIMS, min_side=min_side,
+                         max_side=3))
+
+
+def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = MAX_DIMS,
+                         max_side: int = MAX_SIDE) -> st.SearchStrategy[tuple]:
+    """A tuple of ``num_shapes`` shapes that broadcast together, e.g. ((3, 1), (4,))."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, max_side=max_side,
+    ).map(lambda drawn: drawn.input_shapes)
+
+
+# --------------------------------------------------------------------------- values
+
+def bounded_floats(low: float = -3.0, high: float = 3.0) -> st.SearchStrategy[float]:
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+def float_arrays(shape, low: float = -3.0, high: float = 3.0) -> st.SearchStrategy:
+    """float64 arrays of ``shape`` with values in [low, high]."""
+    return hnp.arrays(np.float64, shape, elements=bounded_floats(low, high))
+
+
+def positive_arrays(shape, low: float = 0.2, high: float = 4.0) -> st.SearchStrategy:
+    """Values in the domain of log, sqrt and non-integer powers."""
+    return float_arrays(shape, low, high)
+
+
+def nonzero_arrays(shape, margin: float = 0.3, high: float = 3.0) -> st.SearchStrategy:
+    """Values with |v| in [margin, high]: safe as divisors."""
+    magnitude = bounded_floats(margin, high)
+    return hnp.arrays(np.float64, shape,
+                      elements=st.tuples(st.booleans(), magnitude).map(
+                          lambda pair: pair[1] if pair[0] else -pair[1]))
+
+
+def arrays_away_from(shape, points, margin: float = 0.05, low: float = -3.0,
+                     high: float = 3.0) -> st.SearchStrategy:
+    """Values at least ``margin`` from every point in ``points`` (the kinks of relu,
+    abs, clip, ...), so a central difference never straddles one."""
+    points = tuple(points)
+    elements = bounded_floats(low, high).filter(
+        lambda v: all(abs(v - p) >= margin for p in points))
+    return hnp.arrays(np.float64, shape, elements=elements)
+
+
+@st.composite
+def distinct_arrays(draw, shape, low: float = -3.0, high: float = 3.0):
+    """Values that are pairwise apart by at least half of (high - low) / size, so every
+    max/min (over any axes) has a unique winner."""
+    size = math.prod(shape)
+    rank = np.array(draw(st.permutations(range(size))), dtype=np.float64)
+    jitter = draw(hnp.arrays(np.float64, (size,), elements=bounded_floats(0.0, 0.5)))
+    step = (high - low) / max(size, 1)
+    return (low + (rank + jitter) * step).reshape(shape)
+
+
+def _grid_values(offset: float):
+    # k/2 + offset + jitter, |jitter| <= 0.1: two grids with offsets 0 and 0.25 never come
+    # closer than 0.05 to each other.
+    return st.tuples(st.integers(-6, 6), bounded_floats(-0.1, 0.1)).map(
+        lambda pair: 0.5 * pair[0] + offset + pair[1])
+
+
+@st.composite
+def separated_pair(draw, shape_a, shape_b):
+    """Two arrays whose elements differ by at least 0.05 wherever they meet after
+    broadcasting (so maximum/minimum never tie), in random order of which is larger."""
+    offsets = draw(st.sampled_from([(0.0, 0.25), (0.25, 0.0)]))
+    a = draw(hnp.arrays(np.float64, shape_a, elements=_grid_values(offsets[0])))
+    b = draw(hnp.arrays(np.float64, shape_b, elements=_grid_values(offsets[1])))
+    return a, b
+
+
+# --------------------------------------------------------------------------- axes
+
+@st.composite
+def reduction_axes(draw, ndim: int, allow_none: bool = True):
+    """None, one axis, or a tuple of distinct axes, each possibly negative.
+    A 0-d array accepts axis 0 and -1 (as in PyTorch)."""
+    kinds = ["int", "tuple"] + (["none"] if allow_none else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "none":
+        return None
+    if ndim == 0:
+        axis = draw(st.sampled_from([0, -1]))
+        return axis if kind == "int" else (axis,)
+    if kind == "int":
+        return draw(single_axis(ndim))
+    chosen = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
+                           unique=True))
+    negate = draw(st.lists(st.booleans(), min_size=len(chosen), max_size=len(chosen)))
+    return tuple(a - ndim if flip else a for a, flip in zip(chosen, negate))
+
+
+def single_axis(ndim: int) -> st.SearchStrategy[int]:
+    """One valid axis of an ``ndim``-axis array, negative ones included."""
+    if ndim == 0:
+        return st.sampled_from([0, -1])
+    return st.integers(-ndim, ndim - 1)
+
+
+# --------------------------------------------------------------------------- matmul
+
+@st.composite
+def matmul_shapes(draw):
+    """Shapes (a, b) that np.matmul accepts: 1-D vectors, 2-D matrices, and N-D stacks
+    whose batch axes broadcast (up to 4 axes in all)."""
+    n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    a_vector, b_vector = draw(st.booleans()), draw(st.booleans())
+    batch_a, batch_b = draw(broadcastable_shapes(2, min_dims=0, max_dims=2, max_side=3))
+    a_shape = (k,) if a_vector else batch_a + (n, k)
+    b_shape = (k,) if b_vector else batch_b + (k, m)
+    return a_shape, b_shape
+
+
+# --------------------------------------------------------------------------- indexing
+
+def basic_indices(shape) -> st.SearchStrategy:
+    """Ints, slices (negative steps too), None and Ellipsis."""
+    return hnp.basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True)
+
+
+@st.composite
+def integer_array_index(draw, shape):
+    """Integer index arrays (negative entries too, repeats likely -- which must accumulate
+    in the gradient): one array for axis 0, or a tuple of arrays, one per axis."""
+    result_shape = hnp.array_shapes(min_dims=1, max_dims=2, max_side=5)
+    if len(shape) > 1 and draw(st.booleans()):
+        return draw(hnp.integer_array_indices(shape, result_shape=result_shape))
+    n = shape[0]
+    return draw(hnp.arrays(np.int64, result_shape, elements=st.integers(-n, n - 1)))
+
+
+@st.composite
+def boolean_mask_index(draw, shape):
+    """A boolean mask over the leading ``k`` axes of ``shape`` (k >= 1)."""
+    leading = draw(st.integers(1, len(shape)))
+    return draw(hnp.arrays(np.bool_, shape[:leading]))
+
+
+# --------------------------------------------------------------------------- cat / stack
+
+@st.composite
+def cat_arrays(draw, same_shape: bool = False):
+    """(arrays, axis): 1-3 arrays of at least one axis that agree except along ``axis``
+    (or everywhere, with ``same_shape``, for stack)."""
+    base = draw(shapes(min_dims=1, max_dims=3))
+    count = draw(st.integers(1, 3))
+    axis = draw(single_axis(len(base)))
+    arrays = []
+    for _ in range(count):
+        shape = list(base)
+        if not same_shape:
+            shape[axis] = draw(st.integers(1, 3))
+        arrays.append(draw(float_arrays(tuple(shape))))
+    return arrays, axis
