@@ -16,6 +16,7 @@ In wandb the two runs and a third ``comparison`` run holding these figures share
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -39,19 +40,26 @@ def parse_args(argv=None):
     parser = fashion_mnist.build_parser(
         prog="compare_losses.py", description=__doc__.split("\n\n")[0],
         loss_option=False, checkpoint_options=False, epilog=EPILOG)
-    return fashion_mnist.complete_args(parser, parser.parse_args(argv))
+    # Taken only to refuse it clearly (argparse would otherwise read -l as a prefix of -lr).
+    parser.add_argument("-l", "--loss", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if hasattr(args, "loss"):
+        parser.error("argument -l/--loss: compare_losses.py trains with both losses; "
+                     "leave it out")
+    return fashion_mnist.complete_args(parser, args)
 
 
 def compare(config, *, out_dir=None, wandb_mode=None, quiet=False, data_dir=None,
-            figures=True, log=print) -> dict:
+            figures=True, group=None, log=print) -> dict:
     """Train ``config`` once per loss; returns ``{"runs": {loss: result or None},
-    "errors": {loss: message}, "group": wandb group, "out_dir": folder}``."""
+    "errors": {loss: message}, "group": wandb group, "out_dir": folder}``. ``group``: the
+    wandb group of the runs (default ``compare_losses-<run name>-<timestamp>``)."""
     config = common.resolve_config(config)
     name = common.run_name(config)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"compare_losses-{name}-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    group = f"compare_losses-{name}-{stamp}"
+    group = group or f"compare_losses-{name}-{stamp}"
     runs, errors = {}, {}
     for loss in LOSSES:
         if not quiet:

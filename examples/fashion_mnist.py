@@ -103,8 +103,8 @@ def build_parser(prog: str | None = None, description: str | None = None,
            "optimizer: sgd; momentum and nag (SGD with momentum, Nesterov for nag); rmsprop; "
            "adam; nadam; adamw (Adam with decoupled weight decay)")
     add("-lr", "--learning_rate", type=float, metavar="LR",
-        help=f"learning rate (the peak with --lr-schedule onecycle; "
-             f"default {d['learning_rate']:g})")
+        help=f"learning rate: the initial rate with --lr-schedule cosine, the peak with "
+             f"onecycle (default {d['learning_rate']:g})")
     add("-m", "--momentum", type=float, metavar="M",
         help=f"momentum of the momentum and nag optimizers (default {d['momentum']})")
     add("-beta", "--beta", type=float, metavar="B",
@@ -136,8 +136,9 @@ def build_parser(prog: str | None = None, description: str | None = None,
     extras.add_argument("--lr-schedule", "--lr_schedule", dest="lr_schedule",
                         type=_choice_type("lr_schedule"), choices=CHOICES["lr_schedule"],
                         metavar=_choice_help("lr_schedule"),
-                        help="constant, or onecycle: OneCycleLR per batch peaking at -lr "
-                             "(default constant)")
+                        help="learning-rate schedule, stepped after every batch: cosine "
+                             "anneals from -lr to 0 over the run (default); constant keeps "
+                             "-lr; onecycle warms up to a peak of -lr, then anneals")
     extras.add_argument("--seed", type=int, metavar="N",
                         help="seed of the initial weights, dropout, the validation split and "
                              f"the batch order (default {d['seed']})")

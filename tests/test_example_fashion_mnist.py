@@ -94,6 +94,23 @@ def test_defaults_are_the_assignments_best_configuration():
     config = fashion_mnist.config_from_args(fashion_mnist.parse_args([]))
     assert {k: config[k] for k in FLAG_DEFAULTS} == FLAG_DEFAULTS
     assert common.run_name(config).startswith("hl_4_sz_128_bs_64_ac_tanh_opt_adam")
+    assert config["lr_schedule"] == "cosine" and config["dropout"] == 0
+
+
+def test_the_default_cosine_schedule_anneals_from_the_learning_rate_to_zero():
+    config = common.resolve_config({"epochs": 2})
+    model = common.build_model(config)
+    optimizer = common.build_optimizer(config, model.parameters())
+    scheduler = common.build_scheduler(config, optimizer, steps_per_epoch=5)
+    assert isinstance(scheduler, optim.lr_scheduler.CosineAnnealingLR)
+    rates = [optimizer.param_groups[0]["lr"]]
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert rates[0] == pytest.approx(1e-3) and rates[-1] == pytest.approx(0, abs=1e-12)
+    assert rates[5] == pytest.approx(0.5e-3)
+    assert all(a > b for a, b in zip(rates, rates[1:]))
 
 
 FLAG_DEFAULTS = {
@@ -249,7 +266,8 @@ def test_onecycle_schedule_peaks_at_the_learning_rate():
         rates.append(optimizer.param_groups[0]["lr"])
     assert max(rates) == pytest.approx(0.01)
     assert rates[-1] < 1e-4
-    assert common.build_scheduler(common.resolve_config({}), optimizer, 10) is None
+    constant = common.resolve_config({"lr_schedule": "constant"})
+    assert common.build_scheduler(constant, optimizer, 10) is None
 
 
 # ----------------------------------------------------------------------------- model
@@ -532,8 +550,10 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(tmp_path):
 @needs_data
 def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
     out = tmp_path / "run"
+    # A constant rate, so that the resumed run may change the number of epochs.
     command = [sys.executable, str(SCRIPT), "-e", "500", "--limit-train", "1000",
-               "--wandb-mode", "disabled", "--save", "--out", str(out), "-q"]
+               "--lr-schedule", "constant", "--wandb-mode", "disabled", "--save",
+               "--out", str(out), "-q"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -565,3 +585,12 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
     refused = run_script("--resume", out, "-a", "relu", "--wandb-mode", "disabled")
     assert refused.returncode == fashion_mnist.EXIT_USAGE
     assert "activation: checkpoint 'tanh', requested 'ReLU'" in refused.stderr
+
+
+@needs_data
+def test_a_scheduled_run_cannot_change_its_length_on_resume(tmp_path):
+    common.train({"epochs": 1, "limit_train": 500}, out_dir=tmp_path, save=True,
+                 wandb_mode="disabled", quiet=True, figures=False)
+    with pytest.raises(common.ConfigError, match="cosine learning-rate schedule is laid out "
+                                                 "for the original number of epochs"):
+        common.train({"epochs": 2}, resume=tmp_path, wandb_mode="disabled", quiet=True)
