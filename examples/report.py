@@ -72,6 +72,9 @@ TOP_MINIMUM = 3
 #: One-sided Fisher exact test level under which a setting is called over-represented.
 SIGNIFICANCE = 0.05
 RECOMMENDATIONS = 3
+#: Settings the report names when the sweep file leaves them at the script's defaults.
+FIXED_SETTINGS = ("loss", "lr_schedule", "dropout", "momentum", "beta", "beta1", "beta2",
+                  "epsilon")
 CONFUSED_PAIRS = 3
 STATE_NAME = "report_state.json"
 DATA_NAME = "report_data.json"
@@ -308,7 +311,8 @@ class Reporter:
         return {"config": {k: base[k] for k in ("num_layers", "hidden_size", "activation",
                                                 "weight_init", "batch_size", "learning_rate",
                                                 "momentum", "beta", "beta1", "beta2",
-                                                "weight_decay", "epochs", "seed", "loss")},
+                                                "weight_decay", "epochs", "seed", "loss",
+                                                "lr_schedule")},
                 "runs": table, "ranking": ranked, "lowest_train_loss": lowest_loss,
                 "margin": margin,
                 "figures": figures}
@@ -340,9 +344,11 @@ class Reporter:
         top = finished[:top_count] if len(finished) > top_count else []
         grid = {p.name: (list(p.values) if p.values else [p.distribution, p.low, p.high])
                 for p in spec.parameters}
+        trained = rows[0]["config"] if rows else {}
+        fixed = {key: trained[key] for key in FIXED_SETTINGS if key in trained and key not in grid}
         return {
             "file": self.sweep_config_path.name, "method": spec.method,
-            "metric": spec.metric["name"], "grid": grid,
+            "metric": spec.metric["name"], "grid": grid, "fixed": fixed,
             "requested": self.budget.sweep_count or spec.run_cap,
             "runs": summary["runs"], "finished": summary["finished"],
             "diverged": summary["diverged"], "failed": summary["failed"],
@@ -745,7 +751,8 @@ def _optimizers(data) -> list:
              f"The network above trained with each optimizer on the same batches from the same "
              f"initial weights (`train` seeds the generator with seed={setting(c['seed'])} "
              f"before building the model): {integer(c['epochs'])} epoch(s), batch size "
-             f"{setting(c['batch_size'])}, learning rate {setting(c['learning_rate'])} for all, "
+             f"{setting(c['batch_size'])}, learning rate {setting(c['learning_rate'])} for all "
+             f"({c['lr_schedule']} schedule), "
              f"weight decay {setting(c['weight_decay'])}, momentum {setting(c['momentum'])} "
              f"(momentum, nag), beta {setting(c['beta'])} (rmsprop), betas "
              f"{setting(c['beta1'])} and {setting(c['beta2'])} (adam, nadam). One learning rate "
@@ -794,6 +801,9 @@ def _sweep(data) -> list:
              f"The sweep file `{s['file']}` (method {s['method']}, metric {s['metric']}) "
              "defines this grid:", ""]
     lines += _table(["parameter", "values"], grid_rows)
+    if s["fixed"]:
+        lines += ["The settings it leaves out keep the training script's defaults: "
+                  + _settings_text(s["fixed"]) + ".", ""]
     sampled = (f"a random sample of {integer(s['runs'])} configurations (seed "
                f"{setting(s['seed'])})" if s["method"] == "random"
                else f"{integer(s['runs'])} configurations")
