@@ -519,7 +519,7 @@ def run_configuration(task: Mapping, train_fn: Optional[Callable] = None) -> dic
            "parameters": task["parameters"], "config": task["config"],
            "run_name": task["run_name"], "run_dir": str(run_dir), "started_at": time.time(),
            "worker_pid": os.getpid(), "blas_threads": _blas_threads()}
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         result = train_fn(task["config"], out_dir=run_dir, wandb_mode=task["wandb_mode"],
                           quiet=True, data_dir=task["data_dir"], figures=task["figures"],
@@ -540,6 +540,8 @@ def run_configuration(task: Mapping, train_fn: Optional[Callable] = None) -> dic
             test_accuracy=result["test_accuracy"], test_loss=result.get("test_loss"),
             epochs_completed=len(history), wandb_dir=result.get("wandb_dir"))
     row["wall_time_s"] = time.perf_counter() - started
+    # CPU time does not grow when other processes share the cores, unlike wall time.
+    row["cpu_time_s"] = time.process_time() - cpu_started
     return row
 
 
@@ -653,7 +655,7 @@ def run_sweep(
         f"{workers} worker(s); results in {results_path}")
 
     started = time.perf_counter()
-    finished_here = 0
+    finished_here, cpu_seconds = 0, 0.0
     if pending:
         # Workers are spawned as tasks are submitted, so the environment stays pinned
         # until every task is in.
@@ -669,6 +671,7 @@ def run_sweep(
                     append_result(results_path, row)
                     recorded[row["key"]] = row
                     finished_here += 1
+                    cpu_seconds += row["cpu_time_s"]
                     log(_format_row(row, len(recorded), len(tasks)))
                     if on_result is not None:
                         on_result(row)
@@ -687,7 +690,8 @@ def run_sweep(
         executor.shutdown(wait=True)
         elapsed = time.perf_counter() - started
         log(f"{finished_here} runs in {elapsed:.0f} s with {workers} worker(s): "
-            f"{60 * finished_here / elapsed:.1f} runs per minute")
+            f"{60 * finished_here / elapsed:.1f} runs per minute "
+            f"({cpu_seconds / finished_here:.1f} CPU s per run)")
     return [recorded[task["key"]] for task in tasks]
 
 

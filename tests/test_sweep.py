@@ -316,6 +316,7 @@ def test_offline_sweep_records_every_run_with_failures_and_pins_blas(tmp_path):
     assert finished["final_val_loss"] == pytest.approx(0.5)
     assert finished["test_accuracy"] == pytest.approx(stand_in_accuracy(config) - 0.01)
     assert finished["epochs_completed"] == 2 and finished["wall_time_s"] >= 0
+    assert finished["cpu_time_s"] >= 0
     # Each run trained in its own folder inside the sweep's, logged in one group.
     options = json.loads((Path(finished["run_dir"]) / "options.json").read_text())
     assert Path(finished["run_dir"]).parent == tmp_path / "runs"
@@ -429,7 +430,7 @@ def test_real_offline_sweep_with_two_workers_interruption_and_resume(tmp_path):
     assert "unreliable" in (out / "summary.md").read_text()
 
 
-# ----------------------------------------------------------------------------- online, through the seam
+# ----------------------------------------------------------------------------- online (seam)
 
 
 class FakeRun:
