@@ -146,6 +146,8 @@ class PowScalar(Function):
         p = ctx.exponent
         if p == 2:
             return grad * 2 * x, None
+        if p == 0:  # constant 1; x ** -1 would make 0 * inf = NaN at x = 0
+            return np.zeros_like(grad), None
         return grad * p * x ** (p - 1), None
 
 
