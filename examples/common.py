@@ -213,8 +213,9 @@ def resolve_config(config=None, **overrides) -> dict:
             raise ConfigError(f"{key}: expected a finite number >= 0, got {value!r}")
     if resolved["learning_rate"] == 0:
         raise ConfigError("learning_rate must be positive, got 0")
-    if not resolved["dropout"] < 1:
-        raise ConfigError(f"dropout: expected a probability in [0, 1), got {resolved['dropout']}")
+    for key in ("dropout", "beta", "beta1", "beta2"):
+        if not resolved[key] < 1:
+            raise ConfigError(f"{key}: expected a number in [0, 1), got {resolved[key]}")
     for key in ("wandb_project", "wandb_entity"):
         if resolved[key] is not None:
             resolved[key] = str(resolved[key])
@@ -753,8 +754,11 @@ def train(
                                 seed=config["seed"])
     model = build_model(config, num_classes=len(classes),
                         in_features=int(np.prod(train_images.shape[1:])))
-    optimizer = build_optimizer(config, model.parameters())
-    scheduler = build_scheduler(config, optimizer, len(loader))
+    try:
+        optimizer = build_optimizer(config, model.parameters())
+        scheduler = build_scheduler(config, optimizer, len(loader))
+    except ValueError as error:  # a hyper-parameter the optimizer itself refuses
+        raise ConfigError(str(error)) from None
     loss_fn = loss_function(config["loss"])
 
     history: list = []
@@ -793,6 +797,9 @@ def train(
               "wandb_dir": wandb_sync_dir(run)}
     if run is not None:
         run.summary["parameters"] = parameters
+    if figures and _figure(1, 1) is None:
+        log("matplotlib is not installed (pip install matplotlib); no figures are written")
+        figures = False
     try:
         if figures and start_epoch == 0:
             path = plot_samples(splits.train_images, splits.train_labels, classes,

@@ -146,7 +146,8 @@ def test_choices_accept_any_letter_case(flag, typed, key, canonical):
     (["-e", "ten"], "argument -e/--epochs: invalid int value: 'ten'"),
     (["-e", "0"], "epochs: must be at least 1, got 0"),
     (["-lr", "-1"], "learning_rate: expected a finite number >= 0"),
-    (["--dropout", "1"], "dropout: expected a probability in [0, 1)"),
+    (["--dropout", "1"], "dropout: expected a number in [0, 1)"),
+    (["-beta1", "1.5"], "beta1: expected a number in [0, 1)"),
     (["--nonsense"], "unrecognized arguments: --nonsense"),
 ])
 def test_bad_options_give_argparse_errors(capsys, argv, message):
@@ -565,6 +566,7 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == fashion_mnist.EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr
+    assert not EPOCH_LINE.search(stdout)  # --quiet
     match = re.search(r"the checkpoint of epoch (\d+) is kept in (\S+); continue with "
                       r"--resume (\S+)", stderr)
     assert match, stderr
@@ -594,3 +596,16 @@ def test_a_scheduled_run_cannot_change_its_length_on_resume(tmp_path):
     with pytest.raises(common.ConfigError, match="cosine learning-rate schedule is laid out "
                                                  "for the original number of epochs"):
         common.train({"epochs": 2}, resume=tmp_path, wandb_mode="disabled", quiet=True)
+
+
+@needs_data
+def test_without_matplotlib_it_trains_and_says_why_there_are_no_figures(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    lines = []
+    result = common.train({"epochs": 1, "limit_train": 500}, out_dir=tmp_path,
+                          wandb_mode="disabled", quiet=True, log=lines.append)
+    assert result["status"] == "finished"
+    assert lines == ["matplotlib is not installed (pip install matplotlib); no figures are "
+                     "written"]
+    assert not list(tmp_path.glob("*.png"))
+    assert (tmp_path / "summary.json").is_file()
