@@ -467,7 +467,10 @@ class Tensor:
     # ----------------------------------------------------------------- not differentiable
 
     def _compare(self, ufunc, other):
-        return Tensor._make(ufunc(self.data, _data(other)), False)
+        try:
+            return Tensor._make(ufunc(self.data, _data(other)), False)
+        except ValueError:
+            raise ops._broadcast_error(ufunc.__name__, self.data, _data(other)) from None
 
     def eq(self, other):
         return self._compare(np.equal, other)
