@@ -335,6 +335,12 @@ def test_maximum_shares_the_gradient_at_ties():
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 0/0 on purpose
+def test_power_zero_has_zero_gradient_everywhere():
+    x = Tensor(np.array([0.0, 2.0], np.float32), requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0, 0])
+
+
 def test_var_of_one_element_is_nan_with_nan_gradient():
     x = Tensor(np.array([2.0]), requires_grad=True)
     out = x.var()
@@ -512,7 +518,8 @@ def test_boolean_mask_indexing_matches_numpy_and_gradcheck(data):
 def test_indexing_with_lists_and_mixed_indices():
     x = np.arange(24.0).reshape(2, 3, 4)
     for index in ([1, 0, 1], (slice(None), [2, 2, 0]), (1, [0, 2], slice(1, 3)),
-                  (Ellipsis, [3, 3]), (None, 0, [1, 1]), np.int64(1), (0, -1, -1)):
+                  (Ellipsis, [3, 3]), (None, 0, [1, 1]), np.int64(1), (0, -1, -1),
+                  (np.array([True, False]), [0, 2]), (slice(None), [True, False, True])):
         assert_forward(lambda t: t[index], lambda v: v[index], x)
         assert_gradcheck(lambda t: t[index], x)
 
@@ -730,6 +737,12 @@ def test_comparisons_return_bool_tensors_like_numpy(name, shapes, data):
         np.testing.assert_array_equal(result.data, expected)
     scalar_result = getattr(ta, name)(1.0)
     np.testing.assert_array_equal(scalar_result.data, COMPARISONS[name](a, 1.0))
+
+
+@pytest.mark.parametrize("name", sorted(COMPARISONS))
+def test_comparison_of_shapes_that_do_not_broadcast_names_both_shapes(name):
+    with pytest.raises(ValueError, match=r"\(2,\) and \(3,\) cannot be broadcast"):
+        getattr(Tensor([1.0, 2.0]), name)(Tensor([1.0, 2.0, 3.0]))
 
 
 def test_comparison_operators():

@@ -244,6 +244,7 @@ def test_constant_factories_fill_the_right_values():
     np.testing.assert_array_equal(eye.data, np.eye(3))
     assert eye.dtype == np.float64
     assert Tensor.eye(2, 4).shape == (2, 4) and Tensor.eye(2).dtype == np.float32
+    assert Tensor.eye(2, requires_grad=True).requires_grad
 
 
 def test_arange():
