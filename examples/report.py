@@ -382,7 +382,8 @@ class Reporter:
         figure = common.plot_confusion_matrix(
             counts, classes, self.out / "figures" / "best_confusion_matrix.png",
             title="Best sweep run, test set")
-        return {"run_name": row["run_name"], "key": row["key"], "run_dir": _relative(run_dir, self.out),
+        return {"run_name": row["run_name"], "key": row["key"],
+                "run_dir": _relative(run_dir, self.out),
                 "parameters": row["parameters"], "config": row["config"],
                 "best_val_accuracy": row["best_val_accuracy"],
                 "test_accuracy": summary["test_accuracy"],
@@ -797,7 +798,8 @@ def _optimizers(data) -> list:
 
 def _sweep(data) -> list:
     s = data["sweep"]
-    grid_rows = [[name, ", ".join(setting(v) for v in values)] for name, values in s["grid"].items()]
+    grid_rows = [[name, ", ".join(setting(v) for v in values)]
+                 for name, values in s["grid"].items()]
     lines = ["## 4. The sweep", "",
              f"The sweep file `{s['file']}` (method {s['method']}, metric {s['metric']}) "
              "defines this grid:", ""]
@@ -1050,9 +1052,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="the report's folder (created; reused to resume)")
     parser.add_argument("--budget", choices=tuple(BUDGETS), default="quick",
-                        help="quick: 20 sweep configurations, 5 epochs per run (default); full: the "
-                             "assignment's scale (100 runs, the sweep file's epochs); tiny: "
-                             "a smoke test for the tests")
+                        help="quick: 20 sweep configurations, 5 epochs per run (default); "
+                             "full: the assignment's scale (100 runs, the sweep file's "
+                             "epochs); tiny: a smoke test for the tests")
     parser.add_argument("--dataset", choices=common.CHOICES["dataset"], default="fashion_mnist",
                         help="the dataset of the experiments (default fashion_mnist); the "
                              "recommendations are trained on the other one")
