@@ -911,7 +911,8 @@ def _findings(data) -> list:
                 f"p = {p_value(x['p_value'])})" for x in clear) + "."
         else:
             lines[-1] += (" No setting is more common among them than chance would give; "
-                          "the table lists the settings most of them share.")
+                          "the table lists, for each parameter, the value they hold most "
+                          "often when it is more common among them than among all runs.")
         lines += [""]
         rows = [[f"{x['parameter']}={x['value']}",
                  f"{integer(x['runs_top'])} ({percent(x['share_top'])})",
