@@ -57,7 +57,9 @@ def compare(config, *, out_dir=None, wandb_mode=None, quiet=False, data_dir=None
     config = common.resolve_config(config)
     name = common.run_name(config)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"compare_losses-{name}-{stamp}"
+    if out_dir is None:
+        out_dir = Path("runs") / f"compare_losses-{name}-{stamp}"
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     group = group or f"compare_losses-{name}-{stamp}"
     runs, errors = {}, {}

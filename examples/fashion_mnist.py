@@ -128,11 +128,16 @@ def build_parser(prog: str | None = None, description: str | None = None,
     choice("-a", "--activation", "activation", "activation of the hidden layers")
 
     extras = parser.add_argument_group("more options")
-    extras.add_argument("--preset", choices=sorted(PRESETS), metavar="|".join(sorted(PRESETS)),
+    extras.add_argument("--preset", type=str.lower, choices=sorted(PRESETS),
+                        metavar="|".join(sorted(PRESETS)),
                         help="a named configuration; flags you give override it. 'best': "
                         + ", ".join(f"{k}={v}" for k, v in PRESETS["best"].items()))
     extras.add_argument("--dropout", type=float, metavar="P",
                         help="dropout probability after each hidden activation (default 0)")
+    extras.add_argument("--augment-shift", "--augment_shift", dest="augment_shift", type=int,
+                        metavar="PIXELS",
+                        help="move each training image by a random 0..PIXELS pixels up/down "
+                             "and left/right (data augmentation; default 0: off)")
     extras.add_argument("--lr-schedule", "--lr_schedule", dest="lr_schedule",
                         type=_choice_type("lr_schedule"), choices=CHOICES["lr_schedule"],
                         metavar=_choice_help("lr_schedule"),

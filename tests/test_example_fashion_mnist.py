@@ -324,6 +324,31 @@ def test_same_seed_same_initial_weights():
     assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
+def test_random_shift_moves_whole_images_within_the_limit():
+    rng = np.random.default_rng(0)
+    images = rng.integers(1, 256, (200, 28, 28), dtype=np.uint8)  # no zero pixels
+    tg.manual_seed(1)
+    shifted = common.RandomShift(2)(images)
+    assert shifted.dtype == np.float32 and shifted.shape == (200, 784)
+    shifted = np.rint(shifted.reshape(200, 28, 28) * 255).astype(np.int64)
+    seen = set()
+    for image, out in zip(images.astype(np.int64), shifted):
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if np.array_equal(out[max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)],
+                                     image[max(-dy, 0):28 + min(-dy, 0),
+                                           max(-dx, 0):28 + min(-dx, 0)])]
+        assert len(matches) == 1
+        (dy, dx), = matches
+        assert np.count_nonzero(out == 0) == 28 * 28 - (28 - abs(dy)) * (28 - abs(dx))
+        seen.add((dy, dx))
+    assert len(seen) == 25  # every shift in [-2, 2]^2 occurs
+    tg.manual_seed(1)
+    again = common.RandomShift(2)(images)
+    assert np.array_equal(np.rint(again.reshape(200, 28, 28) * 255), shifted)
+    assert common.training_transform(0) is tg.data.to_float_flat
+    assert fashion_mnist.parse_args(["--augment-shift", "2"]).augment_shift == 2
+
+
 def test_squared_error_loss_is_mean_over_samples_and_classes():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(6, 10)).astype(np.float32)
@@ -521,7 +546,8 @@ def _metrics(folder: Path) -> list:
 
 @needs_data
 def test_interrupt_then_resume_matches_an_uninterrupted_run(tmp_path):
-    config = {"epochs": 3, "limit_train": 1500, "dropout": 0.2, "seed": 5}
+    # dropout and augmentation draw random numbers: the resumed run must draw the same ones
+    config = {"epochs": 3, "limit_train": 1500, "dropout": 0.2, "augment_shift": 1, "seed": 5}
     quiet = dict(wandb_mode="disabled", quiet=True, figures=False)
     straight = common.train(config, out_dir=tmp_path / "straight", **quiet)
 
