@@ -33,7 +33,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
+# PyTorch is optional: without it the benchmark leaves its column out.
 bench: $(STAMP)
+	$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install --quiet -e ".[bench]" \
+		|| echo "PyTorch could not be installed: benchmarking without it"
 	$(PYTHON) benchmarks/bench_mlp.py $(ARGS)
 
 clean:

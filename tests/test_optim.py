@@ -427,7 +427,7 @@ def test_adamw_weight_decay_is_decoupled():
         p.grad = Tensor(np.zeros(3))
         opt.step()
         np.testing.assert_allclose(p.data, x0 * (1 - 0.05) ** step, rtol=1e-14)
-    assert not opt.state[p]["exp_avg"].any() and not opt.state[p]["exp_avg_sq"].any()
+    assert not opt.state[p]["exp_avg_sum"].any() and not opt.state[p]["exp_avg_sq_sum"].any()
 
     q = Tensor(x0.copy(), requires_grad=True)
     opt = optim.Adam([q], lr=0.1, weight_decay=0.5)
@@ -605,10 +605,11 @@ def test_state_dict_format():
     assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
     assert set(sd["state"]) == {1, 2}  # parameter 0 had no gradient: no state
     state = sd["state"][1]
-    assert set(state) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert set(state) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "exp_avg_sum",
+                          "exp_avg_sq_sum", "max_exp_avg_sq_sum", "sum_beta1", "sum_beta2"}
     assert state["step"] == 1 and type(state["step"]) is int
     assert state["exp_avg"].dtype == np.float32
-    assert state["exp_avg"] is not opt.state[params[1]]["exp_avg"]  # a copy
+    assert state["exp_avg_sum"] is not opt.state[params[1]]["exp_avg_sum"]  # a copy
     # np.savez-friendly: plain arrays and numbers only.
     for index, s in sd["state"].items():
         for value in s.values():
@@ -632,11 +633,56 @@ def test_load_state_dict_casts_to_parameter_dtype():
     opt.step()
     sd = opt.state_dict()
     for state in sd["state"].values():
-        state["exp_avg"] = state["exp_avg"].astype(np.float64)
+        state["exp_avg_sum"] = state["exp_avg_sum"].astype(np.float64)
     opt2 = optim.Adam(make_params())
     opt2.load_state_dict(sd)
     for state in opt2.state.values():
-        assert state["exp_avg"].dtype == np.float32
+        assert state["exp_avg_sum"].dtype == np.float32
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.01), dict(lr=0.01, amsgrad=True),
+                                    dict(lr=0.01, betas=(0.5, 0.9))])
+def test_adam_loads_pytorch_state_entries(kwargs):
+    # A state dict with only PyTorch's entries (exp_avg, exp_avg_sq, max_exp_avg_sq), as
+    # torch.optim.Adam writes it, continues the same trajectory.
+    params, opt, _ = run(optim.Adam, kwargs, 3, dtype=np.float64)
+    torch_style = opt.state_dict()
+    for state in torch_style["state"].values():
+        for key in [k for k in state if k.endswith("_sum") or k.startswith("sum_")]:
+            del state[key]
+        assert set(state) <= {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    resumed = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    opt2 = optim.Adam(resumed, **kwargs)
+    opt2.load_state_dict(torch_style)
+    coefs = coefficients()
+    for _ in range(3):
+        set_grads(params, coefs)
+        set_grads(resumed, coefs)
+        opt.step()
+        opt2.step()
+    for p, q in zip(params, resumed):
+        np.testing.assert_allclose(q.data, p.data, rtol=1e-13)
+
+
+def test_adam_betas_changed_between_steps_follow_the_reference():
+    # The running sums are scaled by (1 - beta); a new beta re-scales them, so the
+    # averages go on exactly as in the textbook algorithm with the new betas.
+    params = make_params(dtype=np.float64)
+    coefs = coefficients()
+    opt = optim.Adam(params, lr=0.01, amsgrad=True)
+    xs = [p.data.copy() for p in params]
+    states = [{} for _ in xs]
+    for betas in [(0.9, 0.999)] * 2 + [(0.5, 0.9)] * 2 + [(0.0, 0.0)]:
+        opt.param_groups[0]["betas"] = betas
+        set_grads(params, coefs)
+        opt.step()
+        xs = [ref_adam(x, quartic_grad(x, a), s, lr=0.01, betas=betas, amsgrad=True)
+              for x, a, s in zip(xs, coefs, states)]
+        for p, x in zip(params, xs):
+            np.testing.assert_allclose(p.data, x, rtol=1e-12)
+    exported = opt.state_dict()["state"][0]
+    np.testing.assert_allclose(exported["exp_avg"], states[0]["m"], rtol=1e-12)
+    np.testing.assert_allclose(exported["exp_avg_sq"], states[0]["v"], rtol=1e-12)
 
 
 # --------------------------------------------------------------------------- in place, dtypes

@@ -32,7 +32,6 @@ class Adam(Optimizer):
        ``maximize``.
     2. If :math:`\lambda \ne 0`: :math:`g_t \leftarrow g_t + \lambda \theta_{t-1}`.
     3. :math:`m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t`
-       (computed as :math:`m_{t-1} + (1 - \beta_1)(g_t - m_{t-1})`, like torch's lerp).
     4. :math:`v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2`.
     5. If ``amsgrad``: :math:`v^{max}_t = \max(v^{max}_{t-1}, v_t)` and
        :math:`\hat v_t = v^{max}_t`; else :math:`\hat v_t = v_t`.
@@ -40,9 +39,15 @@ class Adam(Optimizer):
     7. :math:`\theta_t = \theta_{t-1} - \frac{\gamma}{c_1} \cdot
        \frac{m_t}{\sqrt{\hat v_t} / \sqrt{c_2} + \epsilon}`.
 
-    State per parameter: ``step`` (:math:`t`), ``exp_avg`` (:math:`m_t`),
-    ``exp_avg_sq`` (:math:`v_t`) and ``max_exp_avg_sq`` (:math:`v^{max}_t`, with
-    ``amsgrad``).
+    State per parameter: ``step`` (:math:`t`) and the running averages, kept without
+    their :math:`1 - \beta` factors as ``exp_avg_sum`` (:math:`m_t / (1 - \beta_1)`),
+    ``exp_avg_sq_sum`` (:math:`v_t / (1 - \beta_2)`) and ``max_exp_avg_sq_sum`` (with
+    ``amsgrad``), scaled by ``sum_beta1`` and ``sum_beta2``: then step 3 is
+    :math:`m' \leftarrow \beta_1 m' + g_t` and step 4 :math:`v' \leftarrow \beta_2 v' +
+    g_t^2`, two passes over memory fewer per step, and the factors fold into step 7's
+    scalars. :meth:`state_dict` adds PyTorch's ``exp_avg``, ``exp_avg_sq`` and
+    ``max_exp_avg_sq``; :meth:`load_state_dict` takes the sums when present (an exact
+    resume) and converts PyTorch's entries otherwise.
     """
 
     _decoupled_weight_decay = False
@@ -66,18 +71,54 @@ class Adam(Optimizer):
                      eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
                      amsgrad=bool(group["amsgrad"]), maximize=bool(group["maximize"]),
                      decoupled_weight_decay=self._decoupled_weight_decay)
+        beta1, beta2 = hyper["beta1"], hyper["beta2"]
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = np.zeros_like(param)
-                state["exp_avg_sq"] = np.zeros_like(param)
+                state["exp_avg_sum"] = np.zeros_like(param)
+                state["exp_avg_sq_sum"] = np.zeros_like(param)
                 if hyper["amsgrad"]:
-                    state["max_exp_avg_sq"] = np.zeros_like(param)
+                    state["max_exp_avg_sq_sum"] = np.zeros_like(param)
+                state["sum_beta1"], state["sum_beta2"] = beta1, beta2
+            elif state["sum_beta1"] != beta1 or state["sum_beta2"] != beta2:
+                _rescale_sums(state, beta1, beta2)  # the betas changed since the last step
             state["step"] += 1
-            _adam_update(param, grad, state["exp_avg"], state["exp_avg_sq"],
-                         state.get("max_exp_avg_sq"), self._work_arrays(param, 2),
+            _adam_update(param, grad, state["exp_avg_sum"], state["exp_avg_sq_sum"],
+                         state.get("max_exp_avg_sq_sum"), self._work_arrays(param, 2),
                          step=state["step"], **hyper)
+
+    def _export_state(self, state: dict) -> dict:
+        exported = dict(state)
+        for name, factor in _AVERAGES:
+            if name + "_sum" in state:
+                exported[name] = state[name + "_sum"] * (1.0 - state["sum_" + factor])
+        return exported
+
+    def _import_state(self, state: dict, group: dict) -> dict:
+        if "exp_avg_sum" in state:  # saved by tinygrad_fm: the sums themselves
+            return {k: v for k, v in state.items() if k not in dict(_AVERAGES)}
+        betas = dict(zip(("beta1", "beta2"), (float(b) for b in group["betas"])))
+        imported = {"step": state["step"], "sum_beta1": betas["beta1"],
+                    "sum_beta2": betas["beta2"]}
+        for name, factor in _AVERAGES:  # saved by PyTorch: the averages
+            if name in state:
+                imported[name + "_sum"] = state[name] / (1.0 - betas[factor])
+        return imported
+
+
+# PyTorch's state entries and the beta whose (1 - beta) factor our sums leave out.
+_AVERAGES = (("exp_avg", "beta1"), ("exp_avg_sq", "beta2"), ("max_exp_avg_sq", "beta2"))
+
+
+def _rescale_sums(state: dict, beta1: float, beta2: float) -> None:
+    """Re-express the running sums of ``state`` for new betas (the averages they stand
+    for stay the same)."""
+    state["exp_avg_sum"] *= (1.0 - state["sum_beta1"]) / (1.0 - beta1)
+    for name in ("exp_avg_sq_sum", "max_exp_avg_sq_sum"):
+        if name in state:
+            state[name] *= (1.0 - state["sum_beta2"]) / (1.0 - beta2)
+    state["sum_beta1"], state["sum_beta2"] = beta1, beta2
 
 
 class AdamW(Adam):
@@ -120,12 +161,14 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
 
-def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, work, *, step: int,
-                 lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                 amsgrad: bool, maximize: bool, decoupled_weight_decay: bool) -> None:
-    """One Adam/AdamW step on arrays, in place on ``param`` and the state arrays (see
-    :class:`Adam`'s and :class:`AdamW`'s steps); ``step`` is :math:`t` (from 1).
-    ``work`` holds two scratch arrays shaped like ``param``."""
+def _adam_update(param, grad, exp_avg_sum, exp_avg_sq_sum, max_exp_avg_sq_sum, work, *,
+                 step: int, lr: float, beta1: float, beta2: float, eps: float,
+                 weight_decay: float, amsgrad: bool, maximize: bool,
+                 decoupled_weight_decay: bool) -> None:
+    """One Adam/AdamW step on arrays, in place on ``param`` and the running sums
+    (:math:`m' = m / (1 - \beta_1)`, :math:`v' = v / (1 - \beta_2)`; see :class:`Adam`'s
+    and :class:`AdamW`'s steps); ``step`` is :math:`t` (from 1). ``work`` holds two
+    scratch arrays shaped like ``param``. Ten passes over memory without weight decay."""
     if decoupled_weight_decay:                                             # steps 1-2
         if weight_decay != 0:
             param *= 1.0 - lr * weight_decay
@@ -133,20 +176,24 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, work, *, step
     else:
         g = _effective_grad(param, grad, weight_decay, maximize, out=work[0])
     tmp = work[1]
-    exp_avg += np.multiply(np.subtract(g, exp_avg, out=tmp), 1.0 - beta1, out=tmp)  # 3
-    exp_avg_sq *= beta2                                                    # step 4
-    exp_avg_sq += np.multiply(np.multiply(g, 1.0 - beta2, out=tmp), g, out=tmp)
+    exp_avg_sum *= beta1                                                   # step 3
+    exp_avg_sum += g
+    exp_avg_sq_sum *= beta2                                                # step 4
+    exp_avg_sq_sum += np.multiply(g, g, out=tmp)
     if amsgrad:                                                            # step 5
-        v_hat = np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        v_hat = np.maximum(max_exp_avg_sq_sum, exp_avg_sq_sum, out=max_exp_avg_sq_sum)
     else:
-        v_hat = exp_avg_sq
+        v_hat = exp_avg_sq_sum
     bias_correction1 = 1.0 - beta1 ** step                                 # step 6
     bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
-    step_size = lr / bias_correction1
-    # Step 7, with sqrt(c2) multiplied through (one array division fewer than torch's
-    # (sqrt(v_hat) / sqrt(c2) + eps); the same value up to float rounding):
-    #   theta -= (step_size * sqrt(c2)) * m / (sqrt(v_hat) + eps * sqrt(c2))
+    # Step 7 with m = (1 - beta1) m' and sqrt(v) = sqrt(1 - beta2) sqrt(v') folded into
+    # two scalars (the same value as torch's expression up to float rounding):
+    #   theta -= factor * m' / (sqrt(v') + eps'),
+    #   factor = lr (1 - beta1) sqrt(c2) / (c1 sqrt(1 - beta2)),
+    #   eps' = eps sqrt(c2) / sqrt(1 - beta2)
+    sum_scale = (1.0 - beta2) ** 0.5
     denom = np.sqrt(v_hat, out=tmp)
-    denom += eps * bias_correction2_sqrt
-    factor = step_size * bias_correction2_sqrt
-    param -= np.divide(np.multiply(exp_avg, factor, out=work[0]), denom, out=tmp)
+    denom += eps * bias_correction2_sqrt / sum_scale
+    update = np.divide(exp_avg_sum, denom, out=tmp)
+    update *= lr * (1.0 - beta1) * bias_correction2_sqrt / (bias_correction1 * sum_scale)
+    param -= update

@@ -107,6 +107,15 @@ class Optimizer:
         """Update every parameter of ``group`` that has a gradient."""
         raise NotImplementedError
 
+    def _export_state(self, state: dict) -> dict:
+        """One parameter's state as :meth:`state_dict` shows it (PyTorch's entries), for
+        optimizers that keep it in another form in memory."""
+        return state
+
+    def _import_state(self, state: dict, group: dict) -> dict:
+        """The inverse of :meth:`_export_state`, for a parameter of ``group``."""
+        return state
+
     # ----------------------------------------------------------------- groups
 
     def add_param_group(self, param_group: dict) -> None:
@@ -244,7 +253,8 @@ class Optimizer:
         state = {}
         for p, s in self.state.items():
             if id(p) in index and s:
-                state[index[id(p)]] = {k: _copy_value(v) for k, v in s.items()}
+                exported = self._export_state(s)
+                state[index[id(p)]] = {k: _copy_value(v) for k, v in exported.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -265,13 +275,16 @@ class Optimizer:
                                  f"has {len(group['params'])}")
         id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
                           chain.from_iterable(g["params"] for g in self.param_groups)))
+        group_of = {id(p): saved for group, saved in zip(self.param_groups, saved_groups)
+                    for p in group["params"]}
         state: defaultdict = defaultdict(dict)
         for key, value in state_dict["state"].items():
             if key not in id_map:
                 raise ValueError(f"loaded state dict has state for parameter {key!r}, "
                                  "which is in none of its parameter groups")
             p = id_map[key]
-            state[p] = {k: _copy_value(v, like=p.data) for k, v in value.items()}
+            copied = {k: _copy_value(v, like=p.data) for k, v in value.items()}
+            state[p] = self._import_state(copied, group_of[id(p)])
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}

@@ -1,0 +1,290 @@
+"""Epoch time of the assignment's MLP: tinygrad_fm against NumPy by hand, the matrix-product
+floor, and PyTorch (when installed), measured interleaved in one process.
+
+The workload: 784-128-128-128-128-10, tanh, cross-entropy, Adam at 1e-3, float32, one epoch
+over the 54,000-image training split of Fashion-MNIST (real data when FASHION_MNIST_DIR is
+set, synthetic data of the same shape otherwise). Every contender sees the same batches,
+built the same way (uint8 rows indexed, converted to float32 once per batch).
+
+    python benchmarks/bench_mlp.py              # batch 16, 64, 256; 3 rounds; peak RSS of
+                                                # a 10-epoch run of the example
+    python benchmarks/bench_mlp.py --no-memory  # without the example run
+    python benchmarks/bench_mlp.py --quick      # a tiny smoke run (used by the tests)
+
+Run it with PyTorch importable (e.g. ``pip install torch==2.13.0`` in the same venv) to
+include the PyTorch column; otherwise it says that PyTorch was skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tinygrad_fm as tg  # noqa: E402
+from tinygrad_fm import nn, optim  # noqa: E402
+from tinygrad_fm.nn import functional as F  # noqa: E402
+
+SIZES = (784, 128, 128, 128, 128, 10)
+TRAIN_SIZE = 54_000
+
+
+def load_images(n: int) -> tuple[np.ndarray, np.ndarray, str]:
+    if os.environ.get("FASHION_MNIST_DIR"):
+        from tinygrad_fm.datasets import fashion_mnist
+
+        data = fashion_mnist(download=False)
+        images, labels = data.train_images, data.train_labels
+        return images[:n].reshape(n, -1), labels[:n].astype(np.int64), "Fashion-MNIST"
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 784), dtype=np.uint8)
+    return images, rng.integers(0, 10, n).astype(np.int64), "synthetic"
+
+
+def batches(images, labels, batch_size, epoch):
+    order = np.random.default_rng([0, epoch]).permutation(len(images))
+    for start in range(0, len(order), batch_size):
+        index = order[start:start + batch_size]
+        yield np.multiply(images[index], np.float32(1 / 255)), labels[index]
+
+
+def initial_weights(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    weights, biases = [], []
+    for fan_in, fan_out in zip(SIZES, SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        weights.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        biases.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    return weights, biases
+
+
+# --------------------------------------------------------------------------- contenders
+
+
+class TinygradFM:
+    name = "tinygrad_fm"
+
+    def __init__(self):
+        weights, biases = initial_weights()
+        layers = []
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            linear = nn.Linear(w.shape[1], w.shape[0])
+            linear.weight.data[...] = w
+            linear.bias.data[...] = b
+            layers.append(linear)
+            if i < len(weights) - 1:
+                layers.append(nn.Tanh())
+        self.model = nn.Sequential(*layers)
+        self.optimizer = optim.Adam(self.model.parameters(), lr=1e-3)
+
+    def epoch(self, images, labels, batch_size, epoch):
+        model, optimizer = self.model, self.optimizer
+        for x, y in batches(images, labels, batch_size, epoch):
+            loss = F.cross_entropy(model(tg.Tensor(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    def weights(self) -> list:
+        return [layer.weight.numpy() for layer in self.model if isinstance(layer, nn.Linear)]
+
+
+class NumpyByHand:
+    """Forward, backward and Adam written as ordinary NumPy expressions."""
+
+    name = "numpy"
+
+    def __init__(self):
+        self.weights_, self.biases = initial_weights()
+        self.params = self.weights_ + self.biases
+        self.m = [np.zeros_like(p) for p in self.params]
+        self.v = [np.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def epoch(self, images, labels, batch_size, epoch):
+        weights, biases, params = self.weights_, self.biases, self.params
+        lr, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-8
+        for x, y in batches(images, labels, batch_size, epoch):
+            activations = [x]
+            h = x
+            for i, (w, b) in enumerate(zip(weights, biases)):
+                h = h @ w.T + b
+                if i < len(weights) - 1:
+                    h = np.tanh(h)
+                activations.append(h)
+            shifted = h - h.max(axis=1, keepdims=True)
+            probs = np.exp(shifted)
+            probs /= probs.sum(axis=1, keepdims=True)
+            probs[np.arange(len(y)), y] -= 1
+            grad = probs / len(y)
+            grad_w, grad_b = [None] * len(weights), [None] * len(weights)
+            for i in reversed(range(len(weights))):
+                grad_w[i] = grad.T @ activations[i]
+                grad_b[i] = grad.sum(axis=0)
+                if i:
+                    grad = (grad @ weights[i]) * (1 - activations[i] ** 2)
+            self.t += 1
+            for p, g, m, v in zip(params, grad_w + grad_b, self.m, self.v):
+                m[...] = beta1 * m + (1 - beta1) * g
+                v[...] = beta2 * v + (1 - beta2) * g * g
+                m_hat = m / (1 - beta1 ** self.t)
+                v_hat = v / (1 - beta2 ** self.t)
+                p -= lr * m_hat / (np.sqrt(v_hat) + eps)
+
+    def weights(self) -> list:
+        return self.weights_
+
+
+class MatmulFloor:
+    """Only the matrix products a step must do: forward, weight gradients, and input
+    gradients of every layer but the first."""
+
+    name = "matmul floor"
+
+    def __init__(self):
+        self.weights, _ = initial_weights()
+
+    def epoch(self, images, labels, batch_size, epoch):
+        weights = self.weights
+        for x, _ in batches(images, labels, batch_size, epoch):
+            activations = [x]
+            h = x
+            for w in weights:
+                h = h @ w.T
+                activations.append(h)
+            grad = h
+            for i in reversed(range(len(weights))):
+                grad.T @ activations[i]
+                if i:
+                    grad = grad @ weights[i]
+
+
+class Torch:
+    name = "pytorch"
+
+    def __init__(self, torch):
+        self.torch = torch
+        weights, biases = initial_weights()
+        layers = []
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            linear = torch.nn.Linear(w.shape[1], w.shape[0])
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(w))
+                linear.bias.copy_(torch.from_numpy(b))
+            layers.append(linear)
+            if i < len(weights) - 1:
+                layers.append(torch.nn.Tanh())
+        self.model = torch.nn.Sequential(*layers)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.loss = torch.nn.CrossEntropyLoss()
+
+    def epoch(self, images, labels, batch_size, epoch):
+        torch, model, optimizer = self.torch, self.model, self.optimizer
+        for x, y in batches(images, labels, batch_size, epoch):
+            loss = self.loss(model(torch.from_numpy(x)), torch.from_numpy(y))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    def weights(self) -> list:
+        return [layer.weight.detach().numpy() for layer in self.model
+                if isinstance(layer, self.torch.nn.Linear)]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def peak_memory_of_example(epochs: int) -> float:
+    """Peak resident memory (MB) of a full training run of the example, in a child."""
+    command = [sys.executable, str(ROOT / "examples" / "fashion_mnist.py"), "-e", str(epochs),
+               "--wandb-mode", "disabled", "--quiet", "--out", "/tmp/tinygrad_fm_bench_run"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT)
+    print(f"  (example run of {epochs} epochs took {time.perf_counter() - started:.1f} s)")
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def make_contenders(torch=None) -> list:
+    contenders = [TinygradFM(), NumpyByHand(), MatmulFloor()]
+    if torch is not None:
+        contenders.append(Torch(torch))
+    return contenders
+
+
+def measure(images, labels, batch_sizes, rounds, torch=None) -> dict:
+    """``{batch_size: {contender: median epoch seconds}}``, contenders interleaved."""
+    results = {}
+    for batch_size in batch_sizes:
+        contenders = make_contenders(torch)
+        times = {c.name: [] for c in contenders}
+        for round_ in range(rounds):
+            for contender in contenders:  # interleaved: A B C D A B C D ...
+                started = time.perf_counter()
+                contender.epoch(images, labels, batch_size, round_)
+                times[contender.name].append(time.perf_counter() - started)
+        results[batch_size] = {name: statistics.median(t) for name, t in times.items()}
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per size")
+    parser.add_argument("--train-size", type=int, default=TRAIN_SIZE)
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the peak RSS of a 10-epoch run of the example")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.batch_sizes, args.rounds, args.train_size = [64], 1, 640
+
+    images, labels, source = load_images(args.train_size)
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
+    if torch is not None:
+        torch_note = f"PyTorch {torch.__version__}, {args.threads} threads, eager"
+    else:
+        torch_note = "PyTorch not installed: skipped (pip install torch==2.13.0 to compare)"
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, NumPy {np.__version__}")
+    print(f"data: {source}, {len(images)} images per epoch; {torch_note}")
+    results = measure(images, labels, args.batch_sizes, args.rounds, torch)
+    names = list(next(iter(results.values())))
+    print("\nmedian epoch time (s)")
+    header = f"{'batch':>6} " + " ".join(f"{n:>13}" for n in names)
+    header += f" {'tg/numpy':>9} {'tg/floor':>9}" + (f" {'tg/torch':>9}" if torch else "")
+    print(header)
+    for batch_size, row in results.items():
+        line = f"{batch_size:>6} " + " ".join(f"{row[n]:>13.3f}" for n in names)
+        tg_time = row["tinygrad_fm"]
+        line += f" {tg_time / row['numpy']:>9.2f} {tg_time / row['matmul floor']:>9.2f}"
+        if torch:
+            line += f" {tg_time / row['pytorch']:>9.2f}"
+        print(line)
+    if not (args.no_memory or args.quick):
+        print(f"\npeak RSS of a 10-epoch example run: {peak_memory_of_example(10):.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The benchmark runs, and its contenders do the same work (no timings are asserted)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_mlp.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_mlp", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def synthetic(n=320):
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (n, 784), dtype=np.uint8), rng.integers(0, 10, n)
+
+
+def test_tinygrad_fm_and_numpy_contenders_train_the_same_network(bench):
+    # A benchmark comparing different work would be meaningless: after the same batches
+    # from the same initial weights, both end at the same weights.
+    images, labels = synthetic()
+    ours, by_hand = bench.TinygradFM(), bench.NumpyByHand()
+    before = [w.copy() for w in by_hand.weights()]
+    for contender in (ours, by_hand):
+        contender.epoch(images, labels, 32, epoch=0)
+    for a, b, w0 in zip(ours.weights(), by_hand.weights(), before):
+        assert not np.allclose(b, w0)  # it trained
+        np.testing.assert_allclose(a, b, atol=1e-4)  # 1e-4: a tenth of one Adam step
+
+
+def test_pytorch_contender_trains_the_same_network(bench):
+    torch = pytest.importorskip("torch")
+    images, labels = synthetic()
+    ours, theirs = bench.TinygradFM(), bench.Torch(torch)
+    for contender in (ours, theirs):
+        contender.epoch(images, labels, 32, epoch=0)
+    for a, b in zip(ours.weights(), theirs.weights()):
+        np.testing.assert_allclose(a, b, atol=1e-4)  # 1e-4: a tenth of one Adam step
+
+
+def test_measure_reports_every_contender_per_batch_size(bench):
+    images, labels = synthetic(128)
+    results = bench.measure(images, labels, [32, 64], rounds=2)
+    assert list(results) == [32, 64]
+    for row in results.values():
+        assert set(row) == {"tinygrad_fm", "numpy", "matmul floor"}
+        assert all(t > 0 for t in row.values())
+
+
+def test_quick_run_prints_the_table(bench, capsys, monkeypatch):
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    assert bench.main(["--quick", "--no-torch"]) == 0
+    out = capsys.readouterr().out
+    assert "data: synthetic, 640 images" in out
+    assert "PyTorch not installed: skipped" in out
+    header, row = out.strip().splitlines()[-2:]
+    assert header.split()[:4] == ["batch", "tinygrad_fm", "numpy", "matmul"]
+    assert row.split()[0] == "64" and len(row.split()) == 6
