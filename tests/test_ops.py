@@ -438,12 +438,13 @@ def test_permute_and_transpose_match_numpy_and_gradcheck(data):
     assert_gradcheck(lambda t: t.T, x)
     if ndim >= 1:
         i, j = data.draw(tst.single_axis(ndim)), data.draw(tst.single_axis(ndim))
-        if ndim != 2:  # two axes: swap them (PyTorch)
-            assert_forward(lambda t: t.transpose(i, j), lambda v: np.swapaxes(v, i, j), x)
-            assert_gradcheck(lambda t: t.transpose(i, j), x)
+        # two axes: swap them (PyTorch), also on a matrix
+        assert_forward(lambda t: t.transpose(i, j), lambda v: np.swapaxes(v, i, j), x)
+        assert_gradcheck(lambda t: t.transpose(i, j), x)
     if ndim == 2:
-        assert_forward(lambda t: t.transpose(-1, -2), lambda v: v.T, x)
-        assert_forward(lambda t: t.transpose(1, 0), lambda v: v.T, x)
+        for dims in [(0, 1), (1, 0), (-1, -2)]:
+            assert_forward(lambda t: t.transpose(*dims), lambda v: v.T, x)
+        assert_forward(lambda t: t.transpose(0, 0), lambda v: v, x)
 
 
 @given(data=st.data())

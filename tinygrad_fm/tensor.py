@@ -421,12 +421,13 @@ class Tensor:
         return ops.Transpose.apply(self, tuple(_shape_arg(axes)))
 
     def transpose(self, *axes):
-        """No axes: reverse them (NumPy). Two axes of an N-D tensor (N != 2): swap them
-        (PyTorch). A full permutation: apply it (NumPy)."""
+        """Two axes: swap them, as ``torch.transpose(dim0, dim1)`` does (so on a matrix
+        ``x.transpose(0, 1)`` is ``x.T``). No axes: reverse them, and a full permutation of
+        another length: apply it, as NumPy's ``transpose`` does (see :meth:`permute`)."""
         if not axes:
             return self.T
         axes = _shape_arg(axes)
-        if len(axes) == 2 and self.ndim != 2:
+        if len(axes) == 2:
             order = list(range(self.ndim))
             i, j = (normalize_single_axis(a, self.shape, "transpose") for a in axes)
             order[i], order[j] = order[j], order[i]

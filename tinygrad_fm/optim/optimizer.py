@@ -81,6 +81,7 @@ class Optimizer:
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         self._work: dict = {}  # dtype -> flat scratch array shared by all parameters
+        self._work_views: dict = {}  # (dtype, shape, count) -> views into it
         self._opt_called = False  # set by step(); schedulers warn when step() comes first
 
         if _is_tensor(params):
@@ -225,12 +226,19 @@ class Optimizer:
         step, so a step allocates nothing once the buffer has grown to the largest
         parameter. The contents are garbage between calls.
         """
+        key = (like.dtype, like.shape, count)
+        views = self._work_views.get(key)
+        if views is not None:
+            return views
         n = like.size
         buffer = self._work.get(like.dtype)
         if buffer is None or buffer.size < count * n:
             buffer = np.empty(count * n, dtype=like.dtype)
             self._work[like.dtype] = buffer
-        return [buffer[i * n:(i + 1) * n].reshape(like.shape) for i in range(count)]
+            # Views of the smaller buffer stay valid (they keep it alive), so no cache reset.
+        views = [buffer[i * n:(i + 1) * n].reshape(like.shape) for i in range(count)]
+        self._work_views[key] = views
+        return views
 
     # ----------------------------------------------------------------- state dicts
 
