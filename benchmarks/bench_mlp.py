@@ -88,13 +88,15 @@ class TinygradFM:
         self.model = nn.Sequential(*layers)
         self.optimizer = optim.Adam(self.model.parameters(), lr=1e-3)
 
+    def forward_backward(self, x, y):
+        loss = F.cross_entropy(self.model(tg.Tensor(x)), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+
     def epoch(self, images, labels, batch_size, epoch):
-        model, optimizer = self.model, self.optimizer
         for x, y in batches(images, labels, batch_size, epoch):
-            loss = F.cross_entropy(model(tg.Tensor(x)), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            self.forward_backward(x, y)
+            self.optimizer.step()
 
     def weights(self) -> list:
         return [layer.weight.numpy() for layer in self.model if isinstance(layer, nn.Linear)]
@@ -112,30 +114,35 @@ class NumpyByHand:
         self.v = [np.zeros_like(p) for p in self.params]
         self.t = 0
 
+    def forward_backward(self, x, y) -> list:
+        """The gradients of the mean cross-entropy, weights then biases."""
+        weights, biases = self.weights_, self.biases
+        activations = [x]
+        h = x
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            h = h @ w.T + b
+            if i < len(weights) - 1:
+                h = np.tanh(h)
+            activations.append(h)
+        shifted = h - h.max(axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        probs /= probs.sum(axis=1, keepdims=True)
+        probs[np.arange(len(y)), y] -= 1
+        grad = probs / len(y)
+        grad_w, grad_b = [None] * len(weights), [None] * len(weights)
+        for i in reversed(range(len(weights))):
+            grad_w[i] = grad.T @ activations[i]
+            grad_b[i] = grad.sum(axis=0)
+            if i:
+                grad = (grad @ weights[i]) * (1 - activations[i] ** 2)
+        return grad_w + grad_b
+
     def epoch(self, images, labels, batch_size, epoch):
-        weights, biases, params = self.weights_, self.biases, self.params
         lr, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-8
         for x, y in batches(images, labels, batch_size, epoch):
-            activations = [x]
-            h = x
-            for i, (w, b) in enumerate(zip(weights, biases)):
-                h = h @ w.T + b
-                if i < len(weights) - 1:
-                    h = np.tanh(h)
-                activations.append(h)
-            shifted = h - h.max(axis=1, keepdims=True)
-            probs = np.exp(shifted)
-            probs /= probs.sum(axis=1, keepdims=True)
-            probs[np.arange(len(y)), y] -= 1
-            grad = probs / len(y)
-            grad_w, grad_b = [None] * len(weights), [None] * len(weights)
-            for i in reversed(range(len(weights))):
-                grad_w[i] = grad.T @ activations[i]
-                grad_b[i] = grad.sum(axis=0)
-                if i:
-                    grad = (grad @ weights[i]) * (1 - activations[i] ** 2)
+            grads = self.forward_backward(x, y)
             self.t += 1
-            for p, g, m, v in zip(params, grad_w + grad_b, self.m, self.v):
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
                 m[...] = beta1 * m + (1 - beta1) * g
                 v[...] = beta2 * v + (1 - beta2) * g * g
                 m_hat = m / (1 - beta1 ** self.t)
@@ -237,6 +244,20 @@ def measure(images, labels, batch_sizes, rounds, torch=None) -> dict:
     return results
 
 
+def measure_step(images, labels, batch_size, rounds) -> dict:
+    """``{contender: median microseconds}`` of one forward+backward step (no optimizer
+    step), tinygrad_fm and NumPy by hand interleaved batch by batch."""
+    contenders = [TinygradFM(), NumpyByHand()]
+    times = {c.name: [] for c in contenders}
+    for round_ in range(rounds):
+        for x, y in batches(images, labels, batch_size, round_):
+            for contender in contenders:
+                started = time.perf_counter()
+                contender.forward_backward(x, y)
+                times[contender.name].append(time.perf_counter() - started)
+    return {name: statistics.median(t) * 1e6 for name, t in times.items()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256])
@@ -281,6 +302,9 @@ def main(argv=None) -> int:
         if torch:
             line += f" {tg_time / row['pytorch']:>9.2f}"
         print(line)
+    step = measure_step(images, labels, 64, args.rounds)
+    print(f"\nforward+backward step at batch 64 (median): tinygrad_fm {step['tinygrad_fm']:.0f} "
+          f"us, numpy {step['numpy']:.0f} us, ratio {step['tinygrad_fm'] / step['numpy']:.2f}")
     if not (args.no_memory or args.quick):
         print(f"\npeak RSS of a 10-epoch example run: {peak_memory_of_example(10):.0f} MB")
     return 0

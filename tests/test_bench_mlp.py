@@ -60,6 +60,24 @@ def test_quick_run_prints_the_table(bench, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "data: synthetic, 640 images" in out
     assert "PyTorch not installed: skipped" in out
-    header, row = out.strip().splitlines()[-2:]
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["batch"])
+    header, row = lines[at], lines[at + 1]
     assert header.split()[:4] == ["batch", "tinygrad_fm", "numpy", "matmul"]
     assert row.split()[0] == "64" and len(row.split()) == 6
+    assert "forward+backward step at batch 64" in out
+
+
+def test_forward_backward_gradients_agree(bench):
+    # The forward+backward comparison times the same gradients.
+    images, labels = synthetic(64)
+    x, y = np.multiply(images, np.float32(1 / 255)), labels
+    ours, by_hand = bench.TinygradFM(), bench.NumpyByHand()
+    ours.forward_backward(x, y)
+    theirs = by_hand.forward_backward(x, y)
+    linears = [m for m in ours.model if isinstance(m, bench.nn.Linear)]
+    mine = [m.weight.grad.numpy() for m in linears] + [m.bias.grad.numpy() for m in linears]
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    step = bench.measure_step(images, labels, 32, rounds=1)
+    assert set(step) == {"tinygrad_fm", "numpy"} and all(t > 0 for t in step.values())

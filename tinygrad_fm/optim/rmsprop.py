@@ -89,7 +89,7 @@ def _rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, work, *,
     square_avg += np.multiply(np.multiply(g, 1.0 - alpha, out=d), g, out=d)
     if centered:                                                           # step 4
         grad_avg += np.multiply(np.subtract(g, grad_avg, out=d), 1.0 - alpha, out=d)
-        np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=d), out=d)
+        np.subtract(square_avg, np.square(grad_avg, out=d), out=d)
         np.sqrt(d, out=d)
     else:
         np.sqrt(square_avg, out=d)
