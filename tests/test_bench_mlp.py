@@ -81,3 +81,15 @@ def test_forward_backward_gradients_agree(bench):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     step = bench.measure_step(images, labels, 32, rounds=1)
     assert set(step) == {"tinygrad_fm", "numpy"} and all(t > 0 for t in step.values())
+
+
+def test_peak_memory_counts_the_example_not_the_parent(bench, monkeypatch, tmp_path):
+    # A 200 MB array in this process must not show up in the child's peak (ru_maxrss of
+    # children would count the forked copy of this process).
+    ballast = np.ones(200 * 2**20 // 8)
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "fashion_mnist.py").write_text(
+        "import numpy as np\nbuf = np.ones(50 * 2**20 // 8)\nprint('fifty MB touched')\n")
+    peak = bench.peak_memory_of_example(1)
+    assert 50 < peak < 150 < ballast.nbytes / 2**20
