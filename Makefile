@@ -30,8 +30,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	WANDB_SILENT=true $(PYTHON) examples/fashion_mnist.py $(ARGS)
 
+# Two test processes, one BLAS thread each: two processes with a multi-threaded BLAS each
+# would put 4 busy-waiting threads on 2 cores (training tests ran up to 10x slower).
 test: $(STAMP)
-	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
 # PyTorch is optional: without it the benchmark leaves its column out.
 bench: $(STAMP)
