@@ -952,3 +952,39 @@ def test_kinks_and_ties_match_torch():
     assert_same_as_torch(oa.maximum(ob), torch.maximum(ta, tb), [oa, ob], [ta, tb])
     (oa, ta), (ob, tb) = torch_pair(x), torch_pair(y)
     assert_same_as_torch(oa.minimum(ob), torch.minimum(ta, tb), [oa, ob], [ta, tb])
+
+
+# --------------------------------------------------------------------------- PyTorch's names
+
+
+def test_axis_arguments_also_take_pytorchs_dim_and_keepdim():
+    """torch accepts both dim/keepdim and axis/keepdims; so do the methods here, so
+    ported code such as ``logits.argmax(dim=1)`` or ``x.sum(dim=0, keepdim=True)`` runs."""
+    x = np.random.default_rng(0).normal(size=(2, 3, 4))
+    t = Tensor(x)
+    for name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "argmax", "argmin"):
+        method = getattr(t, name)
+        for dim in (1, -1) if name.startswith("arg") else (1, -1, (0, 2)):
+            expected = method(axis=dim, keepdims=True).data
+            np.testing.assert_array_equal(method(dim=dim, keepdim=True).data, expected)
+            np.testing.assert_array_equal(method(dim=dim).data, method(dim).data)
+        with pytest.raises(TypeError, match=f"{name}: give axis or dim, not both"):
+            method(axis=0, dim=1)
+    for name in ("softmax", "log_softmax"):
+        method = getattr(t, name)
+        np.testing.assert_array_equal(method(dim=1).data, method(axis=1).data)
+        np.testing.assert_array_equal(method().data, method(-1).data)  # last axis by default
+    assert Tensor(np.ones((2, 1, 3))).squeeze(dim=1).shape == (2, 3)
+    assert t.unsqueeze(dim=0).shape == (1, 2, 3, 4)
+    with pytest.raises(TypeError, match="unsqueeze"):
+        t.unsqueeze()
+    assert tg.cat([t, t], dim=1).shape == (2, 6, 4) and tg.cat([t, t]).shape == (4, 3, 4)
+    assert tg.stack([t, t], dim=-1).shape == (2, 3, 4, 2) and tg.stack([t, t]).shape[0] == 2
+    with pytest.raises(TypeError, match="cat: give axis or dim"):
+        tg.cat([t, t], axis=0, dim=1)
+    torch = pytest.importorskip("torch")
+    tt = torch.from_numpy(x)
+    np.testing.assert_allclose(t.std(dim=1, keepdim=True).data,
+                               tt.std(dim=1, keepdim=True).numpy())
+    np.testing.assert_array_equal(t.argmax(dim=2).data, tt.argmax(dim=2).numpy())
+    np.testing.assert_allclose(t.log_softmax(dim=0).data, tt.log_softmax(dim=0).numpy())

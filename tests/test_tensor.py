@@ -77,6 +77,12 @@ def test_shape_ndim_numel_len_and_conversions(shape, data):
     array = data.draw(tst.float_arrays(shape))
     t = Tensor(array)
     assert t.shape == shape and t.ndim == len(shape) and t.numel() == array.size
+    assert t.size() == shape  # PyTorch's size(): the shape, or one axis' length
+    for axis in range(-len(shape), len(shape)):
+        assert t.size(axis) == shape[axis]
+        assert t.size(dim=axis) == shape[axis]
+    with pytest.raises(IndexError, match="size"):
+        t.size(len(shape))
     assert t.numpy() is t.data
     np.testing.assert_array_equal(np.asarray(t), array)
     np.testing.assert_array_equal(np.array(t, dtype=np.float32), array.astype(np.float32))
@@ -240,6 +246,20 @@ def test_constant_factories_fill_the_right_values():
     assert full.dtype == np.float32 and full.requires_grad
     np.testing.assert_array_equal(full.data, np.full((2, 3), 7.5))
     assert Tensor.full(3, 2, dtype=np.int64).dtype == np.int64
+    assert Tensor.full(3, 2, dtype=np.float32).dtype == np.float32
+
+
+def test_full_takes_its_dtype_from_the_fill_value_like_torch():
+    assert Tensor.full((2,), 2.5).dtype == np.float32  # Python float: the default dtype
+    assert Tensor.full((2,), 3).dtype == np.int64
+    assert Tensor.full((2,), True).dtype == np.bool_
+    assert Tensor.full((2,), np.float64(1.0)).dtype == np.float64  # NumPy scalars keep theirs
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor.full((2,), 3, requires_grad=True)
+    torch = pytest.importorskip("torch")
+    for fill in (2.5, 3, True):
+        expected = str(torch.full((2,), fill).dtype).removeprefix("torch.")
+        assert str(Tensor.full((2,), fill).dtype) == expected
     eye = Tensor.eye(3, dtype=np.float64)
     np.testing.assert_array_equal(eye.data, np.eye(3))
     assert eye.dtype == np.float64
@@ -254,6 +274,9 @@ def test_arange():
     assert floats.dtype == np.float32
     np.testing.assert_array_equal(floats.data, [0, 0.25, 0.5, 0.75])
     np.testing.assert_array_equal(Tensor.arange(2, 8, 3).data, [2, 5])
+    # a lone bound is the end, whatever else is given (step was once silently ignored)
+    np.testing.assert_array_equal(Tensor.arange(5, step=2).data, [0, 2, 4])
+    np.testing.assert_array_equal(Tensor.arange(1.0, step=0.5).data, [0, 0.5])
     t = Tensor.arange(3, dtype=np.float64, requires_grad=True)
     assert t.dtype == np.float64 and t.requires_grad
     with pytest.raises(TypeError, match="floating-point"):

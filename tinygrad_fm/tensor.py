@@ -102,7 +102,6 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._ctx is None)
 
     @property
@@ -116,6 +115,16 @@ class Tensor:
 
     def numel(self) -> int:
         return int(self.data.size)
+
+    def size(self, dim=None):
+        """The shape, or the length of axis ``dim`` (PyTorch's ``Tensor.size``; for the
+        number of elements use :meth:`numel`)."""
+        if dim is None:
+            return self.data.shape
+        if self.data.ndim == 0:
+            raise IndexError(f"size: dimension {dim} was given but the tensor is 0-d "
+                             "(it has no dimensions)")
+        return self.data.shape[normalize_single_axis(dim, self.shape, "size")]
 
     def item(self):
         if self.data.size != 1:
@@ -223,12 +232,20 @@ class Tensor:
         return Tensor(np.ones(_shape_arg(shape), dtype=dtype), requires_grad)
 
     @staticmethod
-    def full(shape, fill_value, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+    def full(shape, fill_value, dtype=None, requires_grad=False) -> "Tensor":
+        """Like ``torch.full``: without ``dtype`` the fill value decides it, as in
+        ``Tensor(fill_value)`` (a Python float gives float32, an int int64, a bool bool)."""
+        if dtype is None:
+            dtype = _as_array(fill_value, None).dtype
         return Tensor(np.full(_shape_arg((shape,)), fill_value, dtype=dtype), requires_grad)
 
     @staticmethod
     def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> "Tensor":
-        array = np.arange(start, stop, step) if stop is not None else np.arange(start)
+        """``arange(end)``, ``arange(start, end)`` or ``arange(start, end, step)``; a lone
+        bound is the end, so ``arange(5, step=2)`` is ``[0, 2, 4]``."""
+        if stop is None:
+            start, stop = 0, start
+        array = np.arange(start, stop, step)
         if dtype is None and array.dtype == np.float64:
             dtype = DEFAULT_DTYPE
         return Tensor(array if dtype is None else array.astype(dtype), requires_grad)
@@ -376,32 +393,46 @@ class Tensor:
 
     # ----------------------------------------------------------------- reductions
 
-    def sum(self, axis=None, keepdims=False):
+    # Axis arguments take NumPy's names (axis, keepdims) and, keyword-only, PyTorch's
+    # (dim, keepdim), as torch itself accepts both.
+
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "sum")
         return ops.Sum.apply(self, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "mean")
         return ops.Mean.apply(self, axis, keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "max")
         return ops.Max.apply(self, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "min")
         return ops.Min.apply(self, axis, keepdims)
 
-    def var(self, axis=None, correction=1, keepdims=False):
+    def var(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "var")
         return ops.Var.apply(self, axis, correction, keepdims)
 
-    def std(self, axis=None, correction=1, keepdims=False):
+    def std(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "std")
         return self.var(axis, correction, keepdims).sqrt()
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "logsumexp")
         return ops.LogSumExp.apply(self, axis, keepdims)
 
-    def softmax(self, axis=-1):
-        return ops.Softmax.apply(self, axis)
+    def softmax(self, axis=None, *, dim=None):
+        """Softmax along ``axis`` (or ``dim``), the last axis by default."""
+        axis, _ = _axis_args(axis, dim, False, None, "softmax")
+        return ops.Softmax.apply(self, -1 if axis is None else axis)
 
-    def log_softmax(self, axis=-1):
-        return ops.LogSoftmax.apply(self, axis)
+    def log_softmax(self, axis=None, *, dim=None):
+        """Log-softmax along ``axis`` (or ``dim``), the last axis by default."""
+        axis, _ = _axis_args(axis, dim, False, None, "log_softmax")
+        return ops.LogSoftmax.apply(self, -1 if axis is None else axis)
 
     # ----------------------------------------------------------------- movement
 
@@ -434,7 +465,8 @@ class Tensor:
             axes = tuple(order)
         return self.permute(*axes)
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis=None, *, dim=None):
+        axis, _ = _axis_args(axis, dim, False, None, "squeeze")
         if axis is None:
             new_shape = tuple(n for n in self.shape if n != 1)
         else:
@@ -442,7 +474,10 @@ class Tensor:
             new_shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return self.reshape(new_shape)
 
-    def unsqueeze(self, axis):
+    def unsqueeze(self, axis=None, *, dim=None):
+        axis, _ = _axis_args(axis, dim, False, None, "unsqueeze")
+        if axis is None:
+            raise TypeError("unsqueeze: give the position of the new axis (axis or dim)")
         axis = normalize_single_axis(axis, self.shape + (1,), "unsqueeze")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
@@ -495,11 +530,13 @@ class Tensor:
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "argmax")
         axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmax")
         return Tensor._make(np.argmax(self.data, axis=axis, keepdims=keepdims), False)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "argmin")
         axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmin")
         return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), False)
 
@@ -533,6 +570,18 @@ def _index_arg(index):
     return index
 
 
+def _axis_args(axis, dim, keepdims, keepdim, op: str):
+    """Merge NumPy's ``axis``/``keepdims`` with PyTorch's ``dim``/``keepdim``."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis or dim, not both (got axis={axis!r}, "
+                            f"dim={dim!r})")
+        axis = dim
+    if keepdim is not None:
+        keepdims = bool(keepdims) or bool(keepdim)
+    return axis, keepdims
+
+
 def normalize_single_axis(axis, shape, op: str) -> int:
     (axis,) = ops.normalize_axis(axis, shape, op)
     return axis
@@ -550,12 +599,16 @@ def where(condition, a, b) -> Tensor:
     return ops.Where.apply(_data(condition), a, b)
 
 
-def cat(tensors, axis=0) -> Tensor:
-    return ops.Cat.apply(*tensors, axis=axis)
+def cat(tensors, axis=None, *, dim=None) -> Tensor:
+    """Join tensors along an existing axis (``axis`` or ``dim``, default 0)."""
+    axis, _ = _axis_args(axis, dim, False, None, "cat")
+    return ops.Cat.apply(*tensors, axis=0 if axis is None else axis)
 
 
-def stack(tensors, axis=0) -> Tensor:
-    return ops.Stack.apply(*tensors, axis=axis)
+def stack(tensors, axis=None, *, dim=None) -> Tensor:
+    """Join tensors of one shape along a new axis (``axis`` or ``dim``, default 0)."""
+    axis, _ = _axis_args(axis, dim, False, None, "stack")
+    return ops.Stack.apply(*tensors, axis=0 if axis is None else axis)
 
 
 def maximum(a, b) -> Tensor:
