@@ -200,7 +200,46 @@ def test_reprs_match_pytorch():
     assert repr(nn.LogSoftmax(dim=-1)) == "LogSoftmax(dim=-1)"
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
     assert repr(nn.Identity()) == "Identity()"
-    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
+    assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25, inplace=False)"
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    assert repr(nn.LeakyReLU(0.2, inplace=True)) == "LeakyReLU(negative_slope=0.2, inplace=True)"
+    torch = pytest.importorskip("torch")
+    pairs = [(nn.Linear(3, 2, bias=False), torch.nn.Linear(3, 2, bias=False)),
+             (nn.ReLU(), torch.nn.ReLU()), (nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True)),
+             (nn.LeakyReLU(), torch.nn.LeakyReLU()),
+             (nn.LeakyReLU(0.2, inplace=True), torch.nn.LeakyReLU(0.2, inplace=True)),
+             (nn.Dropout(0.25), torch.nn.Dropout(0.25)),
+             (nn.Dropout(0.1, inplace=True), torch.nn.Dropout(0.1, inplace=True)),
+             (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.Tanh(), torch.nn.Tanh()),
+             (nn.Sigmoid(), torch.nn.Sigmoid()), (nn.Flatten(), torch.nn.Flatten()),
+             (nn.Identity(54, unused="x"), torch.nn.Identity(54, unused="x"))]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+
+
+def test_inplace_flags_port_unchanged_and_never_overwrite_the_input():
+    """``nn.ReLU(inplace=True)`` and friends, common in PyTorch code, are accepted; the
+    result is the same, and the input (which the graph may need) is left alone."""
+    x = np.array([[-1.0, 2.0, -3.0]], dtype=np.float32)
+    for module, function in ((nn.ReLU(inplace=True), lambda t: F.relu(t, inplace=True)),
+                             (nn.LeakyReLU(0.1, inplace=True),
+                              lambda t: F.leaky_relu(t, 0.1, inplace=True))):
+        for layer in (module, function):
+            t = Tensor(x.copy(), requires_grad=True)
+            out = layer(t)
+            np.testing.assert_array_equal(t.data, x)
+            np.testing.assert_allclose(out.data, np.where(x > 0, x, x * module.__dict__.get(
+                "negative_slope", 0.0)))
+            out.sum().backward()
+            np.testing.assert_allclose(t.grad.data, np.where(x > 0, 1.0, module.__dict__.get(
+                "negative_slope", 0.0)))
+    tg.manual_seed(0)
+    t = Tensor(np.ones((4, 8), np.float32))
+    out = nn.Dropout(0.5, inplace=True)(t)
+    np.testing.assert_array_equal(t.data, 1.0)
+    assert set(np.unique(out.data)) <= {0.0, 2.0}
+    out = F.dropout(t, 0.5, training=True, inplace=True)
+    np.testing.assert_array_equal(t.data, 1.0)
 
 
 # --------------------------------------------------------------------------- losses

@@ -245,12 +245,17 @@ def test_repr_is_a_tree_like_pytorch():
         "Sequential(\n"
         "  (0): Linear(in_features=784, out_features=128, bias=True)\n"
         "  (1): ReLU()\n"
-        "  (2): Dropout(p=0.2)\n"
+        "  (2): Dropout(p=0.2, inplace=False)\n"
         "  (3): Sequential(\n"
         "    (0): Linear(in_features=128, out_features=10, bias=True)\n"
         "    (1): LogSoftmax(dim=1)\n"
         "  )\n"
         ")")
+    torch = pytest.importorskip("torch")
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Dropout(0.2),
+        torch.nn.Sequential(torch.nn.Linear(128, 10), torch.nn.LogSoftmax(dim=1)))
+    assert repr(model) == repr(reference)
 
 
 # --------------------------------------------------------------------------- state dict

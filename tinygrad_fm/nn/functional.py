@@ -53,7 +53,9 @@ def linear(input, weight, bias=None) -> Tensor:
     return ops.Linear.apply(input, weight, bias)
 
 
-def relu(input) -> Tensor:
+def relu(input, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``. ``inplace`` is accepted for PyTorch compatibility; the result
+    is always a new tensor (the input is never overwritten)."""
     return _as_tensor(input, "relu").relu()
 
 
@@ -65,7 +67,9 @@ def sigmoid(input) -> Tensor:
     return _as_tensor(input, "sigmoid").sigmoid()
 
 
-def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, else ``negative_slope * input``; ``inplace`` as in
+    :func:`relu`."""
     return _as_tensor(input, "leaky_relu").leaky_relu(negative_slope)
 
 
@@ -102,8 +106,9 @@ class Dropout(Function):
         return grad * mask, None
 
 
-def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
-    """Inverted dropout in training mode; the input itself otherwise (or when p == 0)."""
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout in training mode; the input itself otherwise (or when p == 0).
+    ``inplace`` as in :func:`relu`: the input is never overwritten."""
     p = check_dropout_probability(p)
     input = _as_tensor(input, "dropout")
     if not training or p == 0.0:

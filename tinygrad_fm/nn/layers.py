@@ -55,7 +55,11 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder that keeps a model's layout)."""
+    """Returns its input unchanged (a placeholder that keeps a model's layout). Like
+    PyTorch's, it accepts and ignores any constructor arguments."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, input):
         return input
@@ -76,23 +80,41 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class Dropout(Module):
-    """Inverted dropout in training mode (``model.train()``); the identity in eval mode."""
+_INPLACE_NOTE = """``inplace`` is accepted so that PyTorch code ports unchanged, and the result
+    is the same, but it is always a new tensor: the input is never overwritten (the
+    graph may hold it for backward)."""
 
-    def __init__(self, p: float = 0.5):
+
+class Dropout(Module):
+    """Inverted dropout in training mode (``model.train()``); the identity in eval mode.
+
+    {inplace}
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         self.p = F.check_dropout_probability(p)
+        self.inplace = bool(inplace)
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class ReLU(Module):
+    """``max(x, 0)`` elementwise. {inplace}"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, input):
         return F.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -106,15 +128,24 @@ class Sigmoid(Module):
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
+    """``x`` where positive, else ``negative_slope * x``. {inplace}"""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = bool(inplace)
 
     def forward(self, input):
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
+
+
+for _layer in (Dropout, ReLU, LeakyReLU):
+    _layer.__doc__ = _layer.__doc__.format(inplace=_INPLACE_NOTE)
+del _layer
 
 
 class Softmax(Module):
