@@ -130,6 +130,24 @@ def test_order_depends_only_on_seed_and_epoch():
     assert not np.array_equal(_epoch(d)[0], orders[0])
 
 
+def test_every_pass_advances_the_epoch_even_when_abandoned_and_set_epoch_repeats_one():
+    """What the docstring promises: each iter() is a new epoch (a reshuffle, as with
+    torch's RandomSampler), whether or not the pass is finished; set_epoch(e) makes the
+    next pass use epoch e and the one after it e + 1."""
+    images, labels = _indexed(40)
+    loader = DataLoader(images, labels, batch_size=8, seed=3, transform=None)
+    for _ in loader:
+        break  # an abandoned pass still used up epoch 0
+    assert loader.epoch == 1
+    np.testing.assert_array_equal(_epoch(loader)[0], loader.order(1))
+    assert loader.epoch == 2
+    loader.set_epoch(1)
+    np.testing.assert_array_equal(_epoch(loader)[0], loader.order(1))
+    np.testing.assert_array_equal(_epoch(loader)[0], loader.order(2))
+    assert not np.array_equal(loader.order(1), loader.order(2))
+    assert "reshuffle" in DataLoader.__doc__ and "set_epoch" in DataLoader.__doc__
+
+
 def test_seed_none_picks_a_reusable_seed():
     images, labels = _indexed(50)
     a = DataLoader(images, labels, batch_size=8, transform=None)

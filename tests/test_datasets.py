@@ -493,6 +493,28 @@ def test_silent_host_times_out(tmp_path):
         assert time.monotonic() - start < 5
 
 
+def test_default_timeout_bounds_the_offline_failure_to_about_30_seconds(tmp_path):
+    """Offline, the first file fails after at most one timeout per mirror (then the
+    loader stops): the defaults must keep that within the issue's ~30 s, and two silent
+    mirrors must cost about two timeouts, not more."""
+    import inspect
+
+    for loader in (datasets.fashion_mnist, datasets.mnist, datasets.load):
+        timeout = inspect.signature(loader).parameters["timeout"].default
+        for spec in (FASHION_MNIST, MNIST):
+            assert timeout * len(spec.mirrors) <= 30, (loader.__name__, spec.name)
+    with socket.socket() as a, socket.socket() as b:
+        for listener in (a, b):
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(8)  # never accept()ed
+        spec = make_spec([f"http://127.0.0.1:{s.getsockname()[1]}/" for s in (a, b)])
+        start = time.monotonic()
+        with pytest.raises(DatasetError) as info:
+            load(spec, cache_dir=tmp_path / "cache", timeout=0.5, progressbar=False)
+        assert time.monotonic() - start < 4
+    assert str(info.value).count("timed out after 0.5 s") == 2
+
+
 def test_corrupt_cached_file(server, tmp_path):
     server.serve_dataset("/m1/")
     spec = make_spec([server.url + "/m1/"])

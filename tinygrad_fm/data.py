@@ -10,7 +10,9 @@ Public API::
 
 The loader keeps the dataset as it is given (uint8 for the image datasets) and converts
 one batch at a time, so the float32 copy of the whole training set (188 MB for
-Fashion-MNIST) is never made. Each epoch's order is a function of ``(seed, epoch)`` only.
+Fashion-MNIST) is never made. Each epoch's order is a function of ``(seed, epoch)`` only,
+and every ``iter(loader)`` advances the epoch, so each pass is reshuffled (as with torch's
+``DataLoader(shuffle=True)``); ``set_epoch(e)`` chooses the epoch explicitly.
 """
 
 from __future__ import annotations
@@ -101,16 +103,28 @@ def to_float_flat(batch: np.ndarray) -> np.ndarray:
 class DataLoader:
     """Mini-batches of ``(Tensor x, int64 ndarray y)`` over in-memory arrays.
 
+    Every ``iter(loader)`` -- each ``for x, y in loader:`` loop -- advances the epoch by
+    one, so with ``shuffle=True`` each pass over the loader gets a new order, just as
+    torch's ``DataLoader(shuffle=True)`` (its ``RandomSampler``) reshuffles on every
+    iteration. The order of a pass is ``default_rng([seed, epoch]).permutation(n)``: it
+    depends only on the seed and the epoch number (not on how many passes were
+    abandoned early or on any global random state), so a run is reproducible, and
+    ``set_epoch(e)`` makes the next pass use epoch ``e``'s order again -- to resume a
+    run, to repeat an epoch, or to set the epoch explicitly before every pass as with
+    torch's ``DistributedSampler.set_epoch``.
+
     images, labels: arrays with equal first dimension, kept as given (not copied).
     batch_size: rows per batch; the last batch may be smaller unless ``drop_last``.
-    shuffle: a fresh random order every epoch; otherwise sequential order.
-    seed: the orders are ``default_rng([seed, epoch]).permutation(n)``; ``None`` picks a
-        random seed once (readable as ``loader.seed``, so a run can be repeated).
+    shuffle: a fresh random order every pass (epoch); otherwise sequential order.
+    seed: the seed of every epoch's order; ``None`` picks a random seed once (readable
+        as ``loader.seed``, so a run can be repeated).
+    drop_last: leave out the last batch of each pass when it would be smaller than
+        ``batch_size`` (those rows are the tail of that pass's order).
     transform: called on each uint8 batch (B, 28, 28); its result is wrapped in a
         Tensor. Default :func:`to_float_flat`; ``None`` passes the raw rows through.
-    epoch: the epoch the next iteration uses. Each ``iter(loader)`` uses the current
-        epoch and then advances it by one; ``set_epoch(e)`` jumps to epoch ``e`` (to
-        resume a run, or to set it explicitly every epoch as with torch's samplers).
+    epoch: the epoch the next pass uses (default 0); ``loader.epoch`` is then the number
+        of passes started so far (plus the starting epoch). The order is fixed when
+        ``iter()`` is called, so two iterators made in a row get consecutive epochs.
     """
 
     def __init__(
@@ -145,7 +159,8 @@ class DataLoader:
         self.set_epoch(epoch)
 
     def set_epoch(self, epoch: int) -> None:
-        """Make the next iteration use epoch ``epoch``'s order."""
+        """Make the next ``iter(loader)`` use epoch ``epoch``'s order (it then advances
+        to ``epoch + 1`` as usual)."""
         if int(epoch) < 0:
             raise ValueError(f"epoch must be >= 0, got {epoch}")
         self.epoch = int(epoch)
@@ -163,6 +178,7 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[Tuple[Tensor, np.ndarray]]:
+        """The batches of the current epoch's order; advances ``epoch`` by one."""
         order = self.order()
         self.epoch += 1
         return self._batches(order)
