@@ -47,9 +47,15 @@ def load_images(n: int) -> tuple[np.ndarray, np.ndarray, str]:
         data = fashion_mnist(download=False)
         images, labels = data.train_images, data.train_labels
         return images[:n].reshape(n, -1), labels[:n].astype(np.int64), "Fashion-MNIST"
+    # Labels that a fixed rule ties to the pixels, so that the network learns as it does
+    # on real data: with random labels the hand-written loop's Adam step measured about
+    # twice as slow as on Fashion-MNIST (1.24 ms against 0.68 ms), which would skew the
+    # comparison.
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n, 784), dtype=np.uint8)
-    return images, rng.integers(0, 10, n).astype(np.int64), "synthetic"
+    rule = rng.standard_normal((784, 10)).astype(np.float32)
+    labels = np.argmax((images.astype(np.float32) - 127.5) @ rule, axis=1).astype(np.int64)
+    return images, labels, "synthetic"
 
 
 def batches(images, labels, batch_size, epoch):
