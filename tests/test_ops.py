@@ -831,6 +831,8 @@ def test_linear_shape_mismatch_names_in_features():
     lambda t: t.logsumexp(axis=2), lambda t: t.softmax(axis=2),
     lambda t: t.log_softmax(axis=-3), lambda t: t.argmax(axis=2), lambda t: t.argmin(axis=2),
     lambda t: t.squeeze(2), lambda t: t.transpose(0, 2), lambda t: tg.cat([t, t], axis=2),
+    lambda t: t.flatten(2), lambda t: t.flatten(0, -3), lambda t: t.sum(dim=2),
+    lambda t: t.size(2),
 ])
 def test_wrong_axis_names_the_axis_and_the_shape(call):
     t = Tensor(np.ones((2, 3)))
@@ -988,3 +990,15 @@ def test_axis_arguments_also_take_pytorchs_dim_and_keepdim():
                                tt.std(dim=1, keepdim=True).numpy())
     np.testing.assert_array_equal(t.argmax(dim=2).data, tt.argmax(dim=2).numpy())
     np.testing.assert_allclose(t.log_softmax(dim=0).data, tt.log_softmax(dim=0).numpy())
+
+
+def test_flatten_refuses_a_start_after_the_end_and_an_unbatched_flatten_layer():
+    """flatten used to wrap axes modulo ndim, so flatten(5) or nn.Flatten() on a 1-D
+    input silently did something else; torch raises, and so does this now."""
+    t = Tensor(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 comes after end_dim 1 .*\(2, 3, 4\)"):
+        t.flatten(2, 1)
+    assert t.flatten(1, 1).shape == (2, 3, 4) and t.flatten(-2).shape == (2, 12)
+    assert Tensor(1.0).flatten(0, -1).shape == (1,)
+    with pytest.raises(IndexError, match=r"axis 1 is out of range for a tensor of shape \(3,\)"):
+        tg.nn.Flatten()(Tensor(np.ones(3)))

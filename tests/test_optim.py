@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_fm import optim
+from tinygrad_fm import nn, optim
 from tinygrad_fm.tensor import Tensor
 
 SHAPES = [(5, 4), (4,), (3, 2, 2)]
@@ -624,6 +624,16 @@ def test_load_state_dict_checks_shape_of_groups():
         optim.SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1).load_state_dict(sd)
     with pytest.raises(ValueError, match="parameters"):
         optim.SGD(params[:2], lr=0.1).load_state_dict(sd)
+
+
+def test_load_state_dict_of_the_wrong_kind_says_what_it_needs():
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"'state' and 'param_groups'.*\['bias', 'weight'\]"
+                                         r".*model's state dict"):
+        opt.load_state_dict(model.state_dict())
+    with pytest.raises(ValueError, match="got a list"):
+        opt.load_state_dict([])
 
 
 def test_load_state_dict_casts_to_parameter_dtype():

@@ -405,10 +405,14 @@ class Tensor:
         return ops.Mean.apply(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The largest values over ``axis`` (all axes by default). Values only, as NumPy's
+        ``max``: unlike ``torch.max(x, dim)`` no ``(values, indices)`` pair is returned;
+        use :meth:`argmax` for the positions. Tied maxima share the gradient equally."""
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "max")
         return ops.Max.apply(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The smallest values over ``axis``; values only, as :meth:`max` explains."""
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "min")
         return ops.Min.apply(self, axis, keepdims)
 
@@ -442,9 +446,14 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge axes ``start_dim..end_dim`` (inclusive) into one, as ``torch.flatten``."""
+        start, end = (normalize_single_axis(a, self.shape, "flatten")
+                      for a in (start_dim, end_dim))
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = (a % self.ndim for a in (start_dim, end_dim))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for a tensor of shape {self.shape}")
         new_shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return self.reshape(new_shape)
 

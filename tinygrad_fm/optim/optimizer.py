@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
+from collections.abc import Mapping
 from itertools import chain
 
 import numpy as np
@@ -272,6 +273,13 @@ class Optimizer:
         with the same parameter groups, in the same order. Floating-point state arrays
         are cast to their parameter's dtype.
         """
+        if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(state_dict):
+            found = (f"keys {sorted(map(str, state_dict))[:6]}" if isinstance(state_dict, Mapping)
+                     else f"a {type(state_dict).__name__}")
+            raise ValueError(f"{type(self).__name__}.load_state_dict expects the dict that "
+                             "Optimizer.state_dict() returns, with 'state' and "
+                             f"'param_groups' entries, but got {found} (a model's state "
+                             "dict, perhaps?)")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
