@@ -23,6 +23,12 @@ Public API::
     train(config, *, out_dir=None, wandb_mode=None, quiet=False, save=False, resume=None,
           ...) -> dict
     TrainingDiverged, TrainingInterrupted, ConfigError
+    start_wandb(config, *, mode, out_dir, name, ...) -> wandb run | None
+    has_wandb_credentials(wandb) -> bool              (never prompts, never goes online)
+    write_atomic(path, write), write_json(path, value), json_default(value)
+    file_in(path, name, what, hint) -> Path           (a file, or the named file of a folder)
+    new_figure(width, height, dpi=100) -> matplotlib Figure | None, save_figure(figure, path)
+    plot_samples, plot_confusion_matrix, plot_confusion_matrices, plot_curves
 
 The model, the loss and the update use only tinygrad_fm (Tensor, nn, optim); NumPy
 appears only for bookkeeping (metrics, the confusion matrix, files).
@@ -440,12 +446,14 @@ def write_atomic(path: Path, write: Callable[[str], None]) -> None:
 def write_json(path: Path, value) -> None:
     def write(temporary):
         with open(temporary, "w", encoding="utf-8") as file:
-            json.dump(value, file, indent=2, default=_json_default)
+            json.dump(value, file, indent=2, default=json_default)
             file.write("\n")
     write_atomic(path, write)
 
 
-def _json_default(value):
+def json_default(value):
+    """``json.dump``'s ``default``: NumPy scalars and arrays as numbers and lists, paths
+    as text."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -468,7 +476,7 @@ def default_out_dir(config: Mapping, root: str = "runs") -> Path:
 # ----------------------------------------------------------------------------- wandb
 
 
-def _has_wandb_credentials(wandb) -> bool:
+def has_wandb_credentials(wandb) -> bool:
     """Whether an API key is configured, found without prompting or going online."""
     try:
         return bool(wandb.login(prompt=False, verify=False))
@@ -505,7 +513,7 @@ def start_wandb(config: Mapping, *, mode: Optional[str], out_dir: Path, name: st
     except ImportError:
         log("wandb is not installed (pip install wandb); continuing without it")
         return None
-    no_key = mode in (None, "online") and not _has_wandb_credentials(wandb)
+    no_key = mode in (None, "online") and not has_wandb_credentials(wandb)
     mode = "offline" if no_key else (mode or "online")
     out_dir.mkdir(parents=True, exist_ok=True)
     arguments = dict(project=config["wandb_project"], entity=config["wandb_entity"], name=name,
@@ -546,23 +554,25 @@ def _wandb_image(path: Optional[Path]):
 # ----------------------------------------------------------------------------- figures
 
 
-def _figure(width: float, height: float):
-    """A matplotlib Figure that needs no display (no pyplot state), or None."""
+def new_figure(width: float, height: float, dpi: int = 100):
+    """A matplotlib Figure that needs no display (no pyplot state), or None when
+    matplotlib is not installed (it is an optional extra of the examples)."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         return None
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return Figure(figsize=(width, height), dpi=dpi, layout="constrained")
 
 
-def _save_figure(figure, path: Path) -> Path:
+def save_figure(figure, path: Path) -> Path:
+    """Write ``figure`` to ``path`` as PNG (atomically) and return ``path``."""
     write_atomic(path, lambda temporary: figure.savefig(temporary, format="png"))
     return path
 
 
 def plot_samples(images, labels, classes, path: Path) -> Optional[Path]:
     """One image of each class in a grid, titled with the class names."""
-    figure = _figure(2.0 * 5, 2.3 * math.ceil(len(classes) / 5))
+    figure = new_figure(2.0 * 5, 2.3 * math.ceil(len(classes) / 5))
     if figure is None:
         return None
     axes = figure.subplots(math.ceil(len(classes) / 5), 5, squeeze=False).ravel()
@@ -575,7 +585,7 @@ def plot_samples(images, labels, classes, path: Path) -> Optional[Path]:
             axis.imshow(images[rows[0]], cmap="gray_r")
         axis.set_title(f"{index}: {classes[index]}", fontsize=10)
     figure.suptitle("One training image of each class")
-    return _save_figure(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_confusion_matrix(counts: np.ndarray, classes, path: Path,
@@ -587,7 +597,7 @@ def plot_confusion_matrix(counts: np.ndarray, classes, path: Path,
 def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], classes,
                             path: Path) -> Optional[Path]:
     """Heat-maps of several confusion matrices side by side, titled by their keys."""
-    figure = _figure(8.5 * len(matrices), 7.5)
+    figure = new_figure(8.5 * len(matrices), 7.5)
     if figure is None:
         return None
     axes = figure.subplots(1, len(matrices), squeeze=False)[0]
@@ -608,13 +618,13 @@ def plot_confusion_matrices(matrices: Mapping[str, np.ndarray], classes,
             if count:
                 axis.text(j, i, str(count), ha="center", va="center", fontsize=8,
                           color="white" if count > threshold else "black")
-    return _save_figure(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_curves(histories: Mapping[str, list], path: Path) -> Optional[Path]:
     """Loss and accuracy per epoch (train and validation) for one or more runs, side by
     side; ``histories`` maps a label (e.g. the loss name) to a list of epoch records."""
-    figure = _figure(11, 4.2)
+    figure = new_figure(11, 4.2)
     if figure is None:
         return None
     from matplotlib.ticker import MaxNLocator
@@ -638,7 +648,7 @@ def plot_curves(histories: Mapping[str, list], path: Path) -> Optional[Path]:
         axis.legend(fontsize=8)
     if len(histories) > 1:
         loss_axis.set_yscale("log")  # cross-entropy and squared error differ in scale
-    return _save_figure(figure, path)
+    return save_figure(figure, path)
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -647,15 +657,21 @@ CHECKPOINT_NAME = "checkpoint.npz"
 _CHECKPOINT_FORMAT = 1
 
 
-def resolve_checkpoint(path) -> Path:
-    """``path`` itself, or ``path/checkpoint.npz`` when ``path`` is a run folder."""
+def file_in(path, name: str, what: str, hint: str) -> Path:
+    """``path`` itself, or ``path/name`` when ``path`` is a folder; FileNotFoundError
+    ``no <what> at <path>; <hint>`` when that is not a file."""
     path = Path(path)
     if path.is_dir():
-        path = path / CHECKPOINT_NAME
+        path = path / name
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}; give the checkpoint.npz of a run "
-                                "started with --save, or its run folder")
+        raise FileNotFoundError(f"no {what} at {path}; {hint}")
     return path
+
+
+def resolve_checkpoint(path) -> Path:
+    """``path`` itself, or ``path/checkpoint.npz`` when ``path`` is a run folder."""
+    return file_in(path, CHECKPOINT_NAME, "checkpoint", "give the checkpoint.npz of a run "
+                   "started with --save, or its run folder")
 
 
 def read_checkpoint(path) -> dict:
@@ -826,7 +842,7 @@ def train(
               "wandb_dir": wandb_sync_dir(run)}
     if run is not None:
         run.summary["parameters"] = parameters
-    if figures and _figure(1, 1) is None:
+    if figures and new_figure(1, 1) is None:
         log("matplotlib is not installed (pip install matplotlib); no figures are written")
         figures = False
     try:

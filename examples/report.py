@@ -542,7 +542,7 @@ def confused_pairs(counts: np.ndarray, classes: Sequence[str], how_many: int) ->
 def plot_metric(histories: Mapping[str, list], metric: str, label: str,
                 path: Path) -> Optional[Path]:
     """One line per run of ``metric`` per epoch."""
-    figure = common._figure(7, 4.2)
+    figure = common.new_figure(7, 4.2)
     if figure is None:
         return None
     from matplotlib.ticker import MaxNLocator
@@ -560,7 +560,7 @@ def plot_metric(histories: Mapping[str, list], metric: str, label: str,
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return common._save_figure(figure, path)
+    return common.save_figure(figure, path)
 
 
 def _file_sha256(path: Path) -> str:

@@ -457,7 +457,7 @@ def append_result(path: Path, row: Mapping) -> None:
     with open(path, "a", encoding="utf-8") as file:
         if file.tell() > 0:
             _end_with_newline(path, file)
-        file.write(json.dumps(row, default=common._json_default) + "\n")
+        file.write(json.dumps(row, default=common.json_default) + "\n")
         file.flush()
         os.fsync(file.fileno())
 
@@ -785,7 +785,7 @@ def wandb_is_available(wandb_module=None) -> tuple:
             import wandb as wandb_module
     except ImportError:
         return False, "wandb is not installed (pip install wandb)"
-    if not common._has_wandb_credentials(wandb_module):
+    if not common.has_wandb_credentials(wandb_module):
         return False, "wandb has no credentials (run `wandb login` to sweep online)"
     return True, ""
 
