@@ -73,7 +73,8 @@ TOP_MINIMUM = 3
 #: One-sided Fisher exact test level under which a setting is called over-represented.
 SIGNIFICANCE = 0.05
 RECOMMENDATIONS = 3
-#: Settings the report names when the sweep file leaves them at the script's defaults.
+#: Settings the sweep section names as every run used them (when the sweep does not vary
+#: them), read from the runs' configurations.
 FIXED_SETTINGS = ("loss", "lr_schedule", "dropout", "momentum", "beta", "beta1", "beta2",
                   "epsilon")
 CONFUSED_PAIRS = 3
@@ -345,8 +346,10 @@ class Reporter:
         top = finished[:top_count] if len(finished) > top_count else []
         grid = {p.name: (list(p.values) if p.values else [p.distribution, p.low, p.high])
                 for p in spec.parameters}
-        trained = rows[0]["config"] if rows else {}
-        fixed = {key: trained[key] for key in FIXED_SETTINGS if key in trained and key not in grid}
+        # read from the runs' own configurations, so that the schedule stated is the one
+        # they trained with, whether the sweep file pins it or leaves the script's default
+        shared = summary["same_in_every_run"]
+        fixed = {key: shared[key] for key in FIXED_SETTINGS if key in shared}
         return {
             "file": self.sweep_config_path.name, "method": spec.method,
             "metric": spec.metric["name"], "grid": grid, "fixed": fixed,
@@ -505,22 +508,12 @@ def fisher_greater(in_subset: int, subset: int, in_pool: int, pool: int) -> Opti
 
 def shared_settings(pool: Sequence[dict], subset: Sequence[dict], names: Sequence[str]) -> list:
     """For each parameter, its most common value among ``subset`` (the best runs) when that
-    value is more common there than among all of ``pool``: counts, shares and the p-value."""
-    if not subset:
-        return []
-    label = sweep_analysis._label
-    shared = []
-    for name in names:
-        values = [label(row["parameters"].get(name)) for row in subset]
-        value = max(sorted(set(values)), key=values.count)
-        in_subset = values.count(value)
-        in_pool = sum(label(row["parameters"].get(name)) == value for row in pool)
-        if in_subset / len(subset) > in_pool / len(pool):
-            shared.append({"parameter": name, "value": value, "runs_top": in_subset,
-                           "runs_all": in_pool, "share_top": in_subset / len(subset),
-                           "share_all": in_pool / len(pool),
-                           "p_value": fisher_greater(in_subset, len(subset), in_pool,
-                                                     len(pool))})
+    value is more common there than among all of ``pool`` (counts and shares from
+    :func:`sweep_analysis.over_represented`), with its p-value; the clearest first."""
+    shared = [dict(s, p_value=fisher_greater(s["runs_top"], len(subset), s["runs_all"],
+                                              len(pool)))
+              for s in sweep_analysis.over_represented(pool, subset, names, name="top",
+                                                       most_common_only=True)]
     shared.sort(key=lambda s: (s["p_value"] if s["p_value"] is not None else 1.0,
                                -s["share_top"]))
     return shared
@@ -805,8 +798,8 @@ def _sweep(data) -> list:
              "defines this grid:", ""]
     lines += _table(["parameter", "values"], grid_rows)
     if s["fixed"]:
-        lines += ["The settings it leaves out keep the training script's defaults: "
-                  + _settings_text(s["fixed"]) + ".", ""]
+        lines += ["Settings the sweep does not vary, the same in every run (from the runs' "
+                  "configurations): " + _settings_text(s["fixed"]) + ".", ""]
     sampled = (f"a random sample of {integer(s['runs'])} configurations (seed "
                f"{setting(s['seed'])})" if s["method"] == "random"
                else f"{integer(s['runs'])} configurations")
@@ -843,12 +836,7 @@ def _parallel(data) -> list:
         lines += [f"![Parallel coordinates]({s['figures']['parallel_coordinates']})", ""]
     if s["figures"].get("importance"):
         lines += [f"![Parameter importance and correlation]({s['figures']['importance']})", ""]
-    if s["importance_model"]:
-        lines += [f"Importance: {s['importance_model']}. Correlation: Pearson's r of the "
-                  "parameter (for a category, its most correlated one-hot column) with the "
-                  "validation accuracy of the finished runs.", ""]
-    else:
-        lines += [f"No importance model: {s['importance_note']}.", ""]
+    lines += [sweep_analysis.importance_text(s), ""]
     if s["parameters"]:
         rows = [[p["parameter"], _or_dash(p["importance"], lambda v: f"{v:.3f}"),
                  _or_dash(p["correlation"], lambda v: f"{v:+.2f}"),

@@ -97,7 +97,7 @@ WANDB_ONLY_DISTRIBUTIONS = ("log_uniform", "q_log_uniform", "q_log_uniform_value
 PARAMETER_FIELDS = ("values", "value", "distribution", "min", "max", "q", "probabilities",
                     "mu", "sigma", "a", "b")
 #: Configuration keys that name where a run is logged, not what it trains.
-_LOGGING_KEYS = ("wandb_project", "wandb_entity")
+LOGGING_KEYS = ("wandb_project", "wandb_entity")
 
 #: Worker processes run with a single-threaded BLAS, so K workers use K cores.
 PINNED_THREADS_ENVIRONMENT = {
@@ -141,7 +141,9 @@ class Parameter:
     q: Optional[float] = None
 
     def sample(self, rng: np.random.Generator):
-        if self.distribution in ("constant", "categorical"):
+        if self.distribution == "constant":  # no draw: pinning a setting leaves the others'
+            return self.values[0]              # samples as they were
+        if self.distribution == "categorical":
             index = rng.choice(len(self.values), p=self.probabilities)
             return self.values[int(index)]
         if self.distribution == "int_uniform":
@@ -414,7 +416,7 @@ def _space_size(spec: SweepSpec) -> Optional[int]:
 
 def config_key(config: Mapping) -> str:
     """A stable hash of a run's resolved configuration (where it is logged aside)."""
-    trained = {k: v for k, v in sorted(config.items()) if k not in _LOGGING_KEYS}
+    trained = {k: v for k, v in sorted(config.items()) if k not in LOGGING_KEYS}
     return hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -869,7 +871,7 @@ def main(argv=None, *, train_fn: Optional[Callable] = None, wandb_module=None) -
             run_online(config, count=args.count, project=args.wandb_project,
                        entity=args.wandb_entity, out_dir=args.out, data_dir=args.data_dir,
                        figures=args.run_figures, train_fn=train_fn, wandb_module=wandb_module,
-                       overrides={k: v for k, v in overrides.items() if k not in _LOGGING_KEYS})
+                       overrides={k: v for k, v in overrides.items() if k not in LOGGING_KEYS})
             return 0
         out_dir = Path(args.out) if args.out else DEFAULT_ROOT / Path(args.config).stem
         run_sweep(validate_sweep_config(config), out_dir, workers=args.workers,

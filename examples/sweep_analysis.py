@@ -10,9 +10,12 @@ writes beside the results (or into ``out_dir``):
 - ``parameter_importance.png``: in the manner of wandb's parameter-importance panel, the
   importance of each parameter from a random forest fitted to the runs, and the Pearson
   correlation of each parameter (one column per category) with validation accuracy;
-- ``summary.md`` / ``summary.json``: counts, the top configurations, the importance
-  table, the settings over-represented among the runs under 65% validation accuracy,
-  and a warning when there are too few runs to trust the importances.
+- ``summary.md`` / ``summary.json``: counts, the learning-rate schedule and the other
+  settings every run shared (from the runs' configurations), the top configurations, the
+  importance table, the settings over-represented among the runs under 65% validation
+  accuracy, and a warning when there are too few runs to trust the importances.
+
+Without matplotlib (an optional extra) the summary is written without the figures.
 
 "Validation accuracy" is each run's best epoch (``best_val_accuracy``). Runs that
 diverged count among the runs under 65%; runs that crashed are only counted.
@@ -22,6 +25,9 @@ Public API::
     analyze(results, out_dir=None) -> summary dict (also written as summary.json)
     format_brief(summary) -> str
     load_runs(results) -> list of rows (the latest row of each configuration)
+    over_represented(pool, subset, names, *, name, most_common_only) -> list of settings
+    low_run_settings(rows, names) -> dict;  settings_of_every_run(rows) -> dict
+    schedule_text(summary) -> lines;  importance_text(summary) -> str
     axis_layout(values) -> (positions in [0, 1], [(position, label), ...])
 """
 
@@ -37,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import common  # noqa: E402
-from sweep import RESULTS_NAME, read_results  # noqa: E402
+from sweep import LOGGING_KEYS, RESULTS_NAME, read_results  # noqa: E402
 
 LOW_ACCURACY = 0.65
 #: Below this many finished runs the importances are not to be trusted.
@@ -50,6 +56,10 @@ IMPORTANCE_MODEL = (f"scikit-learn RandomForestRegressor(n_estimators={FOREST_TR
                     "from the parameters (numbers as they are, categories one-hot); a "
                     "parameter's importance is the sum of the impurity-based "
                     "feature_importances_ of its columns")
+#: What each learning-rate schedule of the training script does (``--lr-schedule``).
+SCHEDULES = {"constant": "the learning rate stays as set",
+             "cosine": "the learning rate anneals from its set value to 0 over the run",
+             "onecycle": "the learning rate warms up to its set value, then anneals"}
 #: Numeric parameters with at most this many distinct values get evenly spaced axis
 #: positions (weight decay 0, 0.0005, 0.5 would otherwise collapse onto one point).
 ORDINAL_MAX_VALUES = 10
@@ -63,13 +73,8 @@ FIGURES = {"scatter": "val_accuracy_vs_time.png",
 
 
 def _results_path(results) -> Path:
-    path = Path(results)
-    if path.is_dir():
-        path = path / RESULTS_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no results file at {path}; give the results.jsonl of a "
-                                "sweep (or its folder)")
-    return path
+    return common.file_in(results, RESULTS_NAME, "results file",
+                          "give the results.jsonl of a sweep (or its folder)")
 
 
 def load_runs(results) -> list:
@@ -144,27 +149,64 @@ def forest_importances(matrix: np.ndarray, target: np.ndarray):
     return forest.feature_importances_, None
 
 
+def over_represented(pool: Sequence[dict], subset: Sequence[dict], names: Sequence[str], *,
+                     name: str = "subset", most_common_only: bool = False) -> list:
+    """The settings more common among ``subset`` (some of the runs of ``pool``) than among
+    all of ``pool``.
+
+    For each parameter of ``names``, every value (with ``most_common_only``, only the value
+    ``subset`` holds most often) whose share among ``subset`` exceeds its share among
+    ``pool``. Each entry: ``parameter``, ``value`` (as text), ``runs_<name>`` and
+    ``share_<name>`` (count and share among ``subset``), ``runs_all``, ``share_all`` and
+    ``lift`` (the ratio of the shares); in the order of ``names`` and of the sorted values.
+    """
+    if not subset or not pool:
+        return []
+    found = []
+    for parameter in names:
+        held = [_label(row["parameters"].get(parameter)) for row in subset]
+        everywhere = [_label(row["parameters"].get(parameter)) for row in pool]
+        candidates = sorted(set(everywhere))
+        if most_common_only:
+            candidates = [max(sorted(set(held)), key=held.count)]
+        for value in candidates:
+            in_subset, in_pool = held.count(value), everywhere.count(value)
+            share_subset, share_all = in_subset / len(subset), in_pool / len(pool)
+            if share_subset > share_all:
+                found.append({"parameter": parameter, "value": value,
+                              f"runs_{name}": in_subset, "runs_all": in_pool,
+                              f"share_{name}": share_subset, "share_all": share_all,
+                              "lift": share_subset / share_all})
+    return found
+
+
 def low_run_settings(rows: Sequence[dict], names: Sequence[str],
                      threshold: float = LOW_ACCURACY) -> dict:
     """Which settings are over-represented among runs under ``threshold`` (and diverged
-    runs): each value's share among them against its share among all these runs."""
+    runs): each value's share among them against its share among all these runs (see
+    :func:`over_represented`), the largest excess first."""
     pool = [row for row in rows if row["status"] in ("finished", "diverged")]
     low = [row for row in pool if row["status"] == "diverged"
            or row["best_val_accuracy"] < threshold]
-    settings = []
-    for name in names:
-        for value in sorted({_label(row["parameters"].get(name)) for row in pool}):
-            in_low = sum(_label(row["parameters"].get(name)) == value for row in low)
-            in_all = sum(_label(row["parameters"].get(name)) == value for row in pool)
-            share_low, share_all = in_low / max(len(low), 1), in_all / len(pool)
-            if low and share_low > share_all:
-                settings.append({"parameter": name, "value": value, "runs_low": in_low,
-                                 "runs_all": in_all, "share_low": share_low,
-                                 "share_all": share_all, "lift": share_low / share_all})
+    settings = over_represented(pool, low, names, name="low")
     settings.sort(key=lambda s: (s["share_low"] - s["share_all"], s["runs_low"]), reverse=True)
     return {"threshold": threshold, "runs": len(low), "of": len(pool),
             "diverged": sum(row["status"] == "diverged" for row in low),
             "over_represented": settings[:10]}
+
+
+def settings_of_every_run(rows: Sequence[dict]) -> dict:
+    """The configuration values that every run shares (read from each row's ``config``,
+    the run's whole configuration), apart from where it is logged and unset (None)
+    values: what the sweep kept fixed, such as the learning-rate schedule. Empty when a
+    row has no configuration."""
+    configs = [row.get("config") for row in rows]
+    if not configs or not all(isinstance(config, dict) for config in configs):
+        return {}
+    first = configs[0]
+    return {key: value for key, value in first.items()
+            if key not in LOGGING_KEYS and value is not None
+            and all(key in config and config[key] == value for config in configs)}
 
 
 def axis_layout(values: Sequence, ordinal_max: int = ORDINAL_MAX_VALUES):
@@ -198,19 +240,18 @@ def axis_layout(values: Sequence, ordinal_max: int = ORDINAL_MAX_VALUES):
 # ----------------------------------------------------------------------------- figures
 
 
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+# Each returns the PNG's path as text, or None when matplotlib is not installed.
+DPI = 110
 
 
 def _save(figure, path: Path) -> str:
-    common.write_atomic(path, lambda temporary: figure.savefig(temporary, format="png"))
-    return str(path)
+    return str(common.save_figure(figure, path))
 
 
-def plot_scatter(rows: Sequence[dict], path: Path) -> str:
-    figure = _figure(8, 4.5)
+def plot_scatter(rows: Sequence[dict], path: Path) -> Optional[str]:
+    figure = common.new_figure(8, 4.5, dpi=DPI)
+    if figure is None:
+        return None
     axis = figure.subplots()
     start = min(row.get("started_at", 0.0) for row in rows)
     minutes = lambda row: (row.get("started_at", start) - start) / 60  # noqa: E731
@@ -245,6 +286,10 @@ def plot_parallel_coordinates(rows: Sequence[dict], names: Sequence[str],
     finished = [row for row in rows if row["status"] == "finished"]
     if not finished or not names:
         return None
+    labels = list(names) + ["val_accuracy"]
+    figure = common.new_figure(max(8.0, 1.5 * len(labels) + 2), 5.5, dpi=DPI)
+    if figure is None:
+        return None
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
@@ -254,9 +299,6 @@ def plot_parallel_coordinates(rows: Sequence[dict], names: Sequence[str],
                for name in names]
     layouts.append(axis_layout(accuracy.tolist(), ordinal_max=0))  # a scale, not ranks
     positions = np.stack([layout[0] for layout in layouts], axis=1)
-    labels = list(names) + ["val_accuracy"]
-
-    figure = _figure(max(8.0, 1.5 * len(labels) + 2), 5.5)
     axis = figure.subplots()
     colours, norm = colormaps["viridis"], Normalize(accuracy.min(), accuracy.max())
     for index in np.argsort(accuracy, kind="stable"):
@@ -280,10 +322,12 @@ def plot_parallel_coordinates(rows: Sequence[dict], names: Sequence[str],
 
 
 def plot_importance(parameters: Sequence[dict], features: Sequence[dict], path: Path,
-                    model_note: Optional[str]) -> str:
+                    model_note: Optional[str]) -> Optional[str]:
     shown = sorted((f for f in features if f["correlation"] is not None),
                    key=lambda f: abs(f["correlation"]), reverse=True)[:15]
-    figure = _figure(11, 0.32 * max(len(parameters), len(shown), 4) + 1.6)
+    figure = common.new_figure(11, 0.32 * max(len(parameters), len(shown), 4) + 1.6, dpi=DPI)
+    if figure is None:
+        return None
     left, right = figure.subplots(1, 2)
     ranked = [p for p in parameters if p["importance"] is not None]
     if ranked:
@@ -367,6 +411,7 @@ def analyze(results, out_dir=None) -> dict:
         "results": str(path), "runs": len(rows), **counts,
         "metric": "best_val_accuracy",
         "varying_parameters": names,
+        "same_in_every_run": settings_of_every_run(rows),
         "best": _brief_row(top[0]) if top else None,
         "top": [_brief_row(row) for row in top[:TOP_CONFIGURATIONS]],
         "importance_model": IMPORTANCE_MODEL if model_note is None else None,
@@ -378,6 +423,9 @@ def analyze(results, out_dir=None) -> dict:
         "small_sample_warning": warning,
         "total_wall_time_s": float(sum(row.get("wall_time_s", 0.0) for row in rows)),
         "figures": figures,
+        "figures_note": (None if any(figures.values()) or common.new_figure(1, 1) is not None
+                         else "matplotlib is not installed (pip install matplotlib), so no "
+                              "figures are written"),
         "summary_markdown": str(out_dir / "summary.md"),
     }
     common.write_json(out_dir / "summary.json", summary)
@@ -405,6 +453,7 @@ def render_markdown(summary: dict) -> str:
              f"{summary['finished']} finished, {summary['diverged']} diverged, "
              f"{summary['failed']} failed (crashed); results in `{summary['results']}`. "
              "Validation accuracy is each run's best epoch.", ""]
+    lines += schedule_text(summary)
     if summary["small_sample_warning"]:
         lines += [f"**Warning:** {summary['small_sample_warning']}", ""]
     if summary["top"]:
@@ -419,13 +468,7 @@ def render_markdown(summary: dict) -> str:
                          f"{_number(row['final_val_loss'])} | "
                          + " | ".join(_label(row["parameters"].get(n)) for n in names) + " |")
         lines.append("")
-    lines += ["## Parameter importance", ""]
-    if summary["importance_model"]:
-        lines += [f"Importance: {summary['importance_model']}. Correlation: Pearson's r of "
-                  "the parameter (for categories, its most correlated one-hot column) with "
-                  "validation accuracy, over the finished runs.", ""]
-    else:
-        lines += [f"No importance model: {summary['importance_note']}.", ""]
+    lines += ["## Parameter importance", "", importance_text(summary), ""]
     if summary["parameters"]:
         lines += ["| parameter | importance | correlation | strongest column |",
                   "|---|---|---|---|"]
@@ -459,7 +502,38 @@ def render_markdown(summary: dict) -> str:
         lines.append("")
     lines += ["## Figures", ""]
     lines += [f"- `{Path(p).name}`" for p in summary["figures"].values() if p]
+    if summary["figures_note"]:
+        lines.append(f"No figures: {summary['figures_note']}.")
     return "\n".join(lines) + "\n"
+
+
+def schedule_text(summary: dict) -> list:
+    """Lines saying which learning-rate schedule the runs trained with (the training
+    script anneals the rate by default, which the assignment's grid does not mention)
+    and the other settings every run shared; none for results without configurations."""
+    shared = summary["same_in_every_run"]
+    if "lr_schedule" in summary["varying_parameters"]:
+        lines = ["The learning-rate schedule (`lr_schedule`) varies across the runs."]
+    elif "lr_schedule" in shared:
+        lines = [f"Learning-rate schedule of every run: **{shared['lr_schedule']}** "
+                 f"(`lr_schedule`; {SCHEDULES.get(shared['lr_schedule'], '')})."]
+    else:
+        return []
+    others = {k: v for k, v in shared.items() if k != "lr_schedule"}
+    if others:
+        lines[-1] += " Settings every run shared: " + ", ".join(
+            f"{key}={_label(value)}" for key, value in others.items()) + "."
+    return lines + [""]
+
+
+def importance_text(summary: dict) -> str:
+    """What the importance and correlation columns mean, or why there is no importance
+    (``summary`` holds ``importance_model`` and ``importance_note``)."""
+    if summary["importance_model"]:
+        return (f"Importance: {summary['importance_model']}. Correlation: Pearson's r of the "
+                "parameter (for a category, its most correlated one-hot column) with the "
+                "validation accuracy of the finished runs.")
+    return f"No importance model: {summary['importance_note']}."
 
 
 def format_brief(summary: dict) -> str:
@@ -474,6 +548,9 @@ def format_brief(summary: dict) -> str:
     if ranked:
         lines.append("most important: " + ", ".join(
             f"{p['parameter']} ({p['importance']:.2f})" for p in ranked[:3]))
+    if "lr_schedule" in summary["same_in_every_run"]:
+        lines.append(f"learning-rate schedule of every run: "
+                     f"{summary['same_in_every_run']['lr_schedule']}")
     if summary["small_sample_warning"]:
         lines.append(f"warning: {summary['small_sample_warning']}")
     lines.append(f"summary and figures: {summary['summary_markdown']}")

@@ -262,6 +262,36 @@ def test_quoted_numbers_equal_the_result_files_they_come_from(tiny):
 
 
 @needs_both_datasets
+def test_the_network_section_quotes_the_models_own_repr_and_parameter_counts(tiny):
+    data, part = tiny["data"], sections(tiny["markdown"])[2]
+    model = common.build_model(data["optimizers"]["config"])  # the compared network
+    count = sum(p.numel() for p in model.parameters())
+    assert f"```\n{model!r}\n```" in part
+    assert f"it has {report.integer(count)} trainable parameters" in part
+    rows = [line for line in part.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == len(data["network"]["depths"])
+    for row, depth in zip(rows, data["network"]["depths"]):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        # input layer, depth - 1 hidden-to-hidden layers, output layer (weights and biases)
+        expected = [785 * w + (depth - 1) * (w + 1) * w + (w + 1) * 10
+                    for w in data["network"]["widths"]]
+        assert cells == [str(depth)] + [report.integer(n) for n in expected]
+
+
+@needs_both_datasets
+def test_the_sweep_section_states_the_schedule_the_runs_trained_with(tiny):
+    out, part = tiny["out"], sections(tiny["markdown"])[4]
+    results = read_jsonl(out / "sweep" / sweep.RESULTS_NAME)
+    (schedule,) = {row["config"]["lr_schedule"] for row in results}
+    assert schedule == "cosine"  # pinned by the sweep file
+    (line,) = [line for line in part.splitlines() if line.startswith("Settings the sweep does")]
+    assert f"lr_schedule={schedule}" in line
+    assert tiny["data"]["sweep"]["fixed"]["lr_schedule"] == schedule
+    assert f"Learning-rate schedule of every run: **{schedule}**" in \
+        (out / "sweep" / "summary.md").read_text()
+
+
+@needs_both_datasets
 def test_the_optimizers_start_from_the_same_weights_and_differ_only_in_the_optimizer(tiny):
     out = tiny["out"]
     starts = {out_dir.name: fingerprint for out_dir, fingerprint in tiny["built"]

@@ -93,8 +93,14 @@ def test_sweep_yaml_holds_the_assignment_grid_under_the_training_flags():
     spec = sweep.validate_sweep_config(raw)
     assert raw["metric"] == {"name": "val_accuracy", "goal": "maximize"}
     assert spec.method in ("random", "grid") and spec.run_cap
-    assert {name: spec_["values"] for name, spec_ in raw["parameters"].items()} == ASSIGNMENT_GRID
+    grid = {name: spec_["values"] for name, spec_ in raw["parameters"].items()
+            if "values" in spec_}
+    assert grid == ASSIGNMENT_GRID
+    # The schedule is not the assignment's, but the file says which one its runs use.
+    pinned = {name: spec_ for name, spec_ in raw["parameters"].items() if name not in grid}
+    assert pinned == {"lr_schedule": {"value": "cosine"}}
     assert sweep._space_size(spec) == math.prod(map(len, ASSIGNMENT_GRID.values()))
+    assert all(p["lr_schedule"] == "cosine" for p in sweep.expand(spec, count=20, seed=0))
     # A sweep run is exactly a training run: wandb's agent passes --name=value flags.
     for parameters in sweep.expand(spec, count=5, seed=3):
         argv = [f"--{name}={value}" for name, value in parameters.items()]
@@ -242,6 +248,17 @@ def test_random_sampling_follows_each_distribution():
     assert all(isinstance(s["hidden_size"], int) for s in samples)
     share_sgd = np.mean([s["optimizer"] == "sgd" for s in samples])
     assert 0.85 < share_sgd < 0.95
+
+
+def test_a_pinned_constant_leaves_the_random_samples_of_the_others_as_they_were():
+    spec = sweep.validate_sweep_config(small_sweep("random"))
+    pinned = sweep.validate_sweep_config(small_sweep(
+        "random", hidden_size={"values": [8, 16]}, activation={"values": ["tanh", "ReLU"]},
+        lr_schedule={"value": "CONSTANT"}))
+    plain = sweep.expand(spec, count=3, seed=4)
+    with_constant = sweep.expand(pinned, count=3, seed=4)
+    assert [p.pop("lr_schedule") for p in with_constant] == ["constant"] * 3
+    assert with_constant == plain
 
 
 def test_random_search_needs_a_count_and_stops_at_the_size_of_the_space():

@@ -188,3 +188,68 @@ def test_feature_matrix_one_hot_encodes_categories_and_pearson_handles_constants
     x, y = np.array([1.0, 2.0, 4.0, 3.0]), np.array([2.0, 1.0, 5.0, 4.0])
     assert sweep_analysis.pearson(x, y) == pytest.approx(np.corrcoef(x, y)[0, 1])
     assert sweep_analysis.pearson(np.ones(4), y) is None
+
+
+def with_configs(rows, **shared):
+    """The rows with the whole configuration each run trained with, as run_sweep writes it."""
+    base = {"wandb_project": "p", "wandb_entity": None, "seed": 0, "limit_train": None,
+            **shared}
+    return [dict(row, config={**base, **row["parameters"], "wandb_project": f"p{i % 2}"})
+            for i, row in enumerate(rows)]
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "constant"])
+def test_the_summary_states_the_schedule_and_the_settings_every_run_shared(tmp_path, schedule):
+    rows = with_configs(make_rows(24), lr_schedule=schedule, loss="cross_entropy")
+    summary = sweep_analysis.analyze(write_results(tmp_path, rows))
+    # varying parameters, where the runs are logged, and unset values are left out
+    assert summary["same_in_every_run"] == {"seed": 0, "lr_schedule": schedule,
+                                            "loss": "cross_entropy", "epochs": 5}
+    markdown = (tmp_path / "summary.md").read_text()
+    assert f"Learning-rate schedule of every run: **{schedule}**" in markdown
+    assert sweep_analysis.SCHEDULES[schedule] in markdown
+    assert "Settings every run shared: seed=0, loss=cross_entropy, epochs=5." in markdown
+    assert f"learning-rate schedule of every run: {schedule}" in \
+        sweep_analysis.format_brief(summary)
+    assert set(sweep_analysis.SCHEDULES) == set(sweep.fashion_mnist.CHOICES["lr_schedule"])
+
+
+def test_a_varying_schedule_is_named_and_results_without_configurations_say_nothing(tmp_path):
+    rows = with_configs(make_rows(24))
+    for index, row in enumerate(rows):
+        schedule = ("cosine", "constant")[index % 2]
+        row["parameters"]["lr_schedule"] = row["config"]["lr_schedule"] = schedule
+    summary = sweep_analysis.analyze(write_results(tmp_path / "a", rows))
+    assert "lr_schedule" in summary["varying_parameters"]
+    assert "lr_schedule" not in summary["same_in_every_run"]
+    assert "`lr_schedule`) varies across the runs" in (tmp_path / "a" / "summary.md").read_text()
+    summary = sweep_analysis.analyze(write_results(tmp_path / "b", make_rows(24)))
+    assert summary["same_in_every_run"] == {}
+    assert "lr_schedule" not in (tmp_path / "b" / "summary.md").read_text()
+
+
+def test_over_represented_compares_the_shares_of_a_subset_with_the_whole():
+    def runs(*optimizers):
+        return [{"parameters": {"optimizer": o, "epochs": 5}} for o in optimizers]
+
+    subset = runs("sgd", "sgd", "adam")
+    pool = subset + runs("adam", "adam", "nadam", "adam", "nadam", "sgd", "rmsprop")
+    every = sweep_analysis.over_represented(pool, subset, ["optimizer", "epochs"], name="low")
+    assert every == [{"parameter": "optimizer", "value": "sgd", "runs_low": 2, "runs_all": 3,
+                      "share_low": 2 / 3, "share_all": 0.3, "lift": pytest.approx(20 / 9)}]
+    # adam is the subset's second value, and no more common there than overall (1/3 < 4/10)
+    most = sweep_analysis.over_represented(pool, runs("adam", "adam", "sgd"), ["optimizer"],
+                                           name="top", most_common_only=True)
+    assert [(m["value"], m["runs_top"], m["runs_all"]) for m in most] == [("adam", 2, 4)]
+    assert sweep_analysis.over_represented(pool, [], ["optimizer"]) == []
+    assert sweep_analysis.over_represented(pool, pool, ["optimizer"]) == []
+
+
+def test_without_matplotlib_the_analysis_writes_the_summary_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails
+    summary = sweep_analysis.analyze(write_results(tmp_path, make_rows(24)))
+    assert summary["figures"] == {name: None for name in sweep_analysis.FIGURES}
+    assert not list(tmp_path.glob("*.png"))
+    assert summary["parameters"] and summary["top"]
+    assert "No figures: matplotlib is not installed" in (tmp_path / "summary.md").read_text()
+    assert sweep_analysis.analyze(write_results(tmp_path / "b", make_rows(24)))
