@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_example_fashion_mnist import EXAMPLES, fake_wandb, needs_data
+from tests.test_example_fashion_mnist import EXAMPLES, install_fake_wandb, needs_data
 
 sys.path.insert(0, str(EXAMPLES))
 
@@ -62,9 +62,7 @@ def test_compare_trains_both_losses_and_saves_them_side_by_side(capsys, tmp_path
 
 @needs_data
 def test_the_runs_share_one_wandb_group(monkeypatch, tmp_path):
-    module = fake_wandb(logged_in=True)
-    monkeypatch.setitem(sys.modules, "wandb", module)
-    monkeypatch.delenv("WANDB_MODE", raising=False)
+    module = install_fake_wandb(monkeypatch, logged_in=True)
     config = common.resolve_config({"epochs": 1, "limit_train": 1000, "num_layers": 1,
                                     "hidden_size": 32})
     outcome = compare_losses.compare(config, out_dir=tmp_path, quiet=True,

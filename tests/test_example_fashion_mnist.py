@@ -419,6 +419,14 @@ def fake_wandb(logged_in: bool):
     return module
 
 
+def install_fake_wandb(monkeypatch, logged_in: bool):
+    """A stand-in wandb module in place of the real one, with $WANDB_MODE unset."""
+    module = fake_wandb(logged_in)
+    monkeypatch.setitem(sys.modules, "wandb", module)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    return module
+
+
 @pytest.mark.parametrize("logged_in, env_mode, mode, expected", [
     (False, None, None, "offline"),
     (True, None, None, "online"),
@@ -524,9 +532,7 @@ def test_nan_guard_stops_with_a_clear_message(tmp_path):
 
 @needs_data
 def test_train_raises_training_diverged_and_marks_the_wandb_run_failed(monkeypatch, tmp_path):
-    module = fake_wandb(logged_in=False)
-    monkeypatch.setitem(sys.modules, "wandb", module)
-    monkeypatch.delenv("WANDB_MODE", raising=False)
+    module = install_fake_wandb(monkeypatch, logged_in=False)
     with pytest.raises(common.TrainingDiverged) as error:
         common.train({"optimizer": "sgd", "activation": "ReLU", "learning_rate": 1e6,
                       "limit_train": 1000, "epochs": 1}, out_dir=tmp_path, quiet=True,
@@ -535,6 +541,79 @@ def test_train_raises_training_diverged_and_marks_the_wandb_run_failed(monkeypat
     assert not math.isfinite(error.value.value)
     (run,) = module.runs
     assert run.exit_code == 1 and run.summary["status"] == "diverged"
+
+
+@needs_data
+def test_a_run_logs_its_name_config_metrics_and_figures_to_wandb(monkeypatch, tmp_path):
+    module = install_fake_wandb(monkeypatch, logged_in=True)
+    config = common.resolve_config({"epochs": 2, "limit_train": 500, "num_layers": 1,
+                                    "hidden_size": 16})
+    result = common.train(config, out_dir=tmp_path, quiet=True, log=lambda *a: None)
+    (run,) = module.runs
+    assert run.kwargs["mode"] == "online"
+    assert run.kwargs["name"] == "hl_1_sz_16_bs_64_ac_tanh_opt_adam_lr_0.001_wd_0_wi_xavier"
+    assert run.kwargs["config"] == config  # the full configuration
+    (samples_step, samples), *epochs, (final_step, final) = run.logged
+    assert samples_step == 0 and samples == {"samples": ("image", "samples.png")}
+    assert [step for step, _ in epochs] == [1, 2] and final_step == 2
+    assert [record for _, record in epochs] == result["history"]
+    assert {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= set(
+        epochs[0][1])
+    assert (final["test_loss"], final["test_accuracy"]) == (result["test_loss"],
+                                                            result["test_accuracy"])
+    kind, arguments = final["confusion_matrix"]  # wandb.plot.confusion_matrix
+    assert kind == "confusion_matrix" and arguments["class_names"] == result["classes"]
+    assert len(arguments["y_true"]) == len(arguments["preds"]) == 10_000
+    assert final["confusion_matrix_heatmap"] == ("image", "confusion_matrix.png")
+    assert final["curves"] == ("image", "curves.png")
+    assert run.summary["test_accuracy"] == result["test_accuracy"]
+    assert run.summary["status"] == "finished" and run.exit_code is None  # finished
+
+
+@needs_data
+def test_ctrl_c_finishes_the_wandb_run_marked_failed(monkeypatch, tmp_path):
+    module = install_fake_wandb(monkeypatch, logged_in=False)
+
+    def ctrl_c(record):
+        raise KeyboardInterrupt
+
+    with pytest.raises(common.TrainingInterrupted) as stopped:
+        common.train({"epochs": 3, "limit_train": 500}, out_dir=tmp_path, quiet=True,
+                     figures=False, save=True, on_epoch_end=ctrl_c, log=lambda *a: None)
+    assert stopped.value.checkpoint_epoch == 1
+    (run,) = module.runs
+    assert run.exit_code == 1 and run.summary["status"] == "interrupted"
+
+
+@needs_data
+def test_the_progress_bar_of_each_epoch_shows_the_running_loss(monkeypatch, tmp_path):
+    import tqdm.auto
+
+    bars = []
+
+    class RecordingBar:
+        def __init__(self, iterable, **kwargs):
+            self.iterable, self.kwargs, self.postfixes, self.closed = iterable, kwargs, [], False
+            bars.append(self)
+
+        def __iter__(self):
+            return iter(self.iterable)
+
+        def set_postfix(self, refresh=True, **values):
+            self.postfixes.append(values)
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    result = common.train({"epochs": 2, "limit_train": 800, "batch_size": 16}, out_dir=tmp_path,
+                          wandb_mode="disabled", figures=False, log=lambda *a: None)
+    assert [bar.kwargs["desc"] for bar in bars] == ["epoch 1/2", "epoch 2/2"]
+    assert all(bar.kwargs["total"] == 50 and not bar.kwargs["disable"] and bar.closed
+               for bar in bars)
+    for bar, record in zip(bars, result["history"]):
+        assert len(bar.postfixes) == 2  # every 25 of the 50 batches
+        assert float(bar.postfixes[-1]["loss"]) == pytest.approx(record["train_loss"], abs=1e-4)
 
 
 def _metrics(folder: Path) -> list:
