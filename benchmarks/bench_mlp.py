@@ -130,10 +130,14 @@ class NumpyByHand:
             if i < len(weights) - 1:
                 h = np.tanh(h)
             activations.append(h)
+        rows = np.arange(len(y))
         shifted = h - h.max(axis=1, keepdims=True)
         probs = np.exp(shifted)
-        probs /= probs.sum(axis=1, keepdims=True)
-        probs[np.arange(len(y)), y] -= 1
+        total = probs.sum(axis=1, keepdims=True)
+        # The loss value, which a training loop logs (the other contenders compute it too).
+        self.loss = np.mean(np.log(total[:, 0]) - shifted[rows, y])
+        probs /= total
+        probs[rows, y] -= 1
         grad = probs / len(y)
         grad_w, grad_b = [None] * len(weights), [None] * len(weights)
         for i in reversed(range(len(weights))):

@@ -93,3 +93,13 @@ def test_peak_memory_counts_the_example_not_the_parent(bench, monkeypatch, tmp_p
         "import numpy as np\nbuf = np.ones(50 * 2**20 // 8)\nprint('fifty MB touched')\n")
     peak = bench.peak_memory_of_example(1)
     assert 50 < peak < 150 < ballast.nbytes / 2**20
+
+
+def test_numpy_contender_computes_the_same_loss_value(bench):
+    images, labels = synthetic(64)
+    x, y = np.multiply(images, np.float32(1 / 255)), labels
+    by_hand = bench.NumpyByHand()
+    by_hand.forward_backward(x, y)
+    ours = bench.TinygradFM()
+    loss = bench.F.cross_entropy(ours.model(bench.tg.Tensor(x)), y)
+    assert by_hand.loss == pytest.approx(loss.item(), rel=1e-5)
