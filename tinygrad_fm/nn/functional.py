@@ -126,10 +126,12 @@ def _check_reduction(reduction, op: str) -> None:
 
 
 def _reduce(losses: np.ndarray, reduction: str):
+    # np.add.reduce: the sum np.mean and np.sum compute, without their Python wrappers
+    # (about 10 us a call, which a training step at batch 64 notices).
     if reduction == "mean":
-        return np.mean(losses)
+        return np.add.reduce(losses, axis=None) / losses.size
     if reduction == "sum":
-        return np.sum(losses)
+        return np.add.reduce(losses, axis=None)
     return losses
 
 
