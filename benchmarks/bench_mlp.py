@@ -338,7 +338,12 @@ def main(argv=None) -> int:
     print(f"\nforward+backward step at batch 64 (median): tinygrad_fm {step['tinygrad_fm']:.0f} "
           f"us, numpy {step['numpy']:.0f} us, ratio {step['tinygrad_fm'] / step['numpy']:.2f}")
     if not (args.no_memory or args.quick):
-        print(f"\npeak RSS of a 10-epoch example run: {peak_memory_of_example(10):.0f} MB")
+        try:
+            print(f"\npeak RSS of a 10-epoch example run: {peak_memory_of_example(10):.0f} MB")
+        except subprocess.CalledProcessError as error:
+            last = (error.stderr or "").strip().splitlines()[-1:] or ["(no message)"]
+            print(f"\npeak RSS: the example run failed (exit {error.returncode}): {last[0]}")
+            return 1
     return 0
 
 

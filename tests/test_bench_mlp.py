@@ -103,3 +103,20 @@ def test_numpy_contender_computes_the_same_loss_value(bench):
     ours = bench.TinygradFM()
     loss = bench.F.cross_entropy(ours.model(bench.tg.Tensor(x)), y)
     assert by_hand.loss == pytest.approx(loss.item(), rel=1e-5)
+
+
+def test_a_failing_example_run_is_reported_not_a_traceback(bench, monkeypatch, tmp_path,
+                                                            capsys):
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "fashion_mnist.py").write_text(
+        "import sys\nsys.exit('no dataset here: set FASHION_MNIST_DIR')\n")
+    monkeypatch.setattr(bench, "measure", lambda *a, **k: {64: {"tinygrad_fm": 1.0,
+                                                               "numpy": 1.0,
+                                                               "matmul floor": 0.5}})
+    monkeypatch.setattr(bench, "measure_step", lambda *a, **k: {"tinygrad_fm": 1.0,
+                                                                "numpy": 1.0})
+    monkeypatch.setattr(bench, "load_images", lambda n: ([], [], "synthetic"))
+    assert bench.main(["--batch-sizes", "64", "--no-torch"]) == 1
+    out = capsys.readouterr().out
+    assert "the example run failed (exit 1): no dataset here: set FASHION_MNIST_DIR" in out
