@@ -273,6 +273,18 @@ class Where(Function):
                 np.where(condition, zero, grad) if need_b else None)
 
 
+class Clone(Function):
+    """A copy of the data that stays in the graph (PyTorch's ``Tensor.clone``)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):

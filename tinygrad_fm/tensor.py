@@ -116,6 +116,12 @@ class Tensor:
     def numel(self) -> int:
         return int(self.data.size)
 
+    nelement = numel
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's ``Tensor.dim``; also ``ndim``)."""
+        return self.data.ndim
+
     def size(self, dim=None):
         """The shape, or the length of axis ``dim`` (PyTorch's ``Tensor.size``; for the
         number of elements use :meth:`numel`)."""
@@ -220,6 +226,78 @@ class Tensor:
     def zero_(self) -> "Tensor":
         self.data[...] = 0
         return self
+
+    def clone(self) -> "Tensor":
+        """A copy with its own memory; gradients flow through it to this tensor."""
+        return ops.Clone.apply(self)
+
+    # --------------------------------------------------------- in-place arithmetic
+    #
+    # ``x -= lr * x.grad`` under no_grad() (or on a tensor outside any graph) writes
+    # into x's array, as in PyTorch. Inside a graph, the augmented operators compute
+    # out of place and rebind the name instead (other references to the old tensor do
+    # not see the change); the named methods (add_, ...) refuse there, and a leaf that
+    # requires grad refuses both, as PyTorch does.
+
+    def _in_place(self, ufunc, other, name: str, rebind=None):
+        if is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor)
+                                                         and other.requires_grad)):
+            if self.requires_grad and self._ctx is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad cannot be changed in place "
+                    "while gradients are recorded; do it under no_grad() (e.g. an update "
+                    "step) or on a copy (x = x + y)")
+            if rebind is not None:
+                return rebind(self, other)
+            raise RuntimeError(
+                f"{name}: in-place operations on tensors in a graph are not supported "
+                "(the graph may need the old values); write it out of place, e.g. "
+                "x = x + y, or do it under no_grad()")
+        value = _data(other)
+        try:
+            ufunc(self.data, _scalar_operand(value, self.data), out=self.data)
+        except ValueError:
+            raise ValueError(f"{name}: an operand of shape {np.shape(value)} cannot be "
+                             f"applied in place to a tensor of shape {self.shape} (the "
+                             "result must keep the tensor's shape)") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(np.add, other, "+=", Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._in_place(np.subtract, other, "-=", Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._in_place(np.multiply, other, "*=", Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._in_place(np.divide, other, "/=", Tensor.__truediv__)
+
+    def add_(self, other, *, alpha=1):
+        """In-place ``self += alpha * other`` (no_grad() or outside a graph only)."""
+        if alpha != 1:
+            other = _data(other) * alpha
+        return self._in_place(np.add, other, "add_")
+
+    def sub_(self, other, *, alpha=1):
+        if alpha != 1:
+            other = _data(other) * alpha
+        return self._in_place(np.subtract, other, "sub_")
+
+    def mul_(self, other):
+        return self._in_place(np.multiply, other, "mul_")
+
+    def div_(self, other):
+        return self._in_place(np.divide, other, "div_")
+
+    def fill_(self, value) -> "Tensor":
+        return self._in_place(lambda a, b, out: np.copyto(out, b), value, "fill_")
+
+    def copy_(self, src) -> "Tensor":
+        """Copy ``src``'s values (broadcast to this shape) into this tensor's array."""
+        return self._in_place(lambda a, b, out: np.copyto(out, b, casting="unsafe"),
+                              src, "copy_")
 
     # ----------------------------------------------------------------- factories
 
@@ -416,12 +494,20 @@ class Tensor:
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "min")
         return ops.Min.apply(self, axis, keepdims)
 
-    def var(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None):
+    def var(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None,
+            unbiased=None):
+        """Variance over ``axis`` with Bessel's ``correction`` (1 by default). PyTorch's
+        ``unbiased`` is accepted too (True: correction 1, False: 0), as is a bool in
+        ``correction``'s place, as in ``x.var(1, False)``."""
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "var")
+        correction = _correction_arg(correction, unbiased, "var")
         return ops.Var.apply(self, axis, correction, keepdims)
 
-    def std(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None):
+    def std(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None,
+            unbiased=None):
+        """Standard deviation; arguments as :meth:`var`."""
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "std")
+        correction = _correction_arg(correction, unbiased, "std")
         return self.var(axis, correction, keepdims).sqrt()
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -496,6 +582,22 @@ class Tensor:
         shape = tuple(self.shape[i - offset] if n == -1 and i >= offset else n
                       for i, n in enumerate(shape))
         return ops.Expand.apply(self, shape)
+
+    def expand_as(self, other):
+        return self.expand(*_data(other).shape)
+
+    def view_as(self, other):
+        return self.reshape(_data(other).shape)
+
+    reshape_as = view_as
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as
+        ``torch.Tensor.t``."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape "
+                             f"{self.shape}; use transpose(dim0, dim1) or permute")
+        return self.T if self.ndim == 2 else self
 
     def broadcast_to(self, shape):
         return ops.Expand.apply(self, tuple(shape))
@@ -589,6 +691,14 @@ def _axis_args(axis, dim, keepdims, keepdim, op: str):
     if keepdim is not None:
         keepdims = bool(keepdims) or bool(keepdim)
     return axis, keepdims
+
+
+def _correction_arg(correction, unbiased, op: str):
+    if unbiased is not None:
+        if correction not in (1, True):
+            raise TypeError(f"{op}: give correction or unbiased, not both")
+        correction = unbiased
+    return int(correction) if isinstance(correction, bool) else correction
 
 
 def normalize_single_axis(axis, shape, op: str) -> int:
