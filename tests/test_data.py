@@ -257,3 +257,25 @@ def test_real_fashion_mnist_split_and_loader():
         total += float(x.data.sum(dtype=np.float64))
         count += x.data.size
     assert abs(total / count - 0.2860) < 0.002
+
+
+def test_default_transform_rescales_only_uint8_pixels():
+    features = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    np.testing.assert_array_equal(to_float_flat(features), features)
+    assert to_float_flat(features.astype(np.float64)).dtype == np.float64
+    assert to_float_flat(np.array([[3]], np.int64)).tolist() == [[3.0]]
+    assert to_float_flat(np.array([[255]], np.uint8)).tolist() == [[1.0]]
+
+
+def test_dataloader_over_features_with_float_targets():
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((10, 3)).astype(np.float32)
+    targets = rng.standard_normal((10, 1)).astype(np.float32)
+    loader = DataLoader(features, targets, batch_size=4, shuffle=False)
+    batches = list(loader)
+    x, y = batches[0]
+    np.testing.assert_array_equal(x.data, features[:4])
+    assert y.dtype == np.float32 and y.shape == (4, 1)
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), targets)
+    _, labels = next(iter(DataLoader(features, np.arange(10, dtype=np.uint8), 4)))
+    assert labels.dtype == np.int64

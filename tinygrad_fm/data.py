@@ -95,13 +95,19 @@ def train_val_split(
 
 
 def to_float_flat(batch: np.ndarray) -> np.ndarray:
-    """The default transform: uint8 pixels -> float32 in [0, 1], flattened to (B, features)."""
+    """The default transform, flattening each row to (B, features): uint8 pixels become
+    float32 in [0, 1]; other data is not rescaled (floating rows keep their dtype, the
+    rest becomes float32), so feature arrays pass through with their values."""
     batch = np.asarray(batch)
-    return np.divide(batch.reshape(len(batch), -1), np.float32(255.0), dtype=np.float32)
+    flat = batch.reshape(len(batch), -1)
+    if batch.dtype == np.uint8:
+        return np.divide(flat, np.float32(255.0), dtype=np.float32)
+    return flat if batch.dtype.kind == "f" else flat.astype(np.float32)
 
 
 class DataLoader:
-    """Mini-batches of ``(Tensor x, int64 ndarray y)`` over in-memory arrays.
+    """Mini-batches of ``(Tensor x, ndarray y)`` over in-memory arrays: integer labels
+    come as int64, floating targets (regression, shape (N,) or (N, k)) as they are.
 
     Every ``iter(loader)`` -- each ``for x, y in loader:`` loop -- advances the epoch by
     one, so with ``shuffle=True`` each pass over the loader gets a new order, just as
@@ -139,8 +145,8 @@ class DataLoader:
         epoch: int = 0,
     ):
         images, labels = np.asarray(images), np.asarray(labels)
-        if images.ndim < 1 or labels.ndim != 1:
-            raise ValueError(f"expected images (N, ...) and labels (N,), got shapes "
+        if images.ndim < 1 or labels.ndim < 1:
+            raise ValueError(f"expected images (N, ...) and labels (N, ...), got shapes "
                              f"{images.shape} and {labels.shape}")
         if len(images) != len(labels):
             raise ValueError(f"images and labels differ in length: {len(images)} vs {len(labels)}")
@@ -191,7 +197,10 @@ class DataLoader:
             x = self.images[idx]  # one batch of rows, still uint8
             if self.transform is not None:
                 x = self.transform(x)
-            yield (x if isinstance(x, Tensor) else Tensor(x)), self.labels[idx].astype(np.int64)
+            y = self.labels[idx]
+            if y.dtype.kind in "iub":  # class labels: int64, as cross_entropy wants them
+                y = y.astype(np.int64)
+            yield (x if isinstance(x, Tensor) else Tensor(x)), y
 
     def __repr__(self) -> str:
         return (f"DataLoader(n={len(self.labels)}, batch_size={self.batch_size}, "
