@@ -168,3 +168,52 @@ def test_top_level_save_and_load_round_trip(tmp_path):
     loaded = tg.load(tmp_path / "ckpt.pt")
     assert loaded["epoch"] == 4
     np.testing.assert_array_equal(loaded["model"]["weight"], model.weight.data)
+
+
+def test_floor_division_and_remainder_match_torch():
+    torch = pytest.importorskip("torch")
+    for values, divisor in (([3, 4, -5], 2), ([3, 4, -5], -3), ([3.5, -2.5, 7.0], 2.5),
+                            ([3.5, -2.5, 7.0], -2)):
+        t, x = torch.tensor(values), tg.tensor(values)
+        np.testing.assert_allclose((x // divisor).data, (t // divisor).numpy())
+        np.testing.assert_allclose((x % divisor).data, (t % divisor).numpy(), atol=1e-6)
+        assert (x % divisor).dtype == np.dtype(str(t.dtype).replace("torch.", ""))
+    x = tg.tensor([3.5, -2.5], requires_grad=True)
+    (x % 2).sum().backward()  # slope 1, as in PyTorch
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    assert (7 // tg.tensor([2, 3])).tolist() == [3, 2]
+
+
+def test_linspace_matches_torch():
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(tg.linspace(-1, 2, 7).data, torch.linspace(-1, 2, 7).numpy())
+    assert tg.linspace(0, 1, 3).dtype == np.float32
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    grads = [_rand(3, 4, seed=0), _rand(5, seed=1)]
+    theirs = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    ours = [Tensor(np.zeros(g.shape, np.float32), requires_grad=True) for g in grads]
+    for t, o, g in zip(theirs, ours, grads):
+        t.grad, o.grad = torch.tensor(g), Tensor(g.copy())
+    total_t = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    total_o = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    assert float(total_o) == pytest.approx(float(total_t), rel=1e-6)
+    for t, o in zip(theirs, ours):
+        np.testing.assert_allclose(o.grad.data, t.grad.numpy(), rtol=1e-6, atol=1e-7)
+        assert o.grad.dtype == np.float32
+
+
+def test_clip_grad_value_and_nonfinite_norm():
+    p = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    p.grad = Tensor(np.float32([-2.0, 0.5, 3.0]))
+    nn.utils.clip_grad_value_(p, 1.0)
+    assert p.grad.data.tolist() == [-1.0, 0.5, 1.0]
+    p.grad = Tensor(np.float32([np.inf, 1.0, 0.0]))
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    q = Tensor(np.zeros(2, np.float32), requires_grad=True)
+    assert float(nn.utils.clip_grad_norm_([q], 1.0)) == 0.0  # no gradients yet

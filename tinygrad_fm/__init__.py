@@ -25,6 +25,7 @@ float64 = _np.float64
 int64 = _np.int64
 
 zeros, ones, full, arange, eye = Tensor.zeros, Tensor.ones, Tensor.full, Tensor.arange, Tensor.eye
+linspace = Tensor.linspace
 randn, rand, uniform = Tensor.randn, Tensor.rand, Tensor.uniform
 zeros_like, ones_like = Tensor.zeros_like, Tensor.ones_like
 

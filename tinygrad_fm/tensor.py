@@ -329,6 +329,11 @@ class Tensor:
         return Tensor(array if dtype is None else array.astype(dtype), requires_grad)
 
     @staticmethod
+    def linspace(start, end, steps, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
+        """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+        return Tensor(np.linspace(start, end, int(steps), dtype=dtype), requires_grad)
+
+    @staticmethod
     def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
         return Tensor(np.eye(n, m, dtype=dtype), requires_grad)
 
@@ -398,6 +403,18 @@ class Tensor:
 
     def __rmatmul__(self, other):
         return ops.MatMul.apply(self._operand(other), self)
+
+    def __floordiv__(self, other):
+        """Floor division (not differentiable: its gradient is zero almost everywhere)."""
+        return Tensor._make(np.floor_divide(self.data, _data(self._operand(other))), False)
+
+    def __rfloordiv__(self, other):
+        return Tensor._make(np.floor_divide(_data(self._operand(other)), self.data), False)
+
+    def __mod__(self, other):
+        """Python's (and PyTorch's ``%``) remainder, with the sign of the divisor;
+        differentiable in ``self`` (slope 1), as in PyTorch."""
+        return self - (self // other) * _data(self._operand(other))
 
     def __neg__(self):
         return ops.Neg.apply(self)

@@ -5,7 +5,7 @@ activations; loss modules; ``functional`` (import as ``F``); ``init``; and check
 ``save``/``load``.
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     CrossEntropyLoss,
     Dropout,
@@ -25,7 +25,7 @@ from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential,
 from .serialization import load, save
 
 __all__ = [
-    "functional", "init", "save", "load",
+    "functional", "init", "utils", "save", "load",
     "Parameter", "Module", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
     "Linear", "Identity", "Flatten", "Dropout",
     "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "Softmax", "LogSoftmax",
