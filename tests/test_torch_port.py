@@ -217,3 +217,11 @@ def test_clip_grad_value_and_nonfinite_norm():
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
     q = Tensor(np.zeros(2, np.float32), requires_grad=True)
     assert float(nn.utils.clip_grad_norm_([q], 1.0)) == 0.0  # no gradients yet
+
+
+def test_in_place_on_a_read_only_array_says_so():
+    from tinygrad_fm import Tensor
+
+    view = Tensor(np.broadcast_to(np.ones(3, np.float32), (2, 3)))
+    with pytest.raises(ValueError, match=r"\+=: this tensor's array is read-only"):
+        view += 1

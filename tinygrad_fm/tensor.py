@@ -253,6 +253,10 @@ class Tensor:
                 f"{name}: in-place operations on tensors in a graph are not supported "
                 "(the graph may need the old values); write it out of place, e.g. "
                 "x = x + y, or do it under no_grad()")
+        if not self.data.flags.writeable:
+            raise ValueError(f"{name}: this tensor's array is read-only (a broadcast view or "
+                             "a read-only buffer); write it out of place (x = x + y) or "
+                             "clone() it first")
         value = _data(other)
         try:
             ufunc(self.data, _scalar_operand(value, self.data), out=self.data)
