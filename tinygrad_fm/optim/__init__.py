@@ -1,8 +1,10 @@
 """Optimizers and learning-rate schedulers with PyTorch's names, arguments and updates.
 
 ``SGD`` (with momentum / Nesterov), ``RMSprop``, ``Adam``, ``AdamW`` and ``NAdam``
-follow ``torch.optim``'s algorithms step for step; ``lr_scheduler`` holds ``StepLR``,
-``ExponentialLR``, ``CosineAnnealingLR``, ``LinearLR`` and ``OneCycleLR``.
+follow ``torch.optim``'s algorithms step for step; ``lr_scheduler`` holds ``LambdaLR``,
+``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``ExponentialLR``,
+``CosineAnnealingLR``, ``LinearLR``, ``OneCycleLR``, ``SequentialLR`` and
+``ReduceLROnPlateau``.
 """
 
 from . import lr_scheduler

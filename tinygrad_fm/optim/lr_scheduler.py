@@ -1,7 +1,8 @@
 """Learning-rate schedulers with ``torch.optim.lr_scheduler``'s semantics.
 
 Call ``scheduler.step()`` once after each ``optimizer.step()`` (per epoch or per batch,
-as the schedule is defined). Constructing a scheduler stores each group's current ``lr``
+as the schedule is defined); ``ReduceLROnPlateau`` is stepped with the monitored value,
+``scheduler.step(val_loss)``. Constructing a scheduler stores each group's current ``lr``
 as ``group["initial_lr"]`` (the schedule's base) and sets the learning rates for epoch 0.
 
 To resume: build the optimizer and the scheduler as before, then load the optimizer's
@@ -13,17 +14,26 @@ from __future__ import annotations
 
 import copy
 import math
+import types
 import warnings
+from bisect import bisect_right
+from collections import Counter
 
 from .optimizer import Optimizer
 
 __all__ = [
     "LRScheduler",
+    "LambdaLR",
+    "MultiplicativeLR",
     "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
     "ExponentialLR",
     "CosineAnnealingLR",
     "LinearLR",
     "OneCycleLR",
+    "SequentialLR",
+    "ReduceLROnPlateau",
 ]
 
 
@@ -63,6 +73,10 @@ class LRScheduler:
                                    "dict first, or start with last_epoch=-1")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Reset the step count and make the first step (epoch ``last_epoch + 1``)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -90,12 +104,18 @@ class LRScheduler:
                           "first value of the learning-rate schedule is skipped.",
                           UserWarning, stacklevel=2)
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; "
+                          "call `scheduler.step()` without it.", UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Set the groups' learning rates for the next epoch, or for ``epoch`` (closed
+        form where the scheduler has one)."""
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; "
-                          "call `scheduler.step()` without it.", UserWarning, stacklevel=2)
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
@@ -263,6 +283,165 @@ class LinearLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
+class _LambdaScheduler(LRScheduler):
+    """Shared by :class:`LambdaLR` and :class:`MultiplicativeLR`: one function per group,
+    and a state dict without the functions (as in PyTorch, a plain function or lambda is
+    not saved; the attributes of a callable object are)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        n_groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n_groups:
+                raise ValueError(f"Expected {n_groups} lr_lambdas, but got {len(lr_lambda)}: "
+                                 f"give one function for all groups or a list with one "
+                                 f"per parameter group")
+            lr_lambdas = list(lr_lambda)
+        else:
+            lr_lambdas = [lr_lambda] * n_groups
+        for fn in lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function of the epoch, but got "
+                                f"{type(fn).__name__}")
+        self.lr_lambdas = lr_lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self) -> dict:
+        """Every attribute except the optimizer; ``lr_lambdas`` holds, for each group,
+        ``None`` for a plain function or the attributes of a callable object."""
+        state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [
+            None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+            else copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore attributes saved by :meth:`state_dict`; the functions stay the ones
+        given to the constructor (callable objects get their saved attributes back)."""
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        if len(saved) != len(self.lr_lambdas):
+            raise ValueError(f"the state dict has {len(saved)} lr_lambdas, this scheduler "
+                             f"has {len(self.lr_lambdas)}: load it into a scheduler built "
+                             "for the same parameter groups")
+        self.__dict__.update(copy.deepcopy(state))
+        for fn, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                fn.__dict__.update(copy.deepcopy(attributes))
+
+
+class LambdaLR(_LambdaScheduler):
+    r"""Set each group's learning rate to its initial one times ``lr_lambda(epoch)``:
+    :math:`\eta_t = \eta_0 \lambda(t)`.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        lr_lambda (callable or list): a function of the epoch (an int) giving the
+            multiplicative factor, or a list of such functions, one per parameter group.
+        last_epoch (int): the index of the last epoch (default: -1).
+
+    ``state_dict()`` does not hold plain functions or lambdas (as in PyTorch): build the
+    scheduler with the same functions before ``load_state_dict``.
+    """
+
+    def get_lr(self) -> list:
+        return [base_lr * fn(self.last_epoch)
+                for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    r"""Multiply each group's current learning rate by ``lr_lambda(epoch)`` at every
+    epoch after the first: :math:`\eta_t = \eta_{t-1} \lambda(t)`.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        lr_lambda (callable or list): a function of the epoch (an int) giving the
+            factor, or a list of such functions, one per parameter group.
+        last_epoch (int): the index of the last epoch (default: -1).
+
+    ``state_dict()`` does not hold plain functions or lambdas (as in PyTorch).
+    """
+
+    def get_lr(self) -> list:
+        if self._is_initial:
+            return self._group_lrs()
+        return [group["lr"] * fn(self.last_epoch)
+                for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
+
+
+class MultiStepLR(LRScheduler):
+    r"""Multiply each group's learning rate by ``gamma`` at each of the ``milestones``
+    (epoch indices; a milestone listed ``n`` times multiplies by ``gamma ** n``):
+    :math:`\eta_t = \eta_0 \gamma^{\#\{m \le t\}}`.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        milestones (iterable of int): the epochs at which to decay, increasing.
+        gamma (float): multiplicative factor (default: 0.1).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
+                 last_epoch: int = -1):
+        try:
+            self.milestones = Counter(milestones)
+        except TypeError:
+            raise TypeError(f"milestones must be an iterable of epoch indices (e.g. "
+                            f"[30, 80]), got {type(milestones).__name__}") from None
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch not in self.milestones:
+            return self._group_lrs()
+        return [lr * self.gamma ** self.milestones[self.last_epoch]
+                for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        milestones = sorted(self.milestones.elements())
+        return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
+                for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    r"""Multiply each group's learning rate by ``factor`` for the first ``total_iters``
+    epochs, then restore it: :math:`\eta_t = \eta_0 f` for :math:`t < T`, else
+    :math:`\eta_0`.
+
+    Computed, as PyTorch does, in chainable form (the factor is applied at epoch 0 and
+    divided out at epoch ``total_iters``).
+
+    Args:
+        optimizer: the wrapped optimizer.
+        factor (float): the factor, in [0, 1] (default: 1/3).
+        total_iters (int): the number of epochs it applies (default: 5).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3,
+                 total_iters: int = 5, last_epoch: int = -1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"Invalid factor value: {factor!r} (the constant "
+                             "multiplicative factor must be in [0, 1])")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._group_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._group_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters)
+                           * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
 class OneCycleLR(LRScheduler):
     r"""The 1cycle policy (Smith & Topin, 2017): per batch, the learning rate rises from
     ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then
@@ -409,6 +588,238 @@ class OneCycleLR(LRScheduler):
                     break
                 start_step = end_step
         return lrs
+
+
+class SequentialLR(LRScheduler):
+    r"""Run ``schedulers`` one after another, switching at the epochs in ``milestones``
+    (``len(milestones) == len(schedulers) - 1``).
+
+    At construction the groups' learning rates go back to their ``initial_lr``, the
+    schedulers' construction steps are undone and the first scheduler makes its first
+    step; at milestone ``m`` the next scheduler starts from its epoch 0 (closed form
+    where it has one), as in PyTorch.
+
+    Args:
+        optimizer: the wrapped optimizer (every scheduler must hold this one).
+        schedulers (list): the schedulers, in order (not :class:`ReduceLROnPlateau`).
+        milestones (list of int): the epochs at which to switch to the next scheduler.
+        last_epoch (int): the index of the last epoch (default: -1).
+
+    ``state_dict()`` holds the schedulers' state dicts under ``"_schedulers"``.
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
+                 last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but "
+                             "got no scheduler.")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"{type(self).__name__}: the scheduler at index {i} "
+                                f"({type(scheduler).__name__}) should have `optimizer` as "
+                                "its attribute; give learning-rate schedulers")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{type(self).__name__} does not support "
+                                 "`ReduceLROnPlateau` scheduler as it requires additional "
+                                 "kwargs to be specified when calling `step`, but got one "
+                                 f"at index {i} in the given schedulers sequence.")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{type(self).__name__} expects all schedulers to belong "
+                                 f"to the same optimizer, but got scheduler "
+                                 f"{type(scheduler).__name__} at index {i} with a different "
+                                 f"optimizer than the {type(optimizer).__name__} given.")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError("Sequential Schedulers expects number of schedulers provided "
+                             "to be one more than the number of milestone points, but got "
+                             f"number of schedulers {len(schedulers)} and the number of "
+                             f"milestones to be equal to {len(milestones)}")
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        self.recursive_undo()
+        idx = bisect_right(self._milestones, 0)
+        self._schedulers[idx]._initial_step()
+        self._last_lr = self._schedulers[idx].get_last_lr()
+
+    def recursive_undo(self, sched=None) -> None:
+        """Take back the step that each (nested) scheduler made when it was built."""
+        scheds = self if sched is None else sched
+        if hasattr(scheds, "_schedulers"):
+            for s in scheds._schedulers:
+                self.recursive_undo(s)
+        elif hasattr(scheds, "last_epoch"):
+            scheds.last_epoch -= 1
+
+    def step(self) -> None:  # no deprecated epoch argument, as in PyTorch
+        """Advance by one epoch, stepping the scheduler whose interval holds it."""
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            scheduler._update_lr(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict:
+        """Every attribute except the optimizer, with the schedulers' state dicts."""
+        state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore this scheduler's attributes and each wrapped scheduler's state."""
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        if len(saved) != len(self._schedulers):
+            raise ValueError(f"the state dict holds {len(saved)} schedulers, this "
+                             f"SequentialLR has {len(self._schedulers)}: build it with the "
+                             "same schedulers before loading")
+        self.__dict__.update(copy.deepcopy(state))
+        for scheduler, scheduler_state in zip(self._schedulers, saved):
+            scheduler.load_state_dict(scheduler_state)
+
+
+class ReduceLROnPlateau(LRScheduler):
+    r"""Multiply the learning rates by ``factor`` when a metric has stopped improving
+    for more than ``patience`` epochs: call ``scheduler.step(metric)`` after each
+    validation.
+
+    A value is an improvement over the best so far when (``threshold_mode="rel"``) it is
+    below ``best * (1 - threshold)`` (``mode="min"``) or above ``best * (1 + threshold)``
+    (``mode="max"``), or (``"abs"``) below ``best - threshold`` / above
+    ``best + threshold``. After a reduction, ``cooldown`` epochs pass before bad epochs
+    count again. A group's rate never goes below its ``min_lr``, and a reduction smaller
+    than ``eps`` is skipped.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        mode (str): ``"min"`` (default) or ``"max"``.
+        factor (float): ``new_lr = lr * factor``, below 1 (default: 0.1).
+        patience (int): the number of epochs without improvement that are tolerated
+            (default: 10).
+        threshold (float): the least significant change (default: 1e-4).
+        threshold_mode (str): ``"rel"`` (default) or ``"abs"``.
+        cooldown (int): epochs to wait after a reduction (default: 0).
+        min_lr (float or list): the lowest learning rate, for all groups or one per
+            group (default: 0).
+        eps (float): the smallest reduction applied (default: 1e-8).
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr=0, eps: float = 1e-8):
+        if factor >= 1.0:
+            raise ValueError(f"Factor should be < 1.0, got factor={factor!r} (the learning "
+                             "rate is multiplied by it on a plateau)")
+        self.factor = factor
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != len(optimizer.param_groups):
+                raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs (one per "
+                                 f"parameter group), got {len(min_lr)}")
+            self.default_min_lr = None
+            self.min_lrs = list(min_lr)
+        else:
+            self.default_min_lr = min_lr
+            self.min_lrs = [min_lr] * len(optimizer.param_groups)
+        self.patience = patience
+        self.cooldown = cooldown
+        self.eps = eps
+        self.last_epoch = 0
+        self._last_lr = self._group_lrs()
+        self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def step(self, metrics, epoch: int | None = None) -> None:
+        """Record this epoch's ``metrics`` (a number or a one-element Tensor) and reduce
+        the learning rates if it has not improved for more than ``patience`` epochs."""
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step(metrics) needs the monitored value "
+                            f"as a number, got {type(metrics).__name__}") from None
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; "
+                          "call `scheduler.step(metrics)` without it.", UserWarning,
+                          stacklevel=2)
+        self.last_epoch = epoch
+        if self._is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr(epoch)
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._group_lrs()
+
+    def _reduce_lr(self, epoch) -> None:
+        n_groups = len(self.optimizer.param_groups)
+        if n_groups != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(f"The number of param groups in the `optimizer` "
+                                   f"({n_groups}) differs from when `ReduceLROnPlateau` "
+                                   f"was initialized ({len(self.min_lrs)}), usually due to "
+                                   "a new param group being added to the optimizer. "
+                                   "Please modify the `min_lrs` field to match the length "
+                                   "of the `optimizer` param groups.")
+            self.min_lrs = [self.default_min_lr] * n_groups
+        for i, group in enumerate(self.optimizer.param_groups):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, self.min_lrs[i])
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def _is_better(self, a: float, best: float) -> bool:
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return a < best * (1.0 - self.threshold)
+        if self.mode == "min" and self.threshold_mode == "abs":
+            return a < best - self.threshold
+        if self.mode == "max" and self.threshold_mode == "rel":
+            return a > best * (self.threshold + 1.0)
+        return a > best + self.threshold
+
+    def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
+        if mode not in {"min", "max"}:
+            raise ValueError(f"mode {mode!r} is unknown: use 'min' (reduce when the "
+                             "metric stops decreasing) or 'max'")
+        if threshold_mode not in {"rel", "abs"}:
+            raise ValueError(f"threshold mode {threshold_mode!r} is unknown: use 'rel' or "
+                             "'abs'")
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode = mode
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore attributes saved by :meth:`state_dict`."""
+        super().load_state_dict(state_dict)
+        self._init_is_better(mode=self.mode, threshold=self.threshold,
+                             threshold_mode=self.threshold_mode)
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:
