@@ -89,6 +89,13 @@ for _name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "me
               "transpose", "permute", "t", "clone", "detach", "eq", "ne", "lt", "le", "gt",
               "ge"):
     globals()[_name] = _function_form(_name)
+
+# ... and the indexing, sorting and shaping ops added with gather/scatter (torch has no
+# function form of Tensor.repeat).
+for _name in ("gather", "scatter", "scatter_add", "masked_fill", "clamp_min", "clamp_max",
+              "norm", "cumsum", "topk", "sort", "flip", "roll", "tile", "split", "chunk",
+              "outer", "ger", "diag", "tril", "triu"):
+    globals()[_name] = _function_form(_name)
 del _name
 
 __version__ = "0.1.0"

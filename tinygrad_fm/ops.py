@@ -296,6 +296,38 @@ class Cast(Function):
         return grad.astype(ctx.input_dtype, copy=False), None
 
 
+class MaskedFill(Function):
+    """``value`` where ``mask`` is true, else ``x`` (PyTorch's ``masked_fill``); the
+    result has the broadcast shape of ``x`` and ``mask``. Differentiable in ``x`` and in
+    ``value`` when that is a 0-d tensor."""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype} "
+                            f"(shape {mask.shape}); compare first, e.g. x > 0, or use "
+                            ".astype(bool)")
+        if np.ndim(value) != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                             f"shape {np.shape(value)} (tensor shape {x.shape})")
+        try:
+            out = np.where(mask, np.asarray(value).astype(x.dtype), x)
+        except ValueError:
+            raise ValueError(f"masked_fill: mask of shape {mask.shape} cannot be broadcast "
+                             f"with the tensor of shape {x.shape}") from None
+        ctx.save_for_backward(mask)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        need_x, _, need_value = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        return (np.where(mask, zero, grad) if need_x else None, None,
+                np.sum(np.where(mask, grad, zero)) if need_value else None)
+
+
 # --------------------------------------------------------------------------- matmul
 
 
@@ -604,6 +636,89 @@ class LogSumExp(Function):
         return grad * np.exp(x - out), None, None
 
 
+class Norm(Function):
+    """The vector p-norm over ``axis`` (all axes by default), ``torch.norm``'s forward
+    and backward: p = 2, 1, +-inf, 0 (the count of non-zeros, gradient 0) and any other
+    real p. Where the norm is 0 the gradient is 0 (torch's subgradient choice); with p =
+    +-inf it is shared equally among the elements of largest (smallest) magnitude."""
+
+    @staticmethod
+    def forward(ctx, x, p, axis, keepdims):
+        if x.dtype.kind not in "fc":
+            raise TypeError(f"norm: expected a floating-point tensor, got dtype {x.dtype} "
+                            f"(shape {x.shape}); convert it first, e.g. x.float()")
+        p = float(p)
+        if np.isnan(p):
+            raise ValueError("norm: p must be a number, got nan")
+        axes = reduction_axes(axis, x.shape, "norm")
+        magnitude = np.abs(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 2:
+                out = np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True))
+            elif p == 1:
+                out = np.sum(magnitude, axis=axes, keepdims=True)
+            elif np.isinf(p):
+                if _reduced_count(x.shape, axes) == 0:
+                    raise ValueError(f"norm: the {p} norm of an empty tensor (shape "
+                                     f"{x.shape}, axis {axis}) is undefined: it has no "
+                                     "identity")
+                out = (np.max if p > 0 else np.min)(magnitude, axis=axes, keepdims=True)
+            elif p == 0:
+                out = np.sum(x != 0, axis=axes, keepdims=True, dtype=x.dtype)
+            else:
+                out = np.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (p, axes)
+        return out if keepdims else np.squeeze(out, axis=axes) if axes is not None \
+            else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, norm = ctx.saved_tensors
+        p, axes = ctx.meta
+        grad = grad.reshape(norm.shape)  # the reduced axes back, as size 1
+        zero = np.zeros((), dtype=grad.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 0:
+                result = np.zeros(x.shape, dtype=grad.dtype)
+            elif p == 1:
+                result = np.sign(x) * grad
+            elif p == 2:
+                result = x * np.where(norm == 0, zero, grad / norm)
+            elif np.isinf(p):
+                magnitude = np.abs(x)
+                mask = (magnitude == norm) | np.isnan(magnitude)
+                count = np.sum(mask, axis=axes, keepdims=True, dtype=grad.dtype)
+                result = np.sign(x) * (grad / count) * mask
+            elif p < 1:
+                scaled = np.sign(x) * np.where(x == 0, zero, np.abs(x) ** (p - 1))
+                result = scaled * grad * norm ** (1 - p)
+            else:
+                scaled = np.sign(x) * np.abs(x) ** (p - 1) if p < 2 else \
+                    x * np.abs(x) ** (p - 2)
+                result = scaled * np.where(norm == 0, zero, grad / norm ** (p - 1))
+        return result, None, None, None
+
+
+class Cumsum(Function):
+    """Running sums along one axis; the gradient is the running sum from the other end."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        (axis,) = normalize_axis(axis, x.shape, "cumsum")
+        ctx.axis = axis
+        if x.ndim == 0:
+            return x.copy()
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad, None
+        axis = ctx.axis
+        return np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis), None
+
+
 # --------------------------------------------------------------------------- softmax
 
 
@@ -757,3 +872,257 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+
+class Flip(Function):
+    """Reverse the order along ``axes`` (a copy, as ``torch.flip``)."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        axes = normalize_axis(axis, x.shape, "flip")
+        ctx.axes = axes if x.ndim else ()
+        return np.flip(x, ctx.axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.axes), None
+
+
+class Roll(Function):
+    """Shift elements cyclically by ``shifts`` along ``axes`` (``torch.roll``); without
+    axes the tensor is rolled as if flattened."""
+
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        if axes is None:
+            if len(shifts) != 1:
+                raise ValueError(f"roll: without dims, shifts must be one int, got "
+                                 f"{shifts} (shape {x.shape})")
+            ctx.meta = (shifts[0], None)
+            return np.roll(x, shifts[0])
+        if len(shifts) != len(axes):
+            raise ValueError(f"roll: shifts {shifts} and dims {axes} must have the same "
+                             f"length (shape {x.shape})")
+        normalized = tuple(normalize_axis(a, x.shape, "roll")[0] for a in axes)
+        if x.ndim == 0:
+            ctx.meta = (0, None)
+            return x.copy()
+        ctx.meta = (shifts, normalized)
+        return np.roll(x, shifts, normalized)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shifts, axes = ctx.meta
+        if axes is None:
+            return np.roll(grad, -shifts), None, None
+        return np.roll(grad, tuple(-s for s in shifts), axes), None, None
+
+
+class Repeat(Function):
+    """``torch.Tensor.repeat``: tile the tensor ``reps[i]`` times along axis i (leading
+    reps add new axes); the gradient sums the copies."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        if len(reps) < x.ndim:
+            raise ValueError(f"repeat: got {len(reps)} repeat counts {reps} for a tensor of "
+                             f"shape {x.shape} with {x.ndim} dimensions; give at least one "
+                             "per dimension (tile pads missing ones with 1)")
+        if any(r < 0 for r in reps):
+            raise ValueError(f"repeat: repeat counts must be >= 0, got {reps} (shape "
+                             f"{x.shape})")
+        padded = (1,) * (len(reps) - x.ndim) + x.shape
+        ctx.meta = (x.shape, padded, reps)
+        return np.tile(x.reshape(padded), reps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, padded, reps = ctx.meta
+        interleaved = tuple(n for pair in zip(reps, padded) for n in pair)
+        summed = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return summed.reshape(shape), None
+
+
+def _checked_index(op: str, x_shape: tuple, axis, index, src_shape=None):
+    """Validate a gather/scatter index against PyTorch's rules; return (axis, index)."""
+    index = np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor (int64, as in PyTorch), got "
+                        f"dtype {index.dtype} (index shape {index.shape}, input shape "
+                        f"{x_shape})")
+    (axis,) = normalize_axis(axis, x_shape, op)
+    if index.ndim != len(x_shape):
+        raise ValueError(f"{op}: index of shape {index.shape} must have as many dimensions "
+                         f"as the input of shape {x_shape}")
+    if src_shape is not None and len(src_shape) != len(x_shape):
+        raise ValueError(f"{op}: src of shape {src_shape} must have as many dimensions as "
+                         f"the input of shape {x_shape}")
+    for d, n in enumerate(index.shape):
+        if d != axis and n > x_shape[d]:
+            raise ValueError(f"{op}: index of shape {index.shape} is larger than the input "
+                             f"of shape {x_shape} at dimension {d}; only dimension {axis} "
+                             "may be larger")
+        if src_shape is not None and n > src_shape[d]:
+            raise ValueError(f"{op}: index of shape {index.shape} is larger than src of "
+                             f"shape {src_shape} at dimension {d}")
+    size = x_shape[axis] if x_shape else 1
+    if index.size:
+        low, high = int(index.min()), int(index.max())
+        if low < 0 or high >= size:
+            bad = low if low < 0 else high
+            raise IndexError(f"{op}: index {bad} is out of bounds for dimension {axis} with "
+                             f"size {size} (input shape {x_shape}); indices must lie in "
+                             f"[0, {size})")
+    return axis, index
+
+
+def _along_axis(index: np.ndarray, axis: int) -> tuple:
+    """The advanced index that picks ``[..., index[i, j, k], ...]`` at position (i, j, k)
+    with ``index`` standing in for ``axis`` (open ranges for the other axes)."""
+    if index.ndim == 0:
+        return (index,)
+    items = [np.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - d))
+             for d, n in enumerate(index.shape)]
+    items[axis] = index
+    return tuple(items)
+
+
+class Gather(Function):
+    """``out[i][j][k] = x[index[i][j][k]][j][k]`` for axis 0 (``torch.gather``); the
+    gradient is scattered back with repeated indices accumulating."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        axis, index = _checked_index("gather", x.shape, axis, index)
+        ctx.meta = (x.shape, index, axis)
+        if x.ndim == 0:  # a 0-d index (checked) can only pick the one element
+            return x.copy()
+        return x[_along_axis(index, axis)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, index, axis = ctx.meta
+        full = np.zeros(shape, dtype=grad.dtype)
+        if not shape:
+            return grad, None, None
+        np.add.at(full, _along_axis(index, axis), grad)
+        return full, None, None
+
+
+def _src_region(index: np.ndarray) -> tuple:
+    return tuple(slice(0, n) for n in index.shape)
+
+
+class Scatter(Function):
+    """Out-of-place ``torch.scatter``: a copy of ``x`` with ``out[index[i][j][k]][j][k] =
+    src[i][j][k]`` for axis 0 (``src`` a tensor or a number). Where an index repeats, one
+    of the written values wins (unspecified, as in PyTorch), and every ``src`` element
+    gets the gradient of its target, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index, src):
+        scalar = np.ndim(src) == 0 and not isinstance(src, np.ndarray)
+        axis, index = _checked_index("scatter", x.shape, axis, index,
+                                     None if scalar else np.shape(src))
+        out = x.copy()
+        ctx.meta = (index, axis, np.shape(src))
+        if x.ndim == 0:  # the 0-d index writes the one element
+            out[()] = src if scalar else src[()]
+            return out
+        out[_along_axis(index, axis)] = src if scalar else src[_src_region(index)]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, axis, src_shape = ctx.meta
+        _, _, _, need_src = ctx.needs_input_grad
+        if grad.ndim == 0:
+            return (np.zeros_like(grad), None, None,
+                    grad.reshape(src_shape) if need_src else None)
+        target = _along_axis(index, axis)
+        grad_x = grad.copy()
+        grad_x[target] = 0
+        grad_src = None
+        if need_src:
+            grad_src = np.zeros(src_shape, dtype=grad.dtype)
+            grad_src[_src_region(index)] = grad[target]
+        return grad_x, None, None, grad_src
+
+
+class ScatterAdd(Function):
+    """Out-of-place ``torch.scatter_add``: a copy of ``x`` with ``src[i][j][k]`` added at
+    ``[index[i][j][k]][j][k]`` for axis 0 (repeated indices accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, index, src):
+        src = np.asarray(src)
+        axis, index = _checked_index("scatter_add", x.shape, axis, index, src.shape)
+        out = x.copy()
+        ctx.meta = (index, axis, src.shape)
+        if x.ndim == 0:
+            out += src[()]
+            return out
+        np.add.at(out, _along_axis(index, axis), src[_src_region(index)])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, axis, src_shape = ctx.meta
+        _, _, _, need_src = ctx.needs_input_grad
+        grad_src = None
+        if need_src:
+            grad_src = np.zeros(src_shape, dtype=grad.dtype)
+            if grad.ndim == 0:
+                grad_src[()] = grad
+            else:
+                grad_src[_src_region(index)] = grad[_along_axis(index, axis)]
+        return grad, None, None, grad_src
+
+
+class Diag(Function):
+    """``torch.diag``: a 1-D tensor becomes a square matrix with it on diagonal ``k``; a
+    2-D tensor gives its ``k``-th diagonal (a copy)."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        if x.ndim not in (1, 2):
+            raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}")
+        ctx.meta = (x.shape, k)
+        return np.diag(x, k) if x.ndim == 1 else np.diagonal(x, k).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, k = ctx.meta
+        if len(shape) == 1:
+            return np.diagonal(grad, k).copy(), None
+        full = np.zeros(shape, dtype=grad.dtype)
+        steps = np.arange(grad.shape[0])
+        full[steps + max(-k, 0), steps + max(k, 0)] = grad
+        return full, None
+
+
+class Triangle(Function):
+    """``torch.tril`` / ``torch.triu`` over the last two axes (zeros elsewhere)."""
+
+    @staticmethod
+    def forward(ctx, x, k, upper):
+        if x.ndim < 2:
+            raise ValueError(f"{'triu' if upper else 'tril'}: expected a tensor with at "
+                             f"least 2 dimensions, got shape {x.shape}")
+        ctx.meta = (k, upper)
+        return np.triu(x, k) if upper else np.tril(x, k)
+
+    @staticmethod
+    def backward(ctx, grad):
+        k, upper = ctx.meta
+        return (np.triu(grad, k) if upper else np.tril(grad, k)), None, None
+
+
+def sort_indices(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable argsort along ``axis`` (ties keep their order, also when descending); NaN
+    counts as the largest value, as in PyTorch."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    n = x.shape[axis]
+    reversed_order = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return (n - 1) - np.flip(reversed_order, axis)

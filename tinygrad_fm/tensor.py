@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
+
 import numpy as np
 
 from . import ops
@@ -673,11 +676,202 @@ class Tensor:
         return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), False)
 
 
+    # ----------------------------------------------------------------- more of PyTorch's ops
+
+    def clamp_min(self, min):
+        return self.clip(min=min)
+
+    def clamp_max(self, max):
+        return self.clip(max=max)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` (a bool tensor broadcastable with this one) is true;
+        differentiable in this tensor (and in ``value`` when it is a 0-d tensor)."""
+        mask = np.asarray(_data(mask))
+        if not isinstance(value, Tensor):
+            value = _scalar_operand(value, self.data)
+        return ops.MaskedFill.apply(self, mask, value)
+
+    def gather(self, dim, index):
+        """``out[i][j][k] = self[index[i][j][k]][j][k]`` for ``dim=0`` (``torch.gather``):
+        ``index`` is an integer tensor with this tensor's number of dimensions, no larger
+        than it outside ``dim``; the result has the index's shape."""
+        return ops.Gather.apply(self, dim, np.asarray(_data(index)))
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        """Out of place ``torch.scatter``: a copy with ``src`` (a tensor, or a number via
+        ``src`` or ``value``) written at ``index`` along ``dim``."""
+        if (src is None) == (value is None):
+            raise TypeError("scatter: give exactly one of src and value")
+        if src is None:
+            src = value
+        if isinstance(src, (list, tuple)):
+            src = np.asarray(src)
+        elif not isinstance(src, (Tensor, np.ndarray)):
+            src = _scalar_operand(src, self.data)
+        return ops.Scatter.apply(self, dim, np.asarray(_data(index)), src)
+
+    def scatter_add(self, dim, index, src):
+        """Out of place ``torch.scatter_add``: a copy with ``src`` added at ``index`` along
+        ``dim`` (repeated indices accumulate)."""
+        if not isinstance(src, Tensor):
+            src = np.asarray(src)
+        return ops.ScatterAdd.apply(self, dim, np.asarray(_data(index)), src)
+
+    def norm(self, p="fro", dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The vector p-norm over ``dim`` (all elements by default), as ``torch.norm``:
+        p = 'fro' or 2, 1, float('inf'), -inf, 0 or any other number. The gradient where
+        the norm is 0 is 0, as in PyTorch."""
+        if axis is not None and dim is not None:
+            raise TypeError(f"norm: give dim or axis, not both (got dim={dim!r}, "
+                            f"axis={axis!r})")
+        dim = axis if dim is None else dim
+        keepdim = bool(keepdim) or bool(keepdims)
+        if isinstance(p, str):
+            if p != "fro":
+                raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+            p = 2
+        return ops.Norm.apply(self, p, dim, keepdim)
+
+    def cumsum(self, dim=None, *, axis=None):
+        """Running sums along ``dim`` (``torch.cumsum``; the axis is required)."""
+        if axis is not None and dim is not None:
+            raise TypeError(f"cumsum: give dim or axis, not both (got dim={dim!r}, "
+                            f"axis={axis!r})")
+        dim = axis if dim is None else dim
+        if dim is None:
+            raise TypeError("cumsum: give the axis to sum along (dim)")
+        return ops.Cumsum.apply(self, dim)
+
+    def flip(self, *dims):
+        """Reverse the order of elements along ``dims`` (``flip(0, 1)`` or
+        ``flip((0, 1))``); a copy, as ``torch.flip``."""
+        return ops.Flip.apply(self, _shape_arg(dims))
+
+    def roll(self, shifts, dims=None):
+        """Shift elements cyclically along ``dims``; with no dims the tensor is rolled
+        as if flattened (``torch.roll``)."""
+        shifts = tuple(int(s) for s in (shifts if isinstance(shifts, (tuple, list))
+                                        else (shifts,)))
+        if dims is not None:
+            dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        return ops.Roll.apply(self, shifts, dims)
+
+    def repeat(self, *sizes):
+        """``torch.Tensor.repeat``: tile ``sizes[i]`` copies along axis i; ``sizes`` has at
+        least one entry per axis (extra leading entries add axes)."""
+        return ops.Repeat.apply(self, _shape_arg(sizes))
+
+    def tile(self, *dims):
+        """``torch.tile``: as :meth:`repeat`, but missing leading counts are taken as 1."""
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Views of consecutive pieces along ``dim`` (a tuple; gradients flow back):
+        pieces of ``split_size`` (the last may be smaller), or of the listed sizes."""
+        axis = self._split_axis(dim, "split")
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [int(s) for s in split_size_or_sections]
+            if any(s < 0 for s in sizes) or sum(sizes) != n:
+                raise ValueError(f"split: section sizes {sizes} must be >= 0 and sum to "
+                                 f"{n}, the size of dimension {dim} of shape {self.shape}")
+        else:
+            size = int(split_size_or_sections)
+            if size < 0 or (size == 0 and n):
+                raise ValueError(f"split: split_size must be positive (0 only for an empty "
+                                 f"dimension), got {size} for dimension {dim} of shape "
+                                 f"{self.shape}")
+            sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+        pieces, start = [], 0
+        lead = (slice(None),) * axis
+        for size in sizes:
+            pieces.append(self[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """``torch.chunk``: at most ``chunks`` views of size ceil(n / chunks) along
+        ``dim`` (fewer when they run out; ``chunks`` empty ones of an empty dimension)."""
+        chunks = int(chunks)
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks} (shape "
+                             f"{self.shape})")
+        axis = self._split_axis(dim, "chunk")
+        n = self.shape[axis]
+        if n == 0:
+            return tuple(self.split(0, axis)[0] for _ in range(chunks))
+        return self.split(math.ceil(n / chunks), axis)
+
+    def _split_axis(self, dim, op: str) -> int:
+        if self.ndim == 0:
+            raise ValueError(f"{op}: expects a tensor with at least 1 dimension, got a 0-d "
+                             "tensor")
+        return normalize_single_axis(dim, self.shape, op)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``
+        (``torch.topk``); values are differentiable, indices int64. Always sorted; ties
+        keep their order. NaN counts as the largest value, as in PyTorch."""
+        axis = normalize_single_axis(dim, self.shape, "topk")
+        n = self.shape[axis] if self.ndim else 1
+        k = int(k)
+        if not 0 <= k <= n:
+            raise ValueError(f"topk: k={k} is out of range for dimension {dim} of size {n} "
+                             f"(shape {self.shape}); it must lie in [0, {n}]")
+        if self.ndim == 0:  # as torch: k = 0 or 1 gives the element itself
+            indices = np.zeros((), dtype=np.int64)
+        else:
+            order = ops.sort_indices(self.data, axis, descending=largest)
+            indices = order[(slice(None),) * axis + (slice(0, k),)].astype(np.int64)
+        return TopK(self.gather(axis, indices), Tensor._make(indices, False))
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """Sorted values along ``dim`` and the int64 indices that sort it (``torch.sort``);
+        values are differentiable. Always stable (equal values keep their order); NaN
+        counts as the largest value, as in PyTorch."""
+        axis = normalize_single_axis(dim, self.shape, "sort")
+        if self.ndim == 0:
+            indices = np.zeros((), dtype=np.int64)
+        else:
+            indices = ops.sort_indices(self.data, axis, bool(descending)).astype(np.int64)
+        return Sort(self.gather(axis, indices), Tensor._make(indices, False))
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors: ``out[i, j] = self[i] * vec2[j]``."""
+        vec2 = self._operand(vec2)
+        if self.ndim != 1 or np.ndim(_data(vec2)) != 1:
+            raise ValueError(f"outer: expects two 1-D tensors, got shapes {self.shape} and "
+                             f"{np.shape(_data(vec2))}")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+    def diag(self, diagonal=0):
+        """``torch.diag``: a 1-D tensor becomes a 2-D one with it on the ``diagonal``-th
+        diagonal; a 2-D tensor gives that diagonal as a 1-D tensor."""
+        return ops.Diag.apply(self, int(diagonal))
+
+    def tril(self, diagonal=0):
+        """The lower triangle (on and below ``diagonal``) of the last two axes."""
+        return ops.Triangle.apply(self, int(diagonal), False)
+
+    def triu(self, diagonal=0):
+        """The upper triangle (on and above ``diagonal``) of the last two axes."""
+        return ops.Triangle.apply(self, int(diagonal), True)
+
+
 from . import autograd as _autograd  # noqa: E402  (bind the engine to this class)
 
 _autograd._Tensor = Tensor
 
 # --------------------------------------------------------------------------- helpers
+
+# What topk and sort return: a pair that also has .values and .indices, as
+# torch.return_types.topk / sort.
+TopK = namedtuple("topk", ["values", "indices"])
+Sort = namedtuple("sort", ["values", "indices"])
 
 
 def _data(value):
