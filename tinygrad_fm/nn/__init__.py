@@ -7,18 +7,28 @@ activations; loss modules; ``functional`` (import as ``F``); ``init``; and check
 
 from . import functional, init, utils
 from .layers import (
+    ELU,
+    GELU,
+    BCELoss,
+    BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
     Flatten,
+    HuberLoss,
     Identity,
+    L1Loss,
     LeakyReLU,
     Linear,
+    LogSigmoid,
     LogSoftmax,
     MSELoss,
     NLLLoss,
     ReLU,
     Sigmoid,
+    SiLU,
+    SmoothL1Loss,
     Softmax,
+    Softplus,
     Tanh,
 )
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
@@ -29,5 +39,7 @@ __all__ = [
     "Parameter", "Module", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
     "Linear", "Identity", "Flatten", "Dropout",
     "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "Softmax", "LogSoftmax",
+    "GELU", "SiLU", "ELU", "Softplus", "LogSigmoid",
     "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
 ]

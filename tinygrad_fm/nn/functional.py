@@ -2,10 +2,14 @@
 
 The losses that run every training step are single fused :class:`Function` s:
 ``cross_entropy`` computes the log-probabilities once (stably, from the logits) and its
-backward is ``(softmax - target distribution) * grad / N``.
+backward is ``(softmax - target distribution) * grad / N``. The binary cross-entropies,
+``smooth_l1_loss``/``huber_loss`` and the activations ``gelu``, ``silu``, ``elu`` and
+``logsigmoid`` are fused the same way, each with PyTorch's formula and gradient.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -16,6 +20,9 @@ from ..tensor import Tensor, default_generator, one_hot
 __all__ = [
     "linear", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
     "dropout", "one_hot", "cross_entropy", "nll_loss", "mse_loss",
+    "gelu", "silu", "elu", "softplus", "logsigmoid", "log_sigmoid",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
+    "huber_loss",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -317,3 +324,408 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     if reduction == "sum":
         return squared.sum()
     return squared
+
+
+# --------------------------------------------------------------------------- more activations
+
+# Cephes' rational approximations of erf and erfc (Moshier, ndtr.c; relative error about
+# 1e-16 in float64). NumPy has no erf, and the core package needs NumPy only.
+_ERF_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
+          7.00332514112805075473E3, 5.55923013010394962768E4)
+_ERF_U = (3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3,
+          2.26290000613890934246E4, 4.92673942608635921086E4)
+_ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+           4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
+           9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
+_ERFC_Q = (1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
+           9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3,
+           1.65666309194161350182E3, 5.57535340817727675546E2)
+_ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0,
+           6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
+_ERFC_S = (2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
+           1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+
+
+def _polynomial(x, coefficients, leading_one=False):
+    """Horner's rule, highest power first (Cephes' polevl; p1evl with ``leading_one``)."""
+    if leading_one:
+        result = x + coefficients[0]
+        rest = coefficients[1:]
+    else:
+        result = np.full_like(x, coefficients[0])
+        rest = coefficients[1:]
+    for c in rest:
+        result = result * x + c
+    return result
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x), the standard normal CDF, in float64 to about 1e-16 relative error
+    (Cephes' ndtr: erf near 0, erfc in the tails, so neither tail loses digits)."""
+    x = np.asarray(x, dtype=np.float64)
+    z = x * math.sqrt(0.5)
+    a = np.abs(z)
+    small = a < 1.0
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        z2 = z * z
+        erf = z * _polynomial(z2, _ERF_T) / _polynomial(z2, _ERF_U, leading_one=True)
+        middle = a < 8.0
+        numerator = np.where(middle, _polynomial(a, _ERFC_P),
+                             _polynomial(a, _ERFC_R))
+        denominator = np.where(middle, _polynomial(a, _ERFC_Q, leading_one=True),
+                               _polynomial(a, _ERFC_S, leading_one=True))
+        half_erfc = 0.5 * np.exp(-z2) * numerator / denominator  # 0.5 * erfc(|z|)
+    half_erfc = np.where(np.isnan(half_erfc) & ~np.isnan(x), 0.0, half_erfc)  # |x| = inf
+    tail = np.where(z > 0, 1.0 - half_erfc, half_erfc)
+    return np.where(small, 0.5 + 0.5 * erf, tail)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_CUBIC = 0.044715
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+class Gelu(Function):
+    """``x * Phi(x)``, or with ``approximate="tanh"``
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` (PyTorch's two forms)."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            with np.errstate(over="ignore"):  # x^3 = inf only where tanh is +-1 anyway
+                inner = (x + _GELU_CUBIC * (x * x * x)) * _SQRT_2_OVER_PI
+            t = np.tanh(inner)
+            ctx.save_for_backward(x, t)
+            return 0.5 * x * (1 + t)
+        cdf = normal_cdf(x).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, saved = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            t = saved
+            # Beyond |x| = 20, tanh is exactly +-1 and 1 - t^2 is 0: clipping x there keeps
+            # 0 * inf (x^2 overflowing) out of the second term without changing it.
+            x = np.clip(x, -20.0, 20.0)
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * (x * x))
+            slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
+        else:
+            with np.errstate(over="ignore"):  # x * x = inf only where the pdf is 0 anyway
+                pdf = np.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
+            slope = saved + x * pdf
+        return grad * slope, None
+
+
+def gelu(input, approximate: str = "none") -> Tensor:
+    """PyTorch's ``F.gelu``: ``x * Phi(x)`` with Phi the standard normal CDF (exact, from
+    erf), or the tanh approximation with ``approximate="tanh"``."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got "
+                         f"{approximate!r}")
+    input = _as_tensor(input, "gelu")
+    _check_floating(input, "gelu")
+    return Gelu.apply(input, approximate)
+
+
+class Silu(Function):
+    """``x * sigmoid(x)``; slope ``s (1 + x (1 - s))``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = ops.stable_sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, s = ctx.saved_tensors
+        return grad * (s * (1 + x * (1 - s)))
+
+
+def silu(input, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (also called swish); ``inplace`` as in :func:`relu`."""
+    input = _as_tensor(input, "silu")
+    _check_floating(input, "silu")
+    return Silu.apply(input)
+
+
+class Elu(Function):
+    """``x`` where positive, else ``alpha * (exp(x) - 1)``; slope 1 or ``alpha * exp(x)``."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad, grad * (ctx.alpha * np.exp(np.minimum(x, 0)))), None
+
+
+def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """PyTorch's ``F.elu``; ``inplace`` as in :func:`relu`."""
+    input = _as_tensor(input, "elu")
+    _check_floating(input, "elu")
+    return Elu.apply(input, float(alpha))
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
+    (PyTorch's definition; the same op as ``Tensor.softplus``)."""
+    input = _as_tensor(input, "softplus")
+    _check_floating(input, "softplus")
+    return input.softplus(beta, threshold)
+
+
+def _log_sigmoid_array(x):
+    # log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): no overflow for any x.
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class LogSigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _log_sigmoid_array(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ops.stable_sigmoid(-x)
+
+
+def logsigmoid(input) -> Tensor:
+    """``log(sigmoid(x))``, computed stably (finite for any finite x)."""
+    input = _as_tensor(input, "logsigmoid")
+    _check_floating(input, "logsigmoid")
+    return LogSigmoid.apply(input)
+
+
+log_sigmoid = logsigmoid  # PyTorch's functional name is logsigmoid; both are accepted
+
+
+# --------------------------------------------------------------------------- more losses
+
+
+def _loss_scale(grad: np.ndarray, reduction: str, count: int):
+    """The output gradient per element of an elementwise loss."""
+    return grad / count if reduction == "mean" else grad
+
+
+def _loss_operand(value, input: Tensor, op: str, name: str, shape=None):
+    """``value`` (target, weight, ...) in the input's dtype: a Tensor stays one (so it can
+    get a gradient), anything else becomes an array. ``shape``: the exact shape required;
+    otherwise it must broadcast to the input's shape."""
+    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: {name} must be numeric, got dtype {array.dtype}")
+    if isinstance(value, Tensor):
+        value = value.astype(input.dtype)
+    else:
+        value = array.astype(input.dtype, copy=False)
+    value_shape = value.shape
+    if shape is not None:
+        if value_shape != shape:
+            raise ValueError(f"{op}: input of shape {input.shape} and {name} of shape "
+                             f"{value_shape} must have the same shape")
+    else:
+        try:
+            fits = np.broadcast_shapes(value_shape, input.shape) == input.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{op}: {name} of shape {value_shape} does not broadcast to the "
+                             f"input's shape {input.shape}")
+    return value
+
+
+def _loss_inputs(input, target, op: str, reduction: str):
+    _check_reduction(reduction, op)
+    input = _as_tensor(input, op)
+    _check_floating(input, op)
+    # PyTorch only warns on a shape mismatch, but broadcasting (N, 1) against (N,) gives
+    # an (N, N) loss without complaint, so mismatched shapes are refused (as in mse_loss).
+    target = _loss_operand(target, input, op, "target", shape=input.shape)
+    return input, target
+
+
+class BinaryCrossEntropy(Function):
+    """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (PyTorch's
+    convention, so x = 0 or 1 gives a finite loss). The input gradient is PyTorch's,
+    ``w (x - t) / max(x (1 - x), 1e-12)``; target and weight get the derivative of the
+    loss as computed (with the clamped logs)."""
+
+    @staticmethod
+    def forward(ctx, x, t, w, reduction):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        unweighted = -(t * log_x + (1 - t) * log_1mx)
+        losses = unweighted if w is None else unweighted * w
+        ctx.save_for_backward(x, t, w, log_x, log_1mx, unweighted)
+        ctx.meta = (reduction, losses.size)
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, w, log_x, log_1mx, unweighted = ctx.saved_tensors
+        reduction, count = ctx.meta
+        scale = _loss_scale(grad, reduction, count)
+        need_x, need_t, need_w, _ = ctx.needs_input_grad
+        grad_w = unweighted * scale if need_w else None
+        if w is not None:
+            scale = scale * w
+        grad_x = grad_t = None
+        if need_x:
+            grad_x = (x - t) / np.maximum((1 - x) * x, 1e-12) * scale
+        if need_t:
+            grad_t = (log_1mx - log_x) * scale
+        return grad_x, grad_t, grad_w, None
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
+    """PyTorch's ``F.binary_cross_entropy`` on probabilities ``input`` in [0, 1].
+
+    ``target`` has the input's shape; ``weight`` rescales each element's loss and must
+    broadcast to the input's shape. ``"mean"`` averages over all elements. For logits use
+    :func:`binary_cross_entropy_with_logits`, which is stable and faster.
+    """
+    input, target = _loss_inputs(input, target, "binary_cross_entropy", reduction)
+    probabilities = input.data
+    inside = (probabilities >= 0) & (probabilities <= 1)
+    if not inside.all():
+        bad = probabilities[~inside].flat[0]
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], "
+                         f"found {bad}; for logits use binary_cross_entropy_with_logits "
+                         "(or apply sigmoid first)")
+    if weight is not None:
+        weight = _loss_operand(weight, input, "binary_cross_entropy", "weight")
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """``w ((1 - t) x - (1 + (p - 1) t) log sigmoid(x))`` from logits ``x``, with
+    ``p = pos_weight`` (1 when None): PyTorch's stable form, finite for any finite x."""
+
+    @staticmethod
+    def forward(ctx, x, t, w, p, reduction):
+        log_sig = _log_sigmoid_array(x)
+        coefficient = None if p is None else 1 + (p - 1) * t
+        unweighted = (1 - t) * x - (log_sig if p is None else coefficient * log_sig)
+        losses = unweighted if w is None else unweighted * w
+        ctx.save_for_backward(x, t, w, p, log_sig, coefficient, unweighted)
+        ctx.meta = (reduction, losses.size)
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, w, p, log_sig, coefficient, unweighted = ctx.saved_tensors
+        reduction, count = ctx.meta
+        scale = _loss_scale(grad, reduction, count)
+        need_x, need_t, need_w, need_p, _ = ctx.needs_input_grad
+        grad_w = unweighted * scale if need_w else None
+        if w is not None:
+            scale = scale * w
+        grad_x = grad_t = grad_p = None
+        if need_x:
+            s = ops.stable_sigmoid(x)
+            grad_x = (s - t if p is None else coefficient * s - p * t) * scale
+        if need_t:
+            grad_t = (-x if p is None else -x - (p - 1) * log_sig) * scale
+        if need_p:
+            grad_p = -t * log_sig * scale
+        return grad_x, grad_t, grad_w, grad_p, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """PyTorch's ``F.binary_cross_entropy_with_logits``: sigmoid and binary cross-entropy
+    in one stable op (logits of any finite size give a finite loss and gradient).
+
+    ``weight`` rescales each element's loss; ``pos_weight`` (e.g. shape (C,) for
+    (N, C) multi-label logits) weights the positive term ``t log sigmoid(x)``. Both must
+    broadcast to the input's shape; Tensors among them that require grad get gradients.
+    """
+    op = "binary_cross_entropy_with_logits"
+    input, target = _loss_inputs(input, target, op, reduction)
+    if weight is not None:
+        weight = _loss_operand(weight, input, op, "weight")
+    if pos_weight is not None:
+        pos_weight = _loss_operand(pos_weight, input, op, "pos_weight")
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    """Absolute error, averaged (``"mean"``), summed (``"sum"``) or per element; the
+    gradient at a zero difference is 0, as in PyTorch."""
+    input, target = _loss_inputs(input, target, "l1_loss", reduction)
+    losses = (input - target).abs()
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+class RobustRegressionLoss(Function):
+    """Smooth L1 (``kind="smooth_l1"``, ``param=beta``) or Huber (``param=delta``) loss:
+    quadratic for ``|d| < param``, linear beyond; Huber = beta * smooth L1 with beta =
+    delta. The slope is clip(d / beta, -1, 1) or clip(d, -delta, delta) (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, x, t, kind, param, reduction):
+        d = x - t
+        a = np.abs(d)
+        if kind == "smooth_l1":
+            losses = np.where(a < param, (0.5 / param) * (d * d), a - 0.5 * param)
+        else:
+            losses = np.where(a < param, 0.5 * (d * d), param * (a - 0.5 * param))
+        ctx.save_for_backward(d)
+        ctx.meta = (kind, param, reduction, losses.size)
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        kind, param, reduction, count = ctx.meta
+        if kind == "smooth_l1":
+            slope = np.clip(d / param, -1, 1)
+        else:
+            slope = np.clip(d, -param, param)
+        grad_x = slope * _loss_scale(grad, reduction, count)
+        need_x, need_t = ctx.needs_input_grad[:2]
+        return (grad_x if need_x else None), (-grad_x if need_t else None), None, None, None
+
+
+def _check_positive_number(value, name: str, op: str, allow_zero: bool) -> float:
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.integer,
+                                                             np.floating))
+          and (value >= 0 if allow_zero else value > 0) and math.isfinite(value))
+    if not ok:
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{op}: {name} must be a {bound} finite number, got {value!r}")
+    return float(value)
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """PyTorch's ``F.smooth_l1_loss``: ``0.5 d^2 / beta`` for ``|d| < beta``, else
+    ``|d| - 0.5 beta``; ``beta=0`` is :func:`l1_loss` (as in PyTorch)."""
+    beta = _check_positive_number(beta, "beta", "smooth_l1_loss", allow_zero=True)
+    if beta == 0.0:
+        return l1_loss(input, target, reduction)
+    input, target = _loss_inputs(input, target, "smooth_l1_loss", reduction)
+    return RobustRegressionLoss.apply(input, target, "smooth_l1", beta, reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """PyTorch's ``F.huber_loss``: ``0.5 d^2`` for ``|d| < delta``, else
+    ``delta (|d| - 0.5 delta)``; ``delta`` must be positive."""
+    delta = _check_positive_number(delta, "delta", "huber_loss", allow_zero=False)
+    input, target = _loss_inputs(input, target, "huber_loss", reduction)
+    return RobustRegressionLoss.apply(input, target, "huber", delta, reduction)

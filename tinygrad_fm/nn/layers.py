@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..tensor import DEFAULT_DTYPE
+from ..tensor import DEFAULT_DTYPE, Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -14,6 +14,8 @@ from .module import Module, Parameter
 __all__ = [
     "Linear", "Identity", "Flatten", "Dropout", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
     "Softmax", "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss",
+    "GELU", "SiLU", "ELU", "Softplus", "LogSigmoid",
+    "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
 ]
 
 
@@ -143,9 +145,76 @@ class LeakyReLU(Module):
                                                           else "")
 
 
-for _layer in (Dropout, ReLU, LeakyReLU):
+class GELU(Module):
+    """``x * Phi(x)`` (``approximate="none"``) or its tanh approximation
+    (``approximate="tanh"``), as ``F.gelu``."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in F.GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU: approximate must be one of {F.GELU_APPROXIMATIONS}, got "
+                             f"{approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)``. {inplace}"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input):
+        return F.silu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ELU(Module):
+    """``x`` where positive, else ``alpha * (exp(x) - 1)``. {inplace}"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = bool(inplace)
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+for _layer in (Dropout, ReLU, LeakyReLU, SiLU, ELU):
     _layer.__doc__ = _layer.__doc__.format(inplace=_INPLACE_NOTE)
 del _layer
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class LogSigmoid(Module):
+    def forward(self, input):
+        return F.logsigmoid(input)
 
 
 class Softmax(Module):
@@ -201,3 +270,68 @@ class MSELoss(Module):
 
     def forward(self, input, target):
         return F.mse_loss(input, target, self.reduction)
+
+
+def _loss_buffer(value):
+    """A weight given to a loss module: kept as a buffer, as in PyTorch (``state_dict``
+    holds it; ``module.to(dtype)`` converts it)."""
+    if value is None or isinstance(value, (Tensor, np.ndarray)):
+        return value
+    return np.asarray(value, dtype=DEFAULT_DTYPE)
+
+
+class BCELoss(Module):
+    """``F.binary_cross_entropy`` on probabilities; ``weight`` rescales each element's
+    loss (it must broadcast to the input's shape)."""
+
+    def __init__(self, weight=None, *, reduction: str = "mean"):
+        super().__init__()
+        self.register_buffer("weight", _loss_buffer(weight))
+        self.reduction = _check_reduction(reduction, "BCELoss")
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(Module):
+    """``F.binary_cross_entropy_with_logits``: sigmoid and binary cross-entropy in one
+    stable op; ``pos_weight`` (e.g. shape (C,)) weights the positive examples."""
+
+    def __init__(self, weight=None, *, reduction: str = "mean", pos_weight=None):
+        super().__init__()
+        self.register_buffer("weight", _loss_buffer(weight))
+        self.register_buffer("pos_weight", _loss_buffer(pos_weight))
+        self.reduction = _check_reduction(reduction, "BCEWithLogitsLoss")
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                  self.pos_weight)
+
+
+class L1Loss(Module):
+    def __init__(self, *, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = _check_reduction(reduction, "L1Loss")
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(Module):
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0):
+        super().__init__()
+        self.reduction = _check_reduction(reduction, "SmoothL1Loss")
+        self.beta = F._check_positive_number(beta, "beta", "SmoothL1Loss", allow_zero=True)
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(Module):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__()
+        self.reduction = _check_reduction(reduction, "HuberLoss")
+        self.delta = F._check_positive_number(delta, "delta", "HuberLoss", allow_zero=False)
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, self.reduction, self.delta)
