@@ -235,6 +235,110 @@ def test_module_list_indexing_and_assignment():
         layers[2]
 
 
+def test_module_dict_registers_in_insertion_order_with_keys_as_prefixes():
+    tg.manual_seed(0)
+    layers = nn.ModuleDict({"encoder": nn.Linear(4, 3), "act": nn.ReLU()})
+    layers["head"] = nn.Linear(3, 1)
+    assert list(layers) == ["encoder", "act", "head"] and len(layers) == 3
+    assert list(layers.keys()) == ["encoder", "act", "head"]
+    assert list(layers.values()) == [layers["encoder"], layers["act"], layers["head"]]
+    assert [k for k, _ in layers.items()] == ["encoder", "act", "head"]
+    assert "head" in layers and "tail" not in layers and 3 not in layers
+    assert layers.encoder is layers["encoder"]  # attribute access, as in torch
+    assert [name for name, _ in layers.named_parameters()] == [
+        "encoder.weight", "encoder.bias", "head.weight", "head.bias"]
+    assert list(layers.state_dict()) == ["encoder.weight", "encoder.bias", "head.weight",
+                                         "head.bias"]
+    model = nn.Sequential(layers)
+    assert [name for name, _ in model.named_parameters(prefix="m")][0] == "m.0.encoder.weight"
+    # Replacing a key keeps its place; the old module's parameters are gone.
+    old = layers["encoder"]
+    layers["encoder"] = nn.Linear(4, 3)
+    assert list(layers) == ["encoder", "act", "head"] and layers["encoder"] is not old
+    assert all(p is not old.weight for p in layers.parameters())
+
+
+def test_module_dict_from_pairs_update_pop_del_and_clear():
+    layers = nn.ModuleDict([("b", nn.ReLU()), ("a", nn.Tanh())])
+    assert list(layers) == ["b", "a"]
+    layers.update(OrderedDict([("c", nn.Sigmoid()), ("b", nn.Identity())]))
+    assert list(layers) == ["b", "a", "c"] and isinstance(layers["b"], nn.Identity)
+    layers.update([("d", nn.ReLU())])
+    layers.update(nn.ModuleDict({"e": nn.Tanh()}))
+    assert list(layers) == ["b", "a", "c", "d", "e"]
+    popped = layers.pop("a")
+    assert isinstance(popped, nn.Tanh) and list(layers) == ["b", "c", "d", "e"]
+    del layers["c"]
+    assert list(layers) == ["b", "d", "e"] and len(layers) == 3
+    layers.clear()
+    assert len(layers) == 0 and list(layers.children()) == []
+    assert len(nn.ModuleDict()) == 0 and nn.ModuleDict(None).training
+
+
+def test_module_dict_errors_name_the_problem():
+    layers = nn.ModuleDict({"fc": nn.Linear(2, 2)})
+    with pytest.raises(KeyError, match="'missing' is not in this ModuleDict.*'fc'"):
+        layers["missing"]
+    with pytest.raises(KeyError, match="missing"):
+        layers.pop("missing")
+    with pytest.raises(KeyError, match="missing"):
+        del layers["missing"]
+    with pytest.raises(TypeError, match="not a Module subclass"):
+        layers["x"] = lambda x: x
+    with pytest.raises(TypeError, match="strings"):
+        nn.ModuleDict({1: nn.ReLU()})
+    for key in ("a.b", ""):
+        with pytest.raises(KeyError, match="invalid name"):
+            nn.ModuleDict({key: nn.ReLU()})
+    for key in ("keys", "training", "update", "forward"):
+        with pytest.raises(KeyError, match=f"attribute '{key}' already exists"):
+            nn.ModuleDict({key: nn.ReLU()})
+    with pytest.raises(TypeError, match="iterable of key/value pairs, but got int"):
+        nn.ModuleDict(5)
+    with pytest.raises(TypeError, match="element #1 should be a \\(key, module\\) pair"):
+        nn.ModuleDict([("a", nn.ReLU()), 3])
+    with pytest.raises(ValueError, match="element #0 has length 3; 2 is required"):
+        nn.ModuleDict([("a", nn.ReLU(), 1)])
+    assert list(layers) == ["fc"]  # nothing was added by the failed calls
+    with pytest.raises(NotImplementedError, match="forward"):
+        layers(Tensor([1.0, 2.0]))
+
+
+def test_module_dict_state_dict_round_trip_and_deepcopy():
+    tg.manual_seed(3)
+    model = nn.ModuleDict({"a": nn.Linear(2, 3), "b": nn.Sequential(nn.Linear(3, 1))})
+    tg.manual_seed(4)
+    other = nn.ModuleDict({"a": nn.Linear(2, 3), "b": nn.Sequential(nn.Linear(3, 1))})
+    other.load_state_dict(model.state_dict())
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(other.state_dict()[name], value)
+    clone = copy.deepcopy(model)
+    assert list(clone) == ["a", "b"] and clone["a"] is not model["a"]
+    np.testing.assert_array_equal(clone["a"].weight.data, model["a"].weight.data)
+
+
+def test_module_dict_state_dict_keys_and_repr_equal_torchs():
+    torch = pytest.importorskip("torch")
+
+    def build(nn_):
+        heads = nn_.ModuleDict({"cls": nn_.Linear(8, 10), "reg": nn_.Sequential(
+            nn_.Linear(8, 4), nn_.ReLU(), nn_.Linear(4, 1))})
+        heads["aux"] = nn_.ModuleDict([("drop", nn_.Dropout(0.1)),
+                                       ("out", nn_.Linear(8, 2, bias=False))])
+        heads.update({"act": nn_.Tanh()})
+        return nn_.Sequential(OrderedDict([("body", nn_.Linear(3, 8)), ("heads", heads)]))
+
+    ours, theirs = build(nn), build(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert repr(ours) == repr(theirs)
+    assert repr(nn.ModuleDict()) == repr(torch.nn.ModuleDict()) == "ModuleDict()"
+    for shape_a, shape_b in zip((v.shape for v in ours.state_dict().values()),
+                                (tuple(v.shape) for v in theirs.state_dict().values())):
+        assert shape_a == shape_b
+
+
 # --------------------------------------------------------------------------- repr
 
 

@@ -31,12 +31,14 @@ from .layers import (
     Softplus,
     Tanh,
 )
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
+from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential,
+                     StateDictError)
 from .serialization import load, save
 
 __all__ = [
     "functional", "init", "utils", "save", "load",
-    "Parameter", "Module", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
+    "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
+    "IncompatibleKeys",
     "Linear", "Identity", "Flatten", "Dropout",
     "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "Softmax", "LogSoftmax",
     "GELU", "SiLU", "ELU", "Softplus", "LogSigmoid",

@@ -1,4 +1,5 @@
-"""Parameter, Module and the containers Sequential and ModuleList (PyTorch's semantics)."""
+"""Parameter, Module and the containers Sequential, ModuleList and ModuleDict (PyTorch's
+semantics)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "StateDictError",
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
            "IncompatibleKeys"]
 
 
@@ -464,3 +465,87 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys, in insertion
+    order: ``ModuleDict({"encoder": Linear(4, 2), "head": Linear(2, 1)})`` has parameters
+    ``encoder.weight``, ..., ``head.bias``.
+
+    Built from a mapping or an iterable of ``(key, module)`` pairs. Supports ``[key]``
+    (get, set, delete), ``in``, ``len``, iteration over the keys, ``keys/values/items``,
+    ``update``, ``pop`` and ``clear``. Assigning an existing key replaces its module in
+    place (the order is kept). Keys are non-empty strings without ``"."`` that are not
+    already attributes of the ModuleDict (``"keys"``, ``"training"``, ...), as in PyTorch.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not in this ModuleDict (its keys are "
+                           f"{list(self._modules)})") from None
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        _check_child_name(self, key)
+        if key not in self._modules and hasattr(self, key):
+            raise KeyError(f"attribute {key!r} already exists: ModuleDict keys cannot be "
+                           "the names of its attributes or methods; choose another key")
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # a clear KeyError for a missing key
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def update(self, modules) -> None:
+        """Add or replace modules from a mapping (in its order) or an iterable of
+        ``(key, module)`` pairs."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleDict.update should be called with a mapping or an "
+                            f"iterable of key/value pairs, but got {type(modules).__name__}")
+        if isinstance(modules, (Mapping, ModuleDict)):
+            for key, module in modules.items():
+                self[key] = module
+            return
+        for j, pair in enumerate(modules):
+            if not isinstance(pair, Iterable) or isinstance(pair, str):
+                raise TypeError(f"ModuleDict update sequence element #{j} should be a "
+                                f"(key, module) pair; is {type(pair).__name__}")
+            pair = tuple(pair)
+            if len(pair) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length "
+                                 f"{len(pair)}; 2 is required (key, module)")
+            self[pair[0]] = pair[1]
