@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_fm as tg
-from tinygrad_fm import Function, Tensor, gradcheck
+from tinygrad_fm import Tensor, gradcheck
 
 from . import strategies as tst
+from .test_ops import RecordGradDtype
 
 INF = float("inf")
 
@@ -500,21 +501,6 @@ def test_tril_and_triu_match_numpy_and_gradcheck(name, data):
 
 
 # --------------------------------------------------------------------------- float32
-
-
-class RecordGradDtype(Function):
-    """Identity whose backward records the dtype of the gradient it receives."""
-
-    seen = []
-
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        RecordGradDtype.seen.append(grad.dtype)
-        return grad
 
 
 F64 = np.float64
