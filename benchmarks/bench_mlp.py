@@ -249,9 +249,11 @@ def peak_memory_of_example(epochs: int) -> float:
                    str(ROOT / "examples" / "fashion_mnist.py"), "-e", str(epochs),
                    "--wandb-mode", "disabled", "--quiet", "--out", out]
         done = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
-    print(f"  (example run of {epochs} epochs took {time.perf_counter() - started:.1f} s: "
-          f"{done.stdout.splitlines()[-2].strip()})")
-    return int(done.stdout.split("PEAK_RSS_KB")[-1]) / 1024
+    lines = done.stdout.strip().splitlines()
+    said = next((line.strip() for line in reversed(lines[:-1]) if line.strip()), "")
+    print(f"  (example run of {epochs} epochs took {time.perf_counter() - started:.1f} s"
+          f"{': ' + said if said else ''})")
+    return int(lines[-1].split("PEAK_RSS_KB")[-1]) / 1024
 
 
 def make_contenders(torch=None) -> list:
