@@ -16,17 +16,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_fm as tg
-from tinygrad_fm import Tensor, gradcheck
+from tinygrad_fm import Tensor
 
 from . import strategies as tst
-from .test_ops import RecordGradDtype
+from .test_ops import RecordGradDtype, assert_gradcheck
 
 INF = float("inf")
-
-
-def assert_gradcheck(fn, *arrays):
-    assert gradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
-                          for a in arrays])
 
 
 def assert_forward(fn, expected, *arrays):

@@ -82,19 +82,15 @@ def _function_form(name):
     return function
 
 
-# torch.exp(x), torch.sum(x, dim=1), ...: the Tensor methods as functions.
+# torch.exp(x), torch.sum(x, dim=1), ...: the Tensor methods as functions (torch has no
+# function form of Tensor.repeat).
 for _name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean", "max",
               "min", "argmax", "argmin", "var", "std", "logsumexp", "softmax", "log_softmax",
               "clip", "clamp", "matmul", "reshape", "flatten", "squeeze", "unsqueeze",
               "transpose", "permute", "t", "clone", "detach", "eq", "ne", "lt", "le", "gt",
-              "ge"):
-    globals()[_name] = _function_form(_name)
-
-# ... and the indexing, sorting and shaping ops added with gather/scatter (torch has no
-# function form of Tensor.repeat).
-for _name in ("gather", "scatter", "scatter_add", "masked_fill", "clamp_min", "clamp_max",
-              "norm", "cumsum", "topk", "sort", "flip", "roll", "tile", "split", "chunk",
-              "outer", "ger", "diag", "tril", "triu"):
+              "ge", "gather", "scatter", "scatter_add", "masked_fill", "clamp_min",
+              "clamp_max", "norm", "cumsum", "topk", "sort", "flip", "roll", "tile", "split",
+              "chunk", "outer", "ger", "diag", "tril", "triu"):
     globals()[_name] = _function_form(_name)
 del _name
 

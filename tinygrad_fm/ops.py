@@ -1002,9 +1002,9 @@ class Gather(Function):
     @staticmethod
     def backward(ctx, grad):
         shape, index, axis = ctx.meta
-        full = np.zeros(shape, dtype=grad.dtype)
         if not shape:
             return grad, None, None
+        full = np.zeros(shape, dtype=grad.dtype)
         np.add.at(full, _along_axis(index, axis), grad)
         return full, None, None
 

@@ -722,11 +722,7 @@ class Tensor:
         """The vector p-norm over ``dim`` (all elements by default), as ``torch.norm``:
         p = 'fro' or 2, 1, float('inf'), -inf, 0 or any other number. The gradient where
         the norm is 0 is 0, as in PyTorch."""
-        if axis is not None and dim is not None:
-            raise TypeError(f"norm: give dim or axis, not both (got dim={dim!r}, "
-                            f"axis={axis!r})")
-        dim = axis if dim is None else dim
-        keepdim = bool(keepdim) or bool(keepdims)
+        dim, keepdim = _axis_args(axis, dim, keepdims, keepdim, "norm")
         if isinstance(p, str):
             if p != "fro":
                 raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
@@ -735,10 +731,7 @@ class Tensor:
 
     def cumsum(self, dim=None, *, axis=None):
         """Running sums along ``dim`` (``torch.cumsum``; the axis is required)."""
-        if axis is not None and dim is not None:
-            raise TypeError(f"cumsum: give dim or axis, not both (got dim={dim!r}, "
-                            f"axis={axis!r})")
-        dim = axis if dim is None else dim
+        dim, _ = _axis_args(axis, dim, False, None, "cumsum")
         if dim is None:
             raise TypeError("cumsum: give the axis to sum along (dim)")
         return ops.Cumsum.apply(self, dim)
