@@ -305,25 +305,18 @@ def nll_loss(input, target, reduction: str = "mean") -> Tensor:
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     """Squared error, averaged (``"mean"``), summed (``"sum"``) or per element."""
-    _check_reduction(reduction, "mse_loss")
-    input = _as_tensor(input, "mse_loss")
-    _check_floating(input, "mse_loss")
-    if isinstance(target, Tensor):
-        target = target.astype(input.dtype)
-    else:
-        target = np.asarray(target, dtype=input.dtype)
-    if target.shape != input.shape:
-        # PyTorch only warns, but broadcasting (N, 1) against (N,) silently gives an
-        # (N, N) loss, so mismatched shapes are refused.
-        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape "
-                         f"{target.shape} must have the same shape")
+    input, target = _loss_inputs(input, target, "mse_loss", reduction)
     diff = input - target
-    squared = diff * diff
+    return _reduce_tensor(diff * diff, reduction)
+
+
+def _reduce_tensor(losses: Tensor, reduction: str) -> Tensor:
+    """:func:`_reduce` for losses built from Tensor ops (so the reduction is recorded)."""
     if reduction == "mean":
-        return squared.mean()
+        return losses.mean()
     if reduction == "sum":
-        return squared.sum()
-    return squared
+        return losses.sum()
+    return losses
 
 
 # --------------------------------------------------------------------------- more activations
@@ -348,13 +341,8 @@ _ERFC_S = (2.26052863220117276590E0, 9.39603524938001434673E0, 1.204895398080966
 
 def _polynomial(x, coefficients, leading_one=False):
     """Horner's rule, highest power first (Cephes' polevl; p1evl with ``leading_one``)."""
-    if leading_one:
-        result = x + coefficients[0]
-        rest = coefficients[1:]
-    else:
-        result = np.full_like(x, coefficients[0])
-        rest = coefficients[1:]
-    for c in rest:
+    result = x + coefficients[0] if leading_one else np.full_like(x, coefficients[0])
+    for c in coefficients[1:]:
         result = result * x + c
     return result
 
@@ -384,6 +372,13 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_CUBIC = 0.044715
 GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def check_gelu_approximation(approximate, op: str = "gelu") -> str:
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"{op}: approximate must be one of {GELU_APPROXIMATIONS}, got "
+                         f"{approximate!r}")
+    return approximate
 
 
 class Gelu(Function):
@@ -423,9 +418,7 @@ class Gelu(Function):
 def gelu(input, approximate: str = "none") -> Tensor:
     """PyTorch's ``F.gelu``: ``x * Phi(x)`` with Phi the standard normal CDF (exact, from
     erf), or the tanh approximation with ``approximate="tanh"``."""
-    if approximate not in GELU_APPROXIMATIONS:
-        raise ValueError(f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got "
-                         f"{approximate!r}")
+    check_gelu_approximation(approximate)
     input = _as_tensor(input, "gelu")
     _check_floating(input, "gelu")
     return Gelu.apply(input, approximate)
@@ -665,12 +658,7 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """Absolute error, averaged (``"mean"``), summed (``"sum"``) or per element; the
     gradient at a zero difference is 0, as in PyTorch."""
     input, target = _loss_inputs(input, target, "l1_loss", reduction)
-    losses = (input - target).abs()
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    return losses
+    return _reduce_tensor((input - target).abs(), reduction)
 
 
 class RobustRegressionLoss(Function):

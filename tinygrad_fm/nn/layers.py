@@ -151,10 +151,7 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate not in F.GELU_APPROXIMATIONS:
-            raise ValueError(f"GELU: approximate must be one of {F.GELU_APPROXIMATIONS}, got "
-                             f"{approximate!r}")
-        self.approximate = approximate
+        self.approximate = F.check_gelu_approximation(approximate, "GELU")
 
     def forward(self, input):
         return F.gelu(input, self.approximate)
