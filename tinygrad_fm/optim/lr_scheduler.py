@@ -56,11 +56,10 @@ class LRScheduler:
     """
 
     _is_initial = False  # True during the step() that the constructor makes
+    _unsaved = ("optimizer",)  # attributes that state_dict() leaves out
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _check_optimizer(optimizer)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -126,7 +125,7 @@ class LRScheduler:
     def state_dict(self) -> dict:
         """Every attribute except the optimizer (plain Python values, copied)."""
         return {key: copy.deepcopy(value) for key, value in self.__dict__.items()
-                if key != "optimizer"}
+                if key not in self._unsaved}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore attributes saved by :meth:`state_dict`."""
@@ -289,8 +288,7 @@ class _LambdaScheduler(LRScheduler):
     not saved; the attributes of a callable object are)."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         n_groups = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != n_groups:
@@ -307,11 +305,12 @@ class _LambdaScheduler(LRScheduler):
         self.lr_lambdas = lr_lambdas
         super().__init__(optimizer, last_epoch)
 
+    _unsaved = ("optimizer", "lr_lambdas")
+
     def state_dict(self) -> dict:
         """Every attribute except the optimizer; ``lr_lambdas`` holds, for each group,
         ``None`` for a plain function or the attributes of a callable object."""
-        state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "lr_lambdas")}
+        state = super().state_dict()
         state["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
             else copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas]
@@ -326,7 +325,7 @@ class _LambdaScheduler(LRScheduler):
             raise ValueError(f"the state dict has {len(saved)} lr_lambdas, this scheduler "
                              f"has {len(self.lr_lambdas)}: load it into a scheduler built "
                              "for the same parameter groups")
-        self.__dict__.update(copy.deepcopy(state))
+        super().load_state_dict(state)
         for fn, attributes in zip(self.lr_lambdas, saved):
             if attributes is not None:
                 fn.__dict__.update(copy.deepcopy(attributes))
@@ -487,9 +486,7 @@ class OneCycleLR(LRScheduler):
                  cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
                  div_factor: float = 25.0, final_div_factor: float = 1e4,
                  three_phase: bool = False, last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _check_optimizer(optimizer)
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
                 raise ValueError(f"Expected positive integer total_steps, but got "
@@ -610,8 +607,7 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
                  last_epoch: int = -1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
         if len(schedulers) < 1:
             raise ValueError(f"{type(self).__name__} expects at least one scheduler, but "
                              "got no scheduler.")
@@ -666,10 +662,11 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
+    _unsaved = ("optimizer", "_schedulers")
+
     def state_dict(self) -> dict:
         """Every attribute except the optimizer, with the schedulers' state dicts."""
-        state = {key: copy.deepcopy(value) for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "_schedulers")}
+        state = super().state_dict()
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
@@ -681,7 +678,7 @@ class SequentialLR(LRScheduler):
             raise ValueError(f"the state dict holds {len(saved)} schedulers, this "
                              f"SequentialLR has {len(self._schedulers)}: build it with the "
                              "same schedulers before loading")
-        self.__dict__.update(copy.deepcopy(state))
+        super().load_state_dict(state)
         for scheduler, scheduler_state in zip(self._schedulers, saved):
             scheduler.load_state_dict(scheduler_state)
 
@@ -719,9 +716,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"Factor should be < 1.0, got factor={factor!r} (the learning "
                              "rate is multiplied by it on a plateau)")
         self.factor = factor
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
+        self.optimizer = _check_optimizer(optimizer)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(optimizer.param_groups):
                 raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs (one per "
@@ -820,6 +815,12 @@ class ReduceLROnPlateau(LRScheduler):
         super().load_state_dict(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold,
                              threshold_mode=self.threshold_mode)
+
+
+def _check_optimizer(optimizer) -> Optimizer:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+    return optimizer
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:
