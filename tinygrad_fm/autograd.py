@@ -2,7 +2,7 @@
 
 A differentiable operation is a :class:`Function` subclass with two static methods::
 
-    class Square(Function):
+    class Square(ArrayFunction):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
@@ -30,6 +30,7 @@ import threading
 import numpy as np
 
 __all__ = [
+    "ArrayFunction",
     "Context",
     "Function",
     "no_grad",
@@ -128,8 +129,9 @@ class Context:
                          "saved_tensors": (), "released": True}
 
 
-class Function:
-    """Base class of differentiable operations; see the module docstring."""
+class ArrayFunction:
+    """Base class of the built-in differentiable operations, which work on NumPy arrays;
+    see the module docstring."""
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -160,6 +162,8 @@ class Function:
             result._ctx = ctx
         return result
 
+
+Function = ArrayFunction  # the public name (torch.autograd.Function)
 
 _Tensor = None  # tinygrad_fm.tensor.Tensor, bound when that module is imported
 

@@ -1,6 +1,6 @@
 """Stateless layers and losses, with PyTorch's ``torch.nn.functional`` names and ``dim``.
 
-The losses that run every training step are single fused :class:`Function` s:
+The losses that run every training step are single fused ``ArrayFunction`` s:
 ``cross_entropy`` computes the log-probabilities once (stably, from the logits) and its
 backward is ``(softmax - target distribution) * grad / N``. The binary cross-entropies,
 ``smooth_l1_loss``/``huber_loss`` and the activations ``gelu``, ``silu``, ``elu`` and
@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..autograd import Function
+from ..autograd import ArrayFunction
 from ..tensor import Tensor, default_generator, one_hot
 
 __all__ = [
@@ -96,7 +96,7 @@ def check_dropout_probability(p) -> float:
     return float(p)
 
 
-class Dropout(Function):
+class Dropout(ArrayFunction):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
 
     @staticmethod
@@ -173,7 +173,7 @@ def _check_class_indices(target: np.ndarray, input_shape: tuple, class_axis: int
                              f"{num_classes} classes (valid indices are 0..{num_classes - 1})")
 
 
-class CrossEntropy(Function):
+class CrossEntropy(ArrayFunction):
     """Cross-entropy from logits against class indices or a class distribution.
 
     ``target`` holds integer class indices (one fewer axis than ``logits``) or floating
@@ -270,7 +270,7 @@ def cross_entropy(input, target, reduction: str = "mean",
     return CrossEntropy.apply(input, target, class_axis, reduction, float(label_smoothing))
 
 
-class NLLLoss(Function):
+class NLLLoss(ArrayFunction):
     """Negative log-likelihood: minus the log-probability of each target class."""
 
     @staticmethod
@@ -381,7 +381,7 @@ def check_gelu_approximation(approximate, op: str = "gelu") -> str:
     return approximate
 
 
-class Gelu(Function):
+class Gelu(ArrayFunction):
     """``x * Phi(x)``, or with ``approximate="tanh"``
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`` (PyTorch's two forms)."""
 
@@ -424,7 +424,7 @@ def gelu(input, approximate: str = "none") -> Tensor:
     return Gelu.apply(input, approximate)
 
 
-class Silu(Function):
+class Silu(ArrayFunction):
     """``x * sigmoid(x)``; slope ``s (1 + x (1 - s))``."""
 
     @staticmethod
@@ -446,7 +446,7 @@ def silu(input, inplace: bool = False) -> Tensor:
     return Silu.apply(input)
 
 
-class Elu(Function):
+class Elu(ArrayFunction):
     """``x`` where positive, else ``alpha * (exp(x) - 1)``; slope 1 or ``alpha * exp(x)``."""
 
     @staticmethod
@@ -481,7 +481,7 @@ def _log_sigmoid_array(x):
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
-class LogSigmoid(Function):
+class LogSigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -548,7 +548,7 @@ def _loss_inputs(input, target, op: str, reduction: str):
     return input, target
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(ArrayFunction):
     """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (PyTorch's
     convention, so x = 0 or 1 gives a finite loss). The input gradient is PyTorch's,
     ``w (x - t) / max(x (1 - x), 1e-12)``; target and weight get the derivative of the
@@ -602,7 +602,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogits(ArrayFunction):
     """``w ((1 - t) x - (1 + (p - 1) t) log sigmoid(x))`` from logits ``x``, with
     ``p = pos_weight`` (1 when None): PyTorch's stable form, finite for any finite x."""
 
@@ -661,7 +661,7 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce_tensor((input - target).abs(), reduction)
 
 
-class RobustRegressionLoss(Function):
+class RobustRegressionLoss(ArrayFunction):
     """Smooth L1 (``kind="smooth_l1"``, ``param=beta``) or Huber (``param=delta``) loss:
     quadratic for ``|d| < param``, linear beyond; Huber = beta * smooth L1 with beta =
     delta. The slope is clip(d / beta, -1, 1) or clip(d, -delta, delta) (PyTorch's)."""

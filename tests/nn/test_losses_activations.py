@@ -13,7 +13,7 @@ import tinygrad_fm as tg
 from tinygrad_fm import Tensor, nn
 from tinygrad_fm.nn import functional as F
 
-from .strategies import arrays_away_from, float_arrays, separated_pair, shapes
+from helpers import arrays_away_from, float_arrays, separated_pair, shapes
 
 REDUCTIONS = ["mean", "sum", "none"]
 

@@ -18,8 +18,8 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_fm as tg
 from tinygrad_fm import Tensor
 
-from . import strategies as tst
-from .test_ops import RecordGradDtype, assert_gradcheck
+import helpers as tst
+from helpers import RecordGradDtype, assert_gradcheck
 
 INF = float("inf")
 

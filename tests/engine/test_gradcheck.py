@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tinygrad_fm import Function, GradcheckError, Tensor, gradcheck
 
-from . import strategies as tst
+import helpers as tst
 
 
 class ScaledSquareGrad(Function):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import tinygrad_fm as tg
 from tinygrad_fm import Tensor, manual_seed
 
-from . import strategies as tst
+import helpers as tst
 
 # --------------------------------------------------------------------------- construction
 

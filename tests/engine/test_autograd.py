@@ -15,7 +15,7 @@ import tinygrad_fm as tg
 from tinygrad_fm import Function, Tensor, enable_grad, gradcheck, no_grad
 from tinygrad_fm.autograd import is_grad_enabled, set_grad_enabled, unbroadcast
 
-from . import strategies as tst
+import helpers as tst
 
 
 def leaf(values, dtype=np.float64):

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for tensor tests, shared by every test module.
+"""What the test modules share: Hypothesis strategies for tensors and gradient helpers.
 
 Shapes are small -- at most 4 axes and 4 elements per axis, and include 0-d arrays and
 size-1 axes -- so that finite-difference gradchecks stay fast. Value strategies keep
@@ -17,10 +17,14 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tinygrad_fm import Function, Tensor, gradcheck
+
 MAX_DIMS = 4
 MAX_SIDE = 4
 
 __all__ = [
+    "assert_gradcheck",
+    "RecordGradDtype",
     "MAX_DIMS",
     "MAX_SIDE",
     "shapes",
@@ -210,3 +214,27 @@ def cat_arrays(draw, same_shape: bool = False):
             shape[axis] = draw(st.integers(1, 3))
         arrays.append(draw(float_arrays(tuple(shape))))
     return arrays, axis
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def assert_gradcheck(fn, *arrays):
+    """Analytic gradients of ``fn`` w.r.t. every array equal central differences."""
+    assert gradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
+                          for a in arrays])
+
+
+class RecordGradDtype(Function):
+    """Identity whose backward records the dtype of the gradient it receives."""
+
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        RecordGradDtype.seen.append(grad.dtype)
+        return grad

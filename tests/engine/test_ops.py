@@ -14,15 +14,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinygrad_fm as tg
-from tinygrad_fm import Function, Tensor, gradcheck, ops
+from tinygrad_fm import Tensor, ops
 
-from . import strategies as tst
-
-
-def assert_gradcheck(fn, *arrays):
-    """Analytic gradients of ``fn`` w.r.t. every array equal central differences."""
-    assert gradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
-                          for a in arrays])
+import helpers as tst
+from helpers import RecordGradDtype, assert_gradcheck
 
 
 def assert_forward(fn, reference, *arrays):
@@ -640,21 +635,6 @@ def test_random_compositions_of_ops_gradcheck(shapes, data):
 
 
 # --------------------------------------------------------------------------- float32
-
-
-class RecordGradDtype(Function):
-    """Identity whose backward records the dtype of the gradient it receives."""
-
-    seen = []
-
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        RecordGradDtype.seen.append(grad.dtype)
-        return grad
 
 
 F64 = np.float64

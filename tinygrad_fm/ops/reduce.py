@@ -1,0 +1,233 @@
+"""Reductions (sum, mean, max/min, var, logsumexp, norm, cumsum) and softmax."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import ArrayFunction
+from .common import normalize_axis, _expand_reduced, reduction_axes, _reduced_count
+
+
+class Sum(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = reduction_axes(axis, x.shape, "sum")
+        ctx.meta = (x.shape, axes, keepdims)
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdims = ctx.meta
+        return np.broadcast_to(_expand_reduced(grad, shape, axes, keepdims), shape), None, None
+
+
+class Mean(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = reduction_axes(axis, x.shape, "mean")
+        ctx.meta = (x.shape, axes, keepdims)
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdims = ctx.meta
+        grad = _expand_reduced(grad, shape, axes, keepdims) / max(_reduced_count(shape, axes), 1)
+        return np.broadcast_to(grad, shape), None, None
+
+
+class _Extremum(ArrayFunction):
+    """max/min over axes; the gradient is shared equally among tied extreme elements."""
+
+    reduce = None
+    name = ""
+
+    @classmethod
+    def forward(cls, ctx, x, axis, keepdims):
+        axes = reduction_axes(axis, x.shape, cls.name)
+        if x.size == 0:
+            raise ValueError(f"{cls.name}: cannot reduce an empty tensor of shape {x.shape}")
+        out = cls.reduce(x, axis=axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (axes, keepdims)
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        axes, keepdims = ctx.meta
+        mask = x == out
+        grad = _expand_reduced(grad, x.shape, axes, keepdims)
+        return grad * mask / mask.sum(axis=axes, keepdims=True, dtype=grad.dtype), None, None
+
+
+class Max(_Extremum):
+    reduce = staticmethod(np.max)
+    name = "max"
+
+
+class Min(_Extremum):
+    reduce = staticmethod(np.min)
+    name = "min"
+
+
+class Var(ArrayFunction):
+    """Variance with Bessel's ``correction`` (1 by default, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, correction, keepdims):
+        axes = reduction_axes(axis, x.shape, "var")
+        centered = x - np.mean(x, axis=axes, keepdims=True)
+        dof = _reduced_count(x.shape, axes) - correction
+        ctx.save_for_backward(centered)
+        ctx.meta = (axes, keepdims, dof)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(np.square(centered), axis=axes, keepdims=keepdims) / dof
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centered,) = ctx.saved_tensors
+        axes, keepdims, dof = ctx.meta
+        grad = _expand_reduced(grad, centered.shape, axes, keepdims)
+        # dof == 0 (one element, correction 1): NaN like the forward and PyTorch
+        return grad * centered * (2.0 / dof if dof else float("nan")), None, None, None
+
+
+class LogSumExp(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = reduction_axes(axis, x.shape, "logsumexp")
+        shift = np.max(x, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)
+        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        ctx.save_for_backward(x, out)
+        ctx.meta = (axes, keepdims)
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        axes, keepdims = ctx.meta
+        grad = _expand_reduced(grad, x.shape, axes, keepdims)
+        return grad * np.exp(x - out), None, None
+
+
+class Norm(ArrayFunction):
+    """The vector p-norm over ``axis`` (all axes by default), ``torch.norm``'s forward
+    and backward: p = 2, 1, +-inf, 0 (the count of non-zeros, gradient 0) and any other
+    real p. Where the norm is 0 the gradient is 0 (torch's subgradient choice); with p =
+    +-inf it is shared equally among the elements of largest (smallest) magnitude."""
+
+    @staticmethod
+    def forward(ctx, x, p, axis, keepdims):
+        if x.dtype.kind not in "fc":
+            raise TypeError(f"norm: expected a floating-point tensor, got dtype {x.dtype} "
+                            f"(shape {x.shape}); convert it first, e.g. x.float()")
+        p = float(p)
+        if np.isnan(p):
+            raise ValueError("norm: p must be a number, got nan")
+        axes = reduction_axes(axis, x.shape, "norm")
+        magnitude = np.abs(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 2:
+                out = np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True))
+            elif p == 1:
+                out = np.sum(magnitude, axis=axes, keepdims=True)
+            elif np.isinf(p):
+                if _reduced_count(x.shape, axes) == 0:
+                    raise ValueError(f"norm: the {p} norm of an empty tensor (shape "
+                                     f"{x.shape}, axis {axis}) is undefined: it has no "
+                                     "identity")
+                out = (np.max if p > 0 else np.min)(magnitude, axis=axes, keepdims=True)
+            elif p == 0:
+                out = np.sum(x != 0, axis=axes, keepdims=True, dtype=x.dtype)
+            else:
+                out = np.sum(magnitude ** p, axis=axes, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(x, out)
+        ctx.meta = (p, axes)
+        return out if keepdims else np.squeeze(out, axis=axes) if axes is not None \
+            else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, norm = ctx.saved_tensors
+        p, axes = ctx.meta
+        grad = grad.reshape(norm.shape)  # the reduced axes back, as size 1
+        zero = np.zeros((), dtype=grad.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 0:
+                result = np.zeros(x.shape, dtype=grad.dtype)
+            elif p == 1:
+                result = np.sign(x) * grad
+            elif p == 2:
+                result = x * np.where(norm == 0, zero, grad / norm)
+            elif np.isinf(p):
+                magnitude = np.abs(x)
+                mask = (magnitude == norm) | np.isnan(magnitude)
+                count = np.sum(mask, axis=axes, keepdims=True, dtype=grad.dtype)
+                result = np.sign(x) * (grad / count) * mask
+            elif p < 1:
+                scaled = np.sign(x) * np.where(x == 0, zero, np.abs(x) ** (p - 1))
+                result = scaled * grad * norm ** (1 - p)
+            else:
+                scaled = np.sign(x) * np.abs(x) ** (p - 1) if p < 2 else \
+                    x * np.abs(x) ** (p - 2)
+                result = scaled * np.where(norm == 0, zero, grad / norm ** (p - 1))
+        return result, None, None, None
+
+
+class Cumsum(ArrayFunction):
+    """Running sums along one axis; the gradient is the running sum from the other end."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        (axis,) = normalize_axis(axis, x.shape, "cumsum")
+        ctx.axis = axis
+        if x.ndim == 0:
+            return x.copy()
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad, None
+        axis = ctx.axis
+        return np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis), None
+
+
+
+
+def log_softmax_array(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
+
+
+class Softmax(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, axis):
+        (axis,) = normalize_axis(axis, x.shape, "softmax")
+        out = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        out /= np.sum(out, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return out * (grad - np.sum(grad * out, axis=ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, axis):
+        (axis,) = normalize_axis(axis, x.shape, "log_softmax")
+        out = log_softmax_array(x, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
