@@ -33,7 +33,9 @@ from .layers import (
 )
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential,
                      StateDictError)
+from .normalization import BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, LayerNorm
 from .serialization import load, save
+from .sparse import Embedding
 
 __all__ = [
     "functional", "init", "utils", "save", "load",
@@ -44,4 +46,6 @@ __all__ = [
     "GELU", "SiLU", "ELU", "Softplus", "LogSigmoid",
     "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout1d", "Dropout2d",
+    "Embedding",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "gelu", "silu", "elu", "softplus", "logsigmoid", "log_sigmoid",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
     "huber_loss",
+    "batch_norm", "layer_norm", "group_norm", "dropout1d", "dropout2d", "embedding",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -717,3 +718,247 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     delta = _check_positive_number(delta, "delta", "huber_loss", allow_zero=False)
     input, target = _loss_inputs(input, target, "huber_loss", reduction)
     return RobustRegressionLoss.apply(input, target, "huber", delta, reduction)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _check_affine(input: Tensor, weight, bias, shape: tuple, op: str, what: str):
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is None:
+            continue
+        if not isinstance(param, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor or None, got "
+                            f"{type(param).__name__}")
+        if param.shape != shape:
+            raise ValueError(f"{op}: {name} of shape {param.shape} does not fit input of shape "
+                             f"{input.shape}: it needs shape {shape} ({what})")
+        if param.dtype != input.dtype:
+            raise TypeError(f"{op}: input ({input.dtype}) and {name} ({param.dtype}) must have "
+                            "the same dtype, so that nothing is silently promoted; convert "
+                            "the input (x.float()) or the module (module.to(dtype))")
+
+
+def _stat_array(stat, op: str, name: str, channels: int):
+    if stat is None:
+        return None
+    array = stat.data if isinstance(stat, Tensor) else stat
+    if not isinstance(array, np.ndarray) or array.shape != (channels,):
+        raise ValueError(f"{op}: {name} must be a tensor of shape ({channels},) (one value per "
+                         f"channel), got {getattr(array, 'shape', type(array).__name__)}")
+    return array
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """PyTorch's ``F.batch_norm`` over the channels (axis 1) of an (N, C, *) input.
+
+    ``training``: normalise with the batch's (biased) statistics and, when the running
+    statistics are given, update them in place with
+    ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased,
+    n / (n - 1)). Otherwise normalise with ``running_mean`` / ``running_var``.
+    """
+    op = "batch_norm"
+    input = _as_tensor(input, op)
+    _check_floating(input, op)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, *), got shape "
+                         f"{input.shape}")
+    channels = input.shape[1]
+    running_mean = _stat_array(running_mean, op, "running_mean", channels)
+    running_var = _stat_array(running_var, op, "running_var", channels)
+    _check_affine(input, weight, bias, (channels,), op, "one value per channel")
+    stat_axes = (0,) + tuple(range(2, input.ndim))
+    broadcast = (1, channels) + (1,) * (input.ndim - 2)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var must be given when "
+                             "training=False (they are what eval mode normalises with)")
+        mean = running_mean.reshape(broadcast).astype(input.dtype, copy=False)
+        var = running_var.reshape(broadcast).astype(input.dtype, copy=False)
+        return ops.Normalize.apply(input, weight, bias, mean, var, stat_axes, (1,), eps)
+    count = input.data.size // max(channels, 1)
+    if count <= 1:
+        raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
+                         f"input of shape {input.shape}")
+    batch_stats = []
+    out = ops.Normalize.apply(input, weight, bias, None, None, stat_axes, (1,), eps,
+                              batch_stats=batch_stats)
+    mean, var = batch_stats[0]
+    if running_mean is not None:
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.reshape(-1)
+    if running_var is not None:
+        running_var *= 1 - momentum
+        running_var += (momentum * count / (count - 1)) * var.reshape(-1)
+    return out
+
+
+def _normalized_shape(normalized_shape, op: str) -> tuple:
+    if isinstance(normalized_shape, (int, np.integer)) and not isinstance(normalized_shape,
+                                                                          bool):
+        return (int(normalized_shape),)
+    try:
+        shape = tuple(int(n) for n in normalized_shape)
+    except TypeError:
+        raise TypeError(f"{op}: normalized_shape must be an int or a sequence of ints, got "
+                        f"{normalized_shape!r}") from None
+    if not shape:
+        raise ValueError(f"{op}: normalized_shape must have at least one dimension")
+    return shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """PyTorch's ``F.layer_norm``: normalise over the last ``len(normalized_shape)`` axes
+    (which must equal ``normalized_shape``), then scale by ``weight`` and shift by ``bias``
+    (both of that shape, or None)."""
+    op = "layer_norm"
+    input = _as_tensor(input, op)
+    _check_floating(input, op)
+    shape = _normalized_shape(normalized_shape, op)
+    k = len(shape)
+    if input.shape[input.ndim - k:] != shape or input.ndim < k:
+        raise ValueError(f"{op}: given normalized_shape={list(shape)}, expected an input of "
+                         f"shape [*, {', '.join(map(str, shape))}], but got input of shape "
+                         f"{input.shape}")
+    _check_affine(input, weight, bias, shape, op, "normalized_shape")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return ops.Normalize.apply(input, weight, bias, None, None, axes, axes, eps)
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    """PyTorch's ``F.group_norm``: the C channels of an (N, C, *) input in ``num_groups``
+    groups, each normalised over its channels and positions; then a per-channel scale
+    and shift."""
+    op = "group_norm"
+    input = _as_tensor(input, op)
+    _check_floating(input, op)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected an input of shape (N, C, *), got shape "
+                         f"{input.shape}")
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise ValueError(f"{op}: the number of channels must be divisible by num_groups, but "
+                         f"got input of shape {input.shape} and num_groups={num_groups}")
+    _check_affine(input, weight, bias, (channels,), op, "one value per channel")
+    if input.shape[0] * (channels // num_groups) * math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"{op}: expected more than 1 value per channel when training (as "
+                         f"PyTorch checks), got input of shape {input.shape}")
+    grouped_shape = (input.shape[0], num_groups, channels // num_groups, -1)
+    grouped = input.reshape(grouped_shape)
+    param_shape = (num_groups, channels // num_groups)
+    weight = None if weight is None else weight.reshape(param_shape)
+    bias = None if bias is None else bias.reshape(param_shape)
+    out = ops.Normalize.apply(grouped, weight, bias, None, None, (2, 3), (1, 2), eps)
+    return out.reshape(input.shape)
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
+    if not training or p == 0.0:
+        return input
+    _check_floating(input, "dropout")
+    if p == 1.0:
+        return input * np.zeros(mask_shape, dtype=input.dtype)
+    keep = default_generator().random(mask_shape, dtype=np.float32) >= p
+    return input * (keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p)))
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels: each channel of an (N, C, L) or (C, L) input is zeroed with
+    probability p (the rest scaled by 1 / (1 - p)) in training; the input otherwise."""
+    p = check_dropout_probability(p)
+    input = _as_tensor(input, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{input.shape}")
+    mask_shape = input.shape[:-1] + (1,)
+    return _feature_dropout(input, p, training, mask_shape)
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability p.
+
+    As in PyTorch, a 3-D input is taken as (N, C, L) (with a warning), and other ranks
+    are accepted with a warning, the first two axes taken as N and C."""
+    import warnings
+    p = check_dropout_probability(p)
+    input = _as_tensor(input, "dropout2d")
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: received a {input.ndim}-D input (shape {input.shape}); "
+                      "dropout2d is for 3-D or 4-D inputs, use dropout instead", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input; as in PyTorch it is taken as (N, C, L) "
+                      "and whole channels are zeroed (use dropout1d to say so)", stacklevel=2)
+    if input.ndim < 2:
+        mask_shape = input.shape
+    else:
+        mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _feature_dropout(input, p, training, mask_shape)
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+def _embedding_indices(input, num_embeddings: int, op: str) -> np.ndarray:
+    indices = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer tensor (int64, as in PyTorch), got "
+                        f"dtype {indices.dtype} (shape {indices.shape})")
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= num_embeddings:
+            bad = low if low < 0 else high
+            raise IndexError(f"{op}: index {bad} is out of range for an embedding of "
+                             f"{num_embeddings} rows (indices of shape {indices.shape} must lie "
+                             f"in [0, {num_embeddings}))")
+    return indices
+
+
+def _padding_index(padding_idx, num_embeddings: int, op: str):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{op}: padding_idx={padding_idx} must be within the "
+                         f"{num_embeddings} rows (in [-{num_embeddings}, {num_embeddings}))")
+    return int(padding_idx) % num_embeddings
+
+
+def embedding_renorm_(weight: Tensor, indices: np.ndarray, max_norm: float,
+                      norm_type: float) -> None:
+    """Rescale, in place, the rows of ``weight`` that ``indices`` pick and whose
+    ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's rule:
+    factor ``max_norm / (norm + 1e-7)``)."""
+    rows = np.unique(indices)
+    picked = weight.data[rows]
+    norms = np.linalg.norm(picked, ord=norm_type, axis=1)
+    too_big = norms > max_norm
+    scale = (max_norm / (norms[too_big] + 1e-7)).astype(weight.dtype)
+    weight.data[rows[too_big]] = picked[too_big] * scale[:, None]
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """PyTorch's ``F.embedding``: the rows of ``weight`` (num_embeddings, dim) at the
+    integer ``input`` indices, shape ``input.shape + (dim,)``.
+
+    The row ``padding_idx`` gets no gradient. With ``max_norm``, the looked-up rows whose
+    norm exceeds it are first rescaled in place (as PyTorch does).
+    ``scale_grad_by_freq`` divides each row's gradient by its count in ``input``.
+    """
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported; use "
+                                  "sparse=False (the gradient is a dense array)")
+    return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                      op="embedding")
+
+
+def _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+               op: str) -> Tensor:
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    indices = _embedding_indices(input, weight.shape[0], op)
+    padding_idx = _padding_index(padding_idx, weight.shape[0], op)
+    if max_norm is not None:
+        embedding_renorm_(weight, indices, float(max_norm), float(norm_type))
+    return ops.EmbeddingLookup.apply(weight, indices, padding_idx, bool(scale_grad_by_freq))
