@@ -214,14 +214,17 @@ def test_groupnorm_matches_torch(data, affine):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     _randomise_affine(theirs, rng)
     _load_from_torch(ours, theirs)
-    x = rng.normal(size=shape).astype(np.float32)
+    # float64: groups of two values have gradients near 0, all float32 rounding in float32
+    ours.double()
+    theirs.double()
+    x = rng.normal(size=shape)
     if shape[0] * channels // groups * int(np.prod(spatial)) == 1:  # PyTorch's check
         for module, framework, array in ((ours, "tg", Tensor(x)),
                                          (theirs, "torch", torch.from_numpy(x))):
             with pytest.raises(ValueError, match="more than 1 value per channel"):
                 module(array)
         return
-    _assert_same_step(ours, theirs, x, rng.normal(size=shape).astype(np.float32))
+    _assert_same_step(ours, theirs, x, rng.normal(size=shape), rtol=1e-7, atol=1e-9)
     assert repr(ours) == repr(theirs)
 
 
