@@ -24,6 +24,10 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
     "huber_loss",
     "batch_norm", "layer_norm", "group_norm", "dropout1d", "dropout2d", "embedding",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+    "interpolate",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -123,6 +127,499 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
         return input
     _check_floating(input, "dropout")
     return Dropout.apply(input, p)
+
+
+# --------------------------------------------------------------------------- convolution, pooling, padding, resampling
+#
+# Convolutions and pools run as 2-D ops on (N, C, H, W); 1-D forms add an H = 1 axis and
+# unbatched inputs a batch axis, both removed from the result. ``op`` names the caller
+# (the function, or the module's class) in error messages.
+
+
+def _ntuple(value, n: int, name: str, op: str, minimum: int = 0) -> tuple:
+    items = (value,) * n if isinstance(value, (int, np.integer)) else value
+    if (not isinstance(items, (tuple, list)) or len(items) != n
+            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+                   for v in items)):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a tuple of {n} such "
+                         f"ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def _spatial_input(input, dims: int, op: str, layout: str):
+    """``input`` as a 4-D tensor, and the function that gives a 4-D result its rank back."""
+    input = _as_tensor(input, op)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{op}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D "
+                         f"(batched, {layout}) input, got shape {tuple(input.shape)}")
+    _check_floating(input, op)
+    unbatched = input.ndim == dims + 1
+    x = input.unsqueeze(0) if unbatched else input
+    if dims == 1:
+        x = x.unsqueeze(2)
+
+    def restore(result: Tensor) -> Tensor:
+        if dims == 1:
+            result = result.squeeze(2)
+        return result.squeeze(0) if unbatched else result
+
+    return x, restore
+
+
+def _lift(values: tuple, dims: int, fill) -> tuple:
+    """A 1-D argument as its 2-D form (the added H axis first)."""
+    return values if dims == 2 else (fill,) + values
+
+
+def _check_same_dtype(input: Tensor, weight: Tensor, bias, op: str) -> None:
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        bias_dtype = "" if bias is None else f", bias {bias.dtype}"
+        raise TypeError(f"{op}: input ({input.dtype}) and weight ({weight.dtype}{bias_dtype}) "
+                        "must have the same dtype, so that nothing is silently promoted; "
+                        "convert the input (x.float()) or the module (module.to(dtype))")
+
+
+def _conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
+    """((before, after), ...) per spatial axis from an int, a tuple, 'valid' or 'same'
+    (which puts the odd extra on the right, as PyTorch)."""
+    dims = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * dims
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a tuple of {dims} ints, 'valid' "
+                             f"or 'same', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride}); give the padding as numbers instead")
+        totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((p, p) for p in _ntuple(padding, dims, "padding", op))
+
+
+def _conv_arguments(input, weight, bias, stride, dilation, groups, dims: int, op: str,
+                    transposed: bool):
+    x, restore = _spatial_input(input, dims, op, "(N, C, L)" if dims == 1 else "(N, C, H, W)")
+    weight = _as_tensor(weight, op)
+    layout = "in_channels, out_channels/groups" if transposed else \
+        "out_channels, in_channels/groups"
+    if weight.ndim != dims + 2:
+        raise ValueError(f"{op}: weight must be {dims + 2}-D ({layout}, *kernel_size), got "
+                         f"shape {tuple(weight.shape)}")
+    if bias is not None:
+        bias = _as_tensor(bias, op)
+    _check_same_dtype(x, weight, bias, op)
+    stride = _ntuple(stride, dims, "stride", op, minimum=1)
+    dilation = _ntuple(dilation, dims, "dilation", op, minimum=1)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    channels = x.shape[1]
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if channels != expected or (transposed and channels % groups):
+        rule = ("in_channels = weight.shape[0]" if transposed else
+                "in_channels = weight.shape[1] * groups")
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} has {channels} channels, "
+                         f"but weight of shape {tuple(weight.shape)} with groups={groups} "
+                         f"expects {expected} ({rule})")
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+    if not transposed and out_channels % groups:
+        raise ValueError(f"{op}: out_channels = {out_channels} (weight of shape "
+                         f"{tuple(weight.shape)}) must be divisible by groups={groups}")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{op}: bias must have shape ({out_channels},) (one per output "
+                         f"channel), got {tuple(bias.shape)}")
+    w = weight.unsqueeze(2) if dims == 1 else weight
+    return x, w, bias, stride, dilation, groups, restore
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, dims: int, op: str):
+    x, w, bias, stride, dilation, groups, restore = _conv_arguments(
+        input, weight, bias, stride, dilation, groups, dims, op, transposed=False)
+    kernel = tuple(weight.shape[2:])
+    pads = _conv_padding(padding, kernel, stride, dilation, op)
+    size = tuple(x.shape[4 - dims:])
+    padded = tuple(n + a + b for n, (a, b) in zip(size, pads))
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    if any(s > p for s, p in zip(span, padded)):
+        raise ValueError(f"{op}: the kernel {kernel} (dilation {dilation}: it spans {span}) "
+                         f"is larger than the padded input {padded} (input of shape "
+                         f"{tuple(input.shape)}, padding {pads}); use a smaller kernel or "
+                         "more padding")
+    geometry = ops.ConvGeometry(_lift(stride, dims, 1), _lift(pads, dims, (0, 0)),
+                                _lift(dilation, dims, 1), groups, tuple(x.shape[2:]),
+                                tuple(w.shape[2:]))
+    return restore(ops.Conv.apply(x, w, bias, geometry))
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D cross-correlation of (N, C, L) with weight (out, C/groups, K); ``padding`` is
+    an int, ``'valid'`` or ``'same'``."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D cross-correlation of (N, C, H, W) with weight (out, C/groups, KH, KW);
+    ``padding`` is an int, a pair, ``'valid'`` or ``'same'``."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                    dims: int, op: str):
+    x, w, bias, stride, dilation, groups, restore = _conv_arguments(
+        input, weight, bias, stride, dilation, groups, dims, op, transposed=True)
+    padding = _ntuple(padding, dims, "padding", op)
+    output_padding = _ntuple(output_padding, dims, "output_padding", op)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than either "
+                         f"stride {stride} or dilation {dilation}")
+    kernel = tuple(weight.shape[2:])
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in zip(
+        x.shape[4 - dims:], stride, padding, dilation, kernel, output_padding))
+    if any(n <= 0 for n in size):
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} with kernel {kernel}, "
+                         f"stride {stride}, padding {padding} gives an empty output {size}")
+    # The convolution this is the adjoint of: output_padding's extra rows are positions
+    # of its input that no window reaches.
+    pads = tuple((p, p - o) for p, o in zip(padding, output_padding))
+    geometry = ops.ConvGeometry(_lift(stride, dims, 1), _lift(pads, dims, (0, 0)),
+                                _lift(dilation, dims, 1), groups, _lift(size, dims, 1),
+                                tuple(w.shape[2:]))
+    return restore(ops.ConvTranspose.apply(x, w, bias, geometry))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """The adjoint of conv1d in its input ("deconvolution"); weight (in, out/groups, K)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 1, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1) -> Tensor:
+    """The adjoint of conv2d in its input ("deconvolution"); weight (in, out/groups, KH,
+    KW). The output is (H - 1) * stride - 2 * padding + dilation * (KH - 1) +
+    output_padding + 1 high, and as wide by the same rule."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 2, "conv_transpose2d")
+
+
+def _block_geometry(kernel_size, dilation, padding, stride, size: tuple, op: str):
+    kernel = _ntuple(kernel_size, 2, "kernel_size", op, minimum=1)
+    dilation = _ntuple(dilation, 2, "dilation", op, minimum=1)
+    padding = _ntuple(padding, 2, "padding", op)
+    stride = _ntuple(stride, 2, "stride", op, minimum=1)
+    geometry = ops.ConvGeometry(stride, tuple((p, p) for p in padding), dilation, 1, size,
+                                kernel)
+    if any(o <= 0 for o in geometry.output_size):
+        raise ValueError(f"{op}: kernel_size {kernel} (dilation {dilation}) does not fit in "
+                         f"the padded input {geometry.padded_size} (size {size}, padding "
+                         f"{padding}); no sliding block remains")
+    return geometry
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sliding blocks of (N, C, H, W) as columns (N, C*KH*KW, L) ("im2col")."""
+    input = _as_tensor(input, "unfold")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"unfold: expected a 3-D (unbatched) or 4-D (N, C, H, W) input, "
+                         f"got shape {tuple(input.shape)}")
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    geometry = _block_geometry(kernel_size, dilation, padding, stride, tuple(x.shape[2:]),
+                               "unfold")
+    out = ops.Unfold.apply(x, geometry)
+    return out.squeeze(0) if input.ndim == 3 else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Columns (N, C*KH*KW, L) summed into an (N, C, *output_size) image ("col2im"),
+    the adjoint of :func:`unfold`."""
+    input = _as_tensor(input, "fold")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"fold: expected a 2-D (unbatched) or 3-D (N, C*KH*KW, L) input, "
+                         f"got shape {tuple(input.shape)}")
+    x = input.unsqueeze(0) if input.ndim == 2 else input
+    size = _ntuple(output_size, 2, "output_size", "fold", minimum=1)
+    geometry = _block_geometry(kernel_size, dilation, padding, stride, size, "fold")
+    blocks = math.prod(geometry.kernel)
+    count = math.prod(geometry.output_size)
+    if x.shape[1] % blocks or x.shape[2] != count:
+        raise ValueError(f"fold: input of shape {tuple(input.shape)} does not fit "
+                         f"output_size={size}, kernel_size={geometry.kernel}: dimension 1 "
+                         f"must be divisible by {blocks} (KH*KW) and dimension 2 must be "
+                         f"the number of sliding blocks {count} "
+                         f"({' * '.join(map(str, geometry.output_size))})")
+    out = ops.Fold.apply(x, geometry)
+    return out.squeeze(0) if input.ndim == 2 else out
+
+
+def _pool_geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, dims: int,
+                   op: str):
+    kernel = _ntuple(kernel_size, dims, "kernel_size", op, minimum=1)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _ntuple(stride, dims, "stride", op, minimum=1)
+    padding = _ntuple(padding, dims, "padding", op)
+    dilation = _ntuple(dilation, dims, "dilation", op, minimum=1)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} should be at most half of the kernel "
+                         f"size {kernel}")
+    size = tuple(x.shape[4 - dims:])
+    out = tuple(ops.pooled_size(n, k, s, p, d, bool(ceil_mode)) for n, k, s, p, d in
+                zip(size, kernel, stride, padding, dilation))
+    if any(o <= 0 for o in out):
+        raise ValueError(f"{op}: input of spatial size {size} is too small for kernel "
+                         f"{kernel} (dilation {dilation}, padding {padding}): the output "
+                         f"would be {out}")
+    return ops.PoolGeometry(_lift(kernel, dims, 1), _lift(stride, dims, 1),
+                            _lift(padding, dims, 0), _lift(dilation, dims, 1),
+                            tuple(x.shape[2:]), _lift(out, dims, 1))
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+              dims: int, op: str):
+    x, restore = _spatial_input(input, dims, op, "(N, C, L)" if dims == 1 else "(N, C, H, W)")
+    geometry = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, dims, op)
+    found = [] if return_indices else None
+    out = restore(ops.MaxPool.apply(x, geometry, found))
+    if not return_indices:
+        return out
+    return out, restore(Tensor(found[0]))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over windows of (N, C, L); with ``return_indices`` also each maximum's
+    position in L (int64)."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     1, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over windows of (N, C, H, W) (padding counts as -inf); with
+    ``return_indices`` also each maximum's flat position h * W + w (int64)."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     2, "max_pool2d")
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, dims: int, op: str):
+    x, restore = _spatial_input(input, dims, op, "(N, C, L)" if dims == 1 else "(N, C, H, W)")
+    geometry = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, dims, op)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(
+                divisor_override, (int, np.integer)) or divisor_override == 0:
+            raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
+                             f"{divisor_override!r}")
+        divisor = divisor_override
+    else:
+        divisor = ops.avg_pool_divisor(geometry, bool(count_include_pad))
+    return restore(ops.AvgPool.apply(x, geometry, divisor))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True) -> Tensor:
+    """Mean over windows of (N, C, L); padding counts as zeros in the mean unless
+    ``count_include_pad=False``."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                     1, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean over windows of (N, C, H, W); ``divisor_override`` replaces the window size."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, 2, "avg_pool2d")
+
+
+def _adaptive_size(output_size, x: Tensor, dims: int, op: str) -> tuple:
+    items = (output_size,) * dims if not isinstance(output_size, (tuple, list)) \
+        else tuple(output_size)
+    size = tuple(x.shape[4 - dims:])
+    if len(items) != dims or any(
+            v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                               or v < 1) for v in items):
+        raise ValueError(f"{op}: output_size must be a positive int or a tuple of {dims} "
+                         f"positive ints (None keeps the input's size), got {output_size!r}")
+    return tuple(n if v is None else int(v) for n, v in zip(size, items))
+
+
+def _adaptive_avg_matrix(size: int, out: int, dtype) -> np.ndarray:
+    start, end = ops.adaptive_bins(size, out)
+    positions = np.arange(size)
+    inside = (positions >= start[:, None]) & (positions < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _adaptive_avg_pool(input, output_size, dims: int, op: str) -> Tensor:
+    x, restore = _spatial_input(input, dims, op, "(N, C, L)" if dims == 1 else "(N, C, H, W)")
+    out_size = _lift(_adaptive_size(output_size, x, dims, op), dims, 1)
+    h, w = x.shape[2:]
+    # Each bin's mean is a linear map per axis: (OH, H) @ x @ (W, OW).
+    if out_size[1] != w:
+        x = x @ Tensor(_adaptive_avg_matrix(w, out_size[1], x.dtype).T)
+    if out_size[0] != h:
+        x = Tensor(_adaptive_avg_matrix(h, out_size[0], x.dtype)) @ x
+    return restore(x)
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Means over ``output_size`` near-equal bins of L (PyTorch's bin edges)."""
+    return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Means over an output_size grid of near-equal bins (None keeps that size)."""
+    return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+def _adaptive_max_pool(input, output_size, return_indices, dims: int, op: str):
+    x, restore = _spatial_input(input, dims, op, "(N, C, L)" if dims == 1 else "(N, C, H, W)")
+    out_size = _lift(_adaptive_size(output_size, x, dims, op), dims, 1)
+    found = [] if return_indices else None
+    out = restore(ops.AdaptiveMaxPool.apply(x, out_size, found))
+    if not return_indices:
+        return out
+    return out, restore(Tensor(found[0]))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Maxima over an output_size grid of near-equal bins; with ``return_indices`` also
+    each maximum's flat position h * W + w."""
+    return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+PAD_MODES = ops.padding.PAD_MODES
+
+
+def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
+    """Pad the last len(pad) // 2 axes: ``pad`` = (last_before, last_after,
+    second_last_before, ...), as PyTorch; negative widths crop. Modes: ``'constant'``
+    (``value``, default 0), ``'reflect'`` (mirror without the edge), ``'replicate'``
+    (repeat the edge), ``'circular'`` (wrap around)."""
+    input = _as_tensor(input, "pad")
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {PAD_MODES}, got {mode!r}")
+    if (not isinstance(pad, (tuple, list)) or len(pad) % 2
+            or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad)):
+        raise ValueError(f"pad: pad must be a tuple of ints of even length (before, after "
+                         f"for the last axis, then the one before, ...), got {pad!r}")
+    axes = len(pad) // 2
+    if axes > input.ndim:
+        raise ValueError(f"pad: {len(pad)} widths pad {axes} axes, but the input of shape "
+                         f"{tuple(input.shape)} has {input.ndim}")
+    widths = tuple((int(pad[2 * k]), int(pad[2 * k + 1])) for k in reversed(range(axes)))
+    sizes = input.shape[input.ndim - axes:]
+    if mode == "constant":
+        value = 0 if value is None else value
+    else:
+        if value not in (None, 0):
+            raise ValueError(f"pad: value={value!r} only applies to mode='constant', not "
+                             f"{mode!r}")
+        if not 1 <= axes <= 3 or input.ndim not in (axes + 1, axes + 2):
+            raise ValueError(f"pad: mode {mode!r} pads the last 1-3 axes of a tensor with one "
+                             f"or two more (batch, channel), got {len(pad)} widths for shape "
+                             f"{tuple(input.shape)}")
+        limit, rule = (lambda n: n - 1, "less than") if mode == "reflect" else \
+            (lambda n: n, "at most")
+        if any(max(b, a) > limit(n) for (b, a), n in zip(widths, sizes)):
+            if mode != "replicate":
+                raise ValueError(f"pad: with mode {mode!r} each width must be {rule} the "
+                                 f"size of its axis; got pad {tuple(pad)} for shape "
+                                 f"{tuple(input.shape)}")
+    out_sizes = tuple(n + b + a for (b, a), n in zip(widths, sizes))
+    if any(n < 0 for n in out_sizes):
+        raise ValueError(f"pad: pad {tuple(pad)} crops more than the input of shape "
+                         f"{tuple(input.shape)} holds")
+    spec = ops.PadSpec(widths, mode, value, tuple(input.shape))
+    return ops.Pad.apply(input, spec)
+
+
+INTERPOLATE_MODES = ("nearest", "nearest-exact", "linear", "bilinear")
+
+
+def _nearest_matrix(size: int, out: int, scale, exact: bool, dtype) -> np.ndarray:
+    # PyTorch computes the source index in float32: floor(dst * scale).
+    scale = np.float32(size / out if scale is None else 1.0 / scale)
+    positions = np.arange(out, dtype=np.float32) + np.float32(0.5 if exact else 0.0)
+    source = np.minimum(np.floor(positions * scale).astype(np.int64), size - 1)
+    matrix = np.zeros((out, size), dtype=dtype)
+    matrix[np.arange(out), source] = 1
+    return matrix
+
+
+def _linear_matrix(size: int, out: int, scale, align_corners: bool, dtype) -> np.ndarray:
+    positions = np.arange(out, dtype=np.float64)
+    if align_corners:
+        source = positions * ((size - 1) / (out - 1) if out > 1 else 0.0)
+    else:
+        step = size / out if scale is None else 1.0 / scale
+        source = np.maximum((positions + 0.5) * step - 0.5, 0.0)
+    low = np.minimum(source.astype(np.int64), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    weight_high = source - low
+    matrix = np.zeros((out, size))
+    np.add.at(matrix, (np.arange(out), low), 1 - weight_high)
+    np.add.at(matrix, (np.arange(out), high), weight_high)
+    return matrix.astype(dtype)
+
+
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners=None, recompute_scale_factor=None, antialias: bool = False):
+    """Resize (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``: modes
+    ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D) and ``'bilinear'`` (4-D, with
+    ``align_corners``), PyTorch's source positions. Each axis is a linear map, applied
+    as a matrix product, so it is differentiable."""
+    input = _as_tensor(input, "interpolate")
+    if mode not in INTERPOLATE_MODES:
+        raise ValueError(f"interpolate: mode must be one of {INTERPOLATE_MODES}, got {mode!r}")
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not supported")
+    dims = input.ndim - 2
+    needed = {"linear": 1, "bilinear": 2}.get(mode)
+    if dims not in (1, 2) or (needed is not None and dims != needed):
+        wanted = f"a {needed + 2}-D input" if needed else "a 3-D (N, C, L) or 4-D input"
+        raise ValueError(f"interpolate: mode {mode!r} needs {wanted}, got shape "
+                         f"{tuple(input.shape)}")
+    _check_floating(input, "interpolate")
+    if needed is None and align_corners is not None:
+        raise ValueError("interpolate: align_corners can only be set with the interpolating "
+                         "modes 'linear' and 'bilinear'")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    in_sizes = tuple(input.shape[2:])
+    if size is not None:
+        out_sizes = _ntuple(size, dims, "size", "interpolate", minimum=1)
+        scales = (None,) * dims
+    else:
+        factors = (scale_factor,) * dims if not isinstance(scale_factor, (tuple, list)) \
+            else tuple(scale_factor)
+        if len(factors) != dims or any(not isinstance(f, (int, float)) or f <= 0
+                                       for f in factors):
+            raise ValueError(f"interpolate: scale_factor must be a positive number or a "
+                             f"tuple of {dims}, got {scale_factor!r}")
+        out_sizes = tuple(int(math.floor(n * float(f))) for n, f in zip(in_sizes, factors))
+        if any(n < 1 for n in out_sizes):
+            raise ValueError(f"interpolate: scale_factor {scale_factor!r} makes the input of "
+                             f"shape {tuple(input.shape)} empty")
+        scales = (None,) * dims if recompute_scale_factor else tuple(map(float, factors))
+    x = input
+    for axis, n, out, scale in zip(range(2, input.ndim), in_sizes, out_sizes, scales):
+        if mode in ("nearest", "nearest-exact"):
+            if n == out:
+                continue
+            matrix = _nearest_matrix(n, out, scale, mode == "nearest-exact", x.dtype)
+        else:
+            matrix = _linear_matrix(n, out, scale, bool(align_corners), x.dtype)
+        if axis == input.ndim - 1:
+            x = x @ Tensor(matrix.T)
+        else:
+            x = Tensor(matrix) @ x
+    return x
 
 
 # --------------------------------------------------------------------------- losses

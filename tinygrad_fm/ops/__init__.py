@@ -1,7 +1,8 @@
 """Differentiable primitives, one module per family, each forward beside its backward.
 
 common (axis helpers), arithmetic, unary, matmul, reduce (and softmax), movement,
-indexing, norm (batch/layer/group normalisation), embedding. ``ops.X`` names every op whatever its family.
+indexing, norm (batch/layer/group normalisation), embedding, conv (convolution, its
+adjoint, unfold/fold), padding, pool. ``ops.X`` names every op whatever its family.
 
 Every op works on NumPy arrays. Backward returns gradients in the broadcast (output)
 shape where that is natural; the engine sums them back to each input's shape. Ops check
@@ -22,3 +23,6 @@ from .movement import *
 from .indexing import *
 from .norm import *
 from .embedding import *
+from .conv import *
+from .padding import *
+from .pool import *
