@@ -844,15 +844,18 @@ def test_invalid_hyper_parameter_in_a_group():
 def test_defaults_match_pytorch():
     p = make_params()[:1]
     assert optim.SGD(p).defaults == dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                                         nesterov=False, maximize=False)
+                                         nesterov=False, maximize=False, fused=None)
     assert optim.RMSprop(p).defaults == dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0,
-                                             momentum=0, centered=False, maximize=False)
+                                             momentum=0, centered=False, maximize=False,
+                                             fused=None)
     assert optim.Adam(p).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                                          weight_decay=0, amsgrad=False, maximize=False)
+                                          weight_decay=0, amsgrad=False, maximize=False,
+                                          fused=None)
     assert optim.AdamW(p).defaults["weight_decay"] == 1e-2
     assert optim.NAdam(p).defaults == dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
                                            weight_decay=0, momentum_decay=4e-3,
-                                           decoupled_weight_decay=False, maximize=False)
+                                           decoupled_weight_decay=False, maximize=False,
+                                           fused=None)
     assert "Parameter Group 0" in repr(optim.Adam(p))
 
 

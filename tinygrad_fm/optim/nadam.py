@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_betas, _effective_grad, _require
+from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad, _require,
+                        fused_updates)
 
 __all__ = ["NAdam"]
 
@@ -25,6 +26,9 @@ class NAdam(Optimizer):
         decoupled_weight_decay (bool): decay the weights directly, as AdamW does
             (NAdamW; default: False).
         maximize (bool): maximize the objective instead of minimizing (default: False).
+        fused (bool or None): one compiled pass over each parameter (numba, ``pip install
+            "tinygrad_fm[fast]"``) with bit-identical results; None (the default) fuses
+            when numba is importable, False never does, True requires numba.
 
     Algorithm, for each parameter :math:`\theta`, starting from :math:`m_0 = 0`,
     :math:`v_0 = 0`, :math:`\Pi_0 = 1`, at steps :math:`t = 1, 2, \dots`:
@@ -52,10 +56,12 @@ class NAdam(Optimizer):
 
     def __init__(self, params, lr: float = 2e-3, betas: tuple = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False):
+                 decoupled_weight_decay: bool = False, *, maximize: bool = False,
+                 fused: bool | None = None):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, h: dict) -> None:
@@ -64,8 +70,10 @@ class NAdam(Optimizer):
         _require(0.0 <= h["eps"], "eps", h["eps"], ">= 0")
         _require(0.0 <= h["weight_decay"], "weight_decay", h["weight_decay"], ">= 0")
         _require(0.0 <= h["momentum_decay"], "momentum_decay", h["momentum_decay"], ">= 0")
+        _check_fused(h.get("fused"))
 
     def _step_group(self, group: dict) -> None:
+        fused = self._fused(group)
         beta1, beta2 = group["betas"]
         hyper = dict(lr=float(group["lr"]), beta1=float(beta1), beta2=float(beta2),
                      eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
@@ -80,10 +88,14 @@ class NAdam(Optimizer):
                 state["exp_avg"] = np.zeros_like(param)
                 state["exp_avg_sq"] = np.zeros_like(param)
             state["step"] += 1
-            state["mu_product"] = _nadam_update(
-                param, grad, state["exp_avg"], state["exp_avg_sq"],
-                self._work_arrays(param, 3), step=state["step"],
-                mu_product=state["mu_product"], **hyper)
+            arrays = (param, grad, state["exp_avg"], state["exp_avg_sq"])
+            if fused and fused_updates.fits(*arrays):
+                state["mu_product"] = fused_updates.nadam(
+                    *arrays, step=state["step"], mu_product=state["mu_product"], **hyper)
+            else:
+                state["mu_product"] = _nadam_update(
+                    *arrays, self._work_arrays(param, 3), step=state["step"],
+                    mu_product=state["mu_product"], **hyper)
 
 
 def _nadam_update(param, grad, exp_avg, exp_avg_sq, work, *, step: int, mu_product: float,

@@ -22,6 +22,7 @@ from itertools import chain
 import numpy as np
 
 from ..autograd import enable_grad, no_grad
+from . import fused as fused_updates
 
 __all__ = ["Optimizer"]
 
@@ -42,6 +43,15 @@ def _check_betas(betas) -> None:
         raise ValueError(f"Invalid betas value: {betas!r} (it must be a pair (beta1, beta2))")
     _require(0.0 <= beta1 < 1.0, "betas[0] (beta1)", beta1, "in [0, 1)")
     _require(0.0 <= beta2 < 1.0, "betas[1] (beta2)", beta2, "in [0, 1)")
+
+
+def _check_fused(fused) -> None:
+    """``fused`` is None (fused where numba is importable), True (fused, numba needed) or
+    False (the NumPy update); True without numba raises ImportError here, at once."""
+    if fused is not None and not isinstance(fused, bool):
+        raise ValueError(f"Invalid fused value: {fused!r} (it must be None, True or False)")
+    if fused:  # None waits for the first step to import numba (about a second)
+        fused_updates.enabled(fused)
 
 
 def _effective_grad(param, grad, weight_decay: float, maximize: bool, out):
@@ -219,6 +229,12 @@ class Optimizer:
                 raise RuntimeError(f"a parameter of shape {p.data.shape} has a gradient of "
                                    f"shape {grad.shape}")
             yield p, p.data, grad
+
+    @staticmethod
+    def _fused(group: dict) -> bool:
+        """Whether ``group`` takes the fused (numba) update; each parameter also has to
+        fit it (:func:`fused.fits`), else it takes the NumPy update."""
+        return fused_updates.enabled(group.get("fused"))
 
     def _work_arrays(self, like: np.ndarray, count: int) -> list:
         """``count`` uninitialised scratch arrays shaped like ``like`` (same dtype).

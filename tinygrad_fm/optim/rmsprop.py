@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _effective_grad, _require
+from .optimizer import Optimizer, _check_fused, _effective_grad, _require, fused_updates
 
 __all__ = ["RMSprop"]
 
@@ -24,6 +24,9 @@ class RMSprop(Optimizer):
         centered (bool): normalise by an estimate of the gradient's variance instead of
             its uncentered second moment (default: False).
         maximize (bool): maximize the objective instead of minimizing (default: False).
+        fused (bool or None): one compiled pass over each parameter (numba, ``pip install
+            "tinygrad_fm[fast]"``) with bit-identical results; None (the default) fuses
+            when numba is importable, False never does, True requires numba.
 
     Algorithm, for each parameter :math:`\theta`, starting from :math:`v_0 = 0`,
     :math:`\bar g_0 = 0`, :math:`b_0 = 0`, at steps :math:`t = 1, 2, \dots`:
@@ -46,9 +49,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False):
+                 maximize: bool = False, fused: bool | None = None):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+                        momentum=momentum, centered=centered, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, h: dict) -> None:
@@ -57,8 +60,10 @@ class RMSprop(Optimizer):
         _require(0.0 <= h["eps"], "eps", h["eps"], ">= 0")
         _require(0.0 <= h["weight_decay"], "weight_decay", h["weight_decay"], ">= 0")
         _require(0.0 <= h["momentum"], "momentum", h["momentum"], ">= 0")
+        _check_fused(h.get("fused"))
 
     def _step_group(self, group: dict) -> None:
+        fused = self._fused(group)
         hyper = dict(lr=float(group["lr"]), alpha=float(group["alpha"]),
                      eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
                      momentum=float(group["momentum"]), centered=bool(group["centered"]),
@@ -73,9 +78,12 @@ class RMSprop(Optimizer):
                 if hyper["centered"]:
                     state["grad_avg"] = np.zeros_like(param)
             state["step"] += 1
-            _rmsprop_update(param, grad, state["square_avg"], state.get("grad_avg"),
-                            state.get("momentum_buffer"), self._work_arrays(param, 2),
-                            **hyper)
+            arrays = (param, grad, state["square_avg"], state.get("grad_avg"),
+                      state.get("momentum_buffer"))
+            if fused and fused_updates.fits(*arrays):
+                fused_updates.rmsprop(*arrays, **hyper)
+            else:
+                _rmsprop_update(*arrays, self._work_arrays(param, 2), **hyper)
 
 
 def _rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, work, *, lr: float,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _effective_grad, _require
+from .optimizer import Optimizer, _check_fused, _effective_grad, _require, fused_updates
 
 __all__ = ["SGD"]
 
@@ -22,6 +22,9 @@ class SGD(Optimizer):
         nesterov (bool): use Nesterov momentum (default: False); needs ``momentum > 0``
             and ``dampening == 0``.
         maximize (bool): maximize the objective instead of minimizing (default: False).
+        fused (bool or None): one compiled pass over each parameter (numba, ``pip install
+            "tinygrad_fm[fast]"``) with bit-identical results; None (the default) fuses
+            when numba is importable, False never does, True requires numba.
 
     Algorithm, for each parameter :math:`\theta` with gradient :math:`\nabla f(\theta)`,
     at steps :math:`t = 1, 2, \dots`:
@@ -43,9 +46,11 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 fused: bool | None = None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, h: dict) -> None:
@@ -53,12 +58,14 @@ class SGD(Optimizer):
         _require(0.0 <= h["momentum"], "momentum", h["momentum"], ">= 0")
         _require(0.0 <= h["dampening"] <= 1.0, "dampening", h["dampening"], "in [0, 1]")
         _require(0.0 <= h["weight_decay"], "weight_decay", h["weight_decay"], ">= 0")
+        _check_fused(h.get("fused"))
         if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={h['momentum']!r}, "
                              f"dampening={h['dampening']!r})")
 
     def _step_group(self, group: dict) -> None:
+        fused = self._fused(group)
         lr = float(group["lr"])
         momentum = float(group["momentum"])
         dampening = float(group["dampening"])
@@ -67,10 +74,12 @@ class SGD(Optimizer):
         maximize = bool(group["maximize"])
         for p, param, grad in self._params_with_grad(group):
             buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
-            buf = _sgd_update(param, grad, buf, self._work_arrays(param, 2), lr=lr,
-                              momentum=momentum, dampening=dampening,
-                              weight_decay=weight_decay, nesterov=nesterov,
-                              maximize=maximize)
+            hyper = dict(lr=lr, momentum=momentum, dampening=dampening,
+                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+            if fused and fused_updates.fits(param, grad, buf):
+                buf = fused_updates.sgd(param, grad, buf, **hyper)
+            else:
+                buf = _sgd_update(param, grad, buf, self._work_arrays(param, 2), **hyper)
             if momentum != 0:
                 self.state[p]["momentum_buffer"] = buf
 
