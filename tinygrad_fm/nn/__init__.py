@@ -58,6 +58,7 @@ from .pooling import (
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential,
                      StateDictError)
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, LayerNorm
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import load, save
 from .sparse import Embedding
 
@@ -78,4 +79,5 @@ __all__ = [
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
     "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
     "CircularPad2d",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]
