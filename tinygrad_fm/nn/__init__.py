@@ -6,6 +6,8 @@ activations; loss modules; ``functional`` (import as ``F``); ``init``; and check
 """
 
 from . import functional, init, utils
+from .attention import (MultiheadAttention, NonDynamicallyQuantizableLinear, TransformerEncoder,
+                        TransformerEncoderLayer)
 from .layers import (
     ELU,
     GELU,
@@ -80,4 +82,6 @@ __all__ = [
     "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
     "CircularPad2d",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
+    "MultiheadAttention", "NonDynamicallyQuantizableLinear", "TransformerEncoderLayer",
+    "TransformerEncoder",
 ]

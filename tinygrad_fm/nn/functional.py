@@ -28,6 +28,7 @@ __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
     "interpolate",
+    "scaled_dot_product_attention",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -1459,3 +1460,98 @@ def _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_fr
     if max_norm is not None:
         embedding_renorm_(weight, indices, float(max_norm), float(norm_type))
     return ops.EmbeddingLookup.apply(weight, indices, padding_idx, bool(scale_grad_by_freq))
+
+
+# --------------------------------------------------------------------------- attention
+
+
+def attention_bias(mask, dtype, op: str, allowed_when_true: bool):
+    """A boolean or float attention mask as an additive float bias array (-inf where
+    attention is not allowed). ``allowed_when_true``: the boolean convention, True =
+    may attend (``scaled_dot_product_attention``) or True = masked out (the
+    ``MultiheadAttention`` masks)."""
+    array = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if array.dtype == bool:
+        blocked = ~array if allowed_when_true else array
+        return np.where(blocked, -np.inf, 0.0).astype(dtype)
+    if array.dtype.kind != "f":
+        raise TypeError(f"{op}: a mask must be boolean or floating point, got dtype "
+                        f"{array.dtype} (shape {array.shape})")
+    return array.astype(dtype, copy=False)
+
+
+def attention_weights_and_output(query: Tensor, key: Tensor, value: Tensor, bias,
+                                 dropout_p: float, scale: float):
+    """``softmax(q k^T * scale + bias) @ v`` over the last two axes, and the (dropped-out)
+    attention weights. ``bias`` is an additive array (or None). Rows where every key is
+    masked (-inf) attend to nothing: their weights and output are 0 (as PyTorch's
+    ``scaled_dot_product_attention``), not NaN, and they pass no gradient."""
+    scores = (query * query.dtype.type(scale)) @ key.transpose(-2, -1)
+    dead_rows = None
+    if bias is not None:
+        dead = np.isneginf(bias).all(axis=-1, keepdims=True)
+        if dead.any():
+            bias = np.where(dead, 0, bias).astype(bias.dtype)  # keep softmax finite
+            dead_rows = dead
+        scores = scores + bias
+    weights = scores.softmax(-1)
+    if dead_rows is not None:
+        weights = weights * (~dead_rows).astype(weights.dtype)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value, weights
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale=None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """PyTorch's ``F.scaled_dot_product_attention``: ``softmax(Q K^T * scale + mask) V``
+    for query (..., L, E), key (..., S, E) and value (..., S, Ev).
+
+    ``attn_mask``: boolean (True = may attend) or a float bias added to the scores,
+    broadcastable to (..., L, S). ``is_causal``: position i attends to keys 0..i (the
+    top-left aligned lower triangle); no ``attn_mask`` then. ``scale`` defaults to
+    1/sqrt(E). ``dropout_p`` drops attention weights (always: pass 0 in eval).
+    ``enable_gqa``: key/value heads (axis -3) may be fewer than the query's and are
+    shared by groups of query heads. Rows with every key masked give 0.
+    """
+    op = "scaled_dot_product_attention"
+    query, key, value = (_as_tensor(t, op) for t in (query, key, value))
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _check_floating(t, op)
+        if t.ndim < 2:
+            raise ValueError(f"{op}: {name} must have at least 2 dimensions (..., length, "
+                             f"features), got shape {t.shape}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"{op}: query {query.shape}, key {key.shape} and value "
+                         f"{value.shape} do not fit: query and key need the same last axis "
+                         "(E), key and value the same length (S)")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if heads % kv_heads:
+            raise ValueError(f"{op}: with enable_gqa the query's {heads} heads must be a "
+                             f"multiple of the key's {kv_heads} (shapes {query.shape}, "
+                             f"{key.shape})")
+        repeat = np.repeat(np.arange(kv_heads), heads // kv_heads)
+        index = (Ellipsis, repeat, slice(None), slice(None))
+        key, value = key[index], value[index]
+    dropout_p = check_dropout_probability(dropout_p)
+    length, source = query.shape[-2], key.shape[-2]
+    bias = None
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(f"{op}: give attn_mask or is_causal=True, not both")
+        bias = attention_bias(np.tril(np.ones((length, source), dtype=bool)), query.dtype, op,
+                              allowed_when_true=True)
+    elif attn_mask is not None:
+        bias = attention_bias(attn_mask, query.dtype, op, allowed_when_true=True)
+        try:
+            np.broadcast_shapes(bias.shape, query.shape[:-2] + (length, source))
+        except ValueError:
+            raise ValueError(f"{op}: attn_mask of shape {bias.shape} does not broadcast to "
+                             f"the attention shape {query.shape[:-2] + (length, source)}"
+                             ) from None
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
+    output, _ = attention_weights_and_output(query, key, value, bias, dropout_p, scale)
+    return output

@@ -466,6 +466,22 @@ class ModuleList(Module):
             self.append(module)
         return self
 
+    def __repr__(self) -> str:
+        """As PyTorch's: runs of identical entries print once, as ``(0-5): 6 x Layer(...)``."""
+        if not self._modules:
+            return "ModuleList()"
+        runs = []  # [first index, last index, repr]
+        for i, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = [_add_indent(f"({first}): {text}" if first == last else
+                             f"({first}-{last}): {last - first + 1} x {text}", 2)
+                 for first, last, text in runs]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered under their keys, in insertion
