@@ -17,7 +17,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_fm import Function, Tensor, gradcheck
+from tinygrad_fm import Tensor, gradcheck
+from tinygrad_fm.autograd import ArrayFunction
 
 MAX_DIMS = 4
 MAX_SIDE = 4
@@ -225,7 +226,7 @@ def assert_gradcheck(fn, *arrays):
                           for a in arrays])
 
 
-class RecordGradDtype(Function):
+class RecordGradDtype(ArrayFunction):
     """Identity whose backward records the dtype of the gradient it receives."""
 
     seen = []

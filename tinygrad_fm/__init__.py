@@ -2,8 +2,9 @@
 
 import numpy as _np
 
+from . import autograd
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import (
     DEFAULT_DTYPE,
     Tensor,

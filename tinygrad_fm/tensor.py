@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import ops
-from .autograd import backward as _run_backward
+from . import autograd as _autograd
 from .autograd import is_grad_enabled
 
 __all__ = ["Tensor", "manual_seed", "default_generator", "DEFAULT_DTYPE"]
@@ -76,7 +76,8 @@ class Tensor:
     ``<=``, ``>`` and ``>=`` compare elementwise and return bool tensors.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_versions",
+                 "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -84,10 +85,11 @@ class Tensor:
         self.grad: Tensor | None = None
         self._ctx = None
         self._retains_grad = False
-        self.requires_grad = False
+        self._versions = None  # a VersionCounter once written in place or viewed
+        self._requires_grad = False
         if requires_grad:
             _check_can_require_grad(self.data)
-            self.requires_grad = True
+            self._requires_grad = True
 
     @classmethod
     def _make(cls, data, requires_grad: bool) -> "Tensor":
@@ -95,9 +97,10 @@ class Tensor:
         tensor = object.__new__(Tensor)
         tensor.data = data if type(data) is np.ndarray else np.asarray(data)
         tensor.grad = None
-        tensor.requires_grad = requires_grad
+        tensor._requires_grad = requires_grad
         tensor._ctx = None
         tensor._retains_grad = False
+        tensor._versions = None
         return tensor
 
     # ----------------------------------------------------------------- attributes
@@ -106,6 +109,20 @@ class Tensor:
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
     is_leaf = property(lambda self: self._ctx is None)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (shared with views of
+        it); backward compares it with the version an op saved (PyTorch's)."""
+        return _autograd.version_of(self)
 
     @property
     def grad_fn(self):
@@ -186,8 +203,10 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
 
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's data, cut from the graph."""
-        return Tensor._make(self.data, False)
+        """A tensor sharing this one's data (and version counter), cut from the graph."""
+        detached = Tensor._make(self.data, False)
+        _autograd.share_version(detached, self)
+        return detached
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if self._ctx is not None and not requires_grad:
@@ -195,7 +214,7 @@ class Tensor:
                                "use .detach() to cut a tensor from the graph")
         if requires_grad:
             _check_can_require_grad(self.data)
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:
@@ -205,29 +224,32 @@ class Tensor:
         if self._ctx is not None:
             self._retains_grad = True
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Accumulate gradients of this tensor into ``.grad`` of the leaves that need them."""
-        if not self.requires_grad:
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate the gradients of this tensor (weighted by ``gradient``, required
+        unless it has one element) into ``.grad`` of the leaves that need them, or with
+        ``inputs`` only into those. ``create_graph=True`` records the backward pass, so
+        the ``.grad`` values can be differentiated again; ``retain_graph`` (default:
+        ``create_graph``) keeps the graph for another backward. See
+        ``tinygrad_fm.autograd.backward``."""
+        if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad: no input "
                                "of the computation had requires_grad=True (or it ran under "
                                "no_grad())")
-        if gradient is None:
+        if gradient is None and not create_graph and inputs is None:
+            # The training-loop case, kept short: a scalar loss.
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient is only defined for scalar outputs, "
                     f"but this tensor has shape {self.shape}; pass gradient= (an array of "
                     "that shape) or reduce it first, e.g. .sum()")
-            gradient = np.ones_like(self.data)
-        else:
-            gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
-                                dtype=self.data.dtype, copy=True)
-            if gradient.shape != self.shape:
-                raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the "
-                                   f"tensor has shape {self.shape}")
-        _run_backward(self, gradient, retain_graph)
+            _autograd._run((self,), (np.ones_like(self.data),), bool(retain_graph), False)
+            return
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_(self) -> "Tensor":
         self.data[...] = 0
+        _autograd.bump_version(self)
         return self
 
     def clone(self) -> "Tensor":
@@ -267,6 +289,7 @@ class Tensor:
             raise ValueError(f"{name}: an operand of shape {np.shape(value)} cannot be "
                              f"applied in place to a tensor of shape {self.shape} (the "
                              "result must keep the tensor's shape)") from None
+        _autograd.bump_version(self)
         return self
 
     def __iadd__(self, other):
@@ -634,6 +657,7 @@ class Tensor:
             raise RuntimeError("in-place assignment into a tensor that requires grad would "
                                "corrupt its gradient; do it under no_grad() or on .data")
         self.data[_index_arg(index)] = _data(value)
+        _autograd.bump_version(self)
 
     # ----------------------------------------------------------------- not differentiable
 
@@ -855,9 +879,7 @@ class Tensor:
         return ops.Triangle.apply(self, int(diagonal), True)
 
 
-from . import autograd as _autograd  # noqa: E402  (bind the engine to this class)
-
-_autograd._Tensor = Tensor
+_autograd._Tensor = Tensor  # bind the engine to this class
 
 # --------------------------------------------------------------------------- helpers
 

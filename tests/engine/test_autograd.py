@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_fm as tg
-from tinygrad_fm import Function, Tensor, enable_grad, gradcheck, no_grad
+from tinygrad_fm import Tensor, enable_grad, gradcheck, no_grad
+from tinygrad_fm.autograd import ArrayFunction
 from tinygrad_fm.autograd import is_grad_enabled, set_grad_enabled, unbroadcast
 
 import helpers as tst
@@ -176,7 +177,7 @@ def test_nested_diamonds_and_a_tensor_used_twice_in_one_op():
 def test_branches_that_need_no_gradient_are_not_followed():
     calls = []
 
-    class Spy(Function):
+    class Spy(ArrayFunction):
         @staticmethod
         def forward(ctx, x):
             return x * 1.0
@@ -274,7 +275,7 @@ def test_retain_graph_keeps_saved_buffers_until_the_last_backward():
     assert array_ref() is None
 
 
-class SavesACopy(Function):
+class SavesACopy(ArrayFunction):
     """x * 2 that saves a private copy of its input, so nothing but the op holds it."""
 
     last_saved = None
@@ -416,7 +417,7 @@ def test_broadcasting_ops_give_each_input_a_gradient_of_its_own_shape(shapes, da
 # --------------------------------------------------------------------------- extension API
 
 
-class Cube(Function):
+class Cube(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -428,7 +429,7 @@ class Cube(Function):
         return 3 * x * x * grad
 
 
-class ScaledMulAdd(Function):
+class ScaledMulAdd(ArrayFunction):
     """scale * a * b + c in one op, with a keyword argument and broadcasting gradients
     left for the engine to sum back."""
 
@@ -472,7 +473,7 @@ def test_custom_fused_op_with_broadcasting_is_verified_by_gradcheck(shapes, scal
 def test_custom_op_gets_needs_input_grad_and_plain_arrays():
     seen = {}
 
-    class Record(Function):
+    class Record(ArrayFunction):
         @staticmethod
         def forward(ctx, a, b, c):
             seen["types"] = (type(a), type(b), type(c))

@@ -8,12 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_fm import Function, GradcheckError, Tensor, gradcheck
+from tinygrad_fm import GradcheckError, Tensor, gradcheck
+from tinygrad_fm.autograd import ArrayFunction
 
 import helpers as tst
 
 
-class ScaledSquareGrad(Function):
+class ScaledSquareGrad(ArrayFunction):
     """x ** 2 whose backward is off by a factor ``ctx.factor`` (1 = correct)."""
 
     factor = 1.0
@@ -29,7 +30,7 @@ class ScaledSquareGrad(Function):
         return ScaledSquareGrad.factor * 2 * x * grad
 
 
-class WrongSecondInput(Function):
+class WrongSecondInput(ArrayFunction):
     """a * b with the gradient of b forgotten to be multiplied by a."""
 
     @staticmethod

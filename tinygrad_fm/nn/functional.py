@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import ArrayFunction
+from ..ops.common import constant
 from ..tensor import Tensor, default_generator, one_hot
 
 __all__ = [
@@ -117,6 +118,11 @@ class Dropout(ArrayFunction):
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
         return grad * mask, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (mask,) = ctx.saved_tensors
+        return grad * constant(mask), None
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -730,6 +736,40 @@ class CrossEntropy(ArrayFunction):
             grad_target = log_probs * (-(1.0 - label_smoothing) * scale)
         return grad_logits, grad_target, None, None, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        logits, target = inputs[0], inputs[1]
+        log_probs, saved_target = ctx.saved_tensors
+        class_axis, reduction, label_smoothing, num_classes, count = ctx.meta
+        scale = _upstream_scale_tensor(grad, reduction, count, class_axis)
+        probs = logits.softmax(class_axis)
+        uniform = label_smoothing / num_classes
+        if type(saved_target) is tuple or saved_target.dtype.kind in "iu":  # class indices
+            one_hot = np.zeros(log_probs.shape, dtype=log_probs.dtype)
+            if type(saved_target) is tuple:
+                one_hot[saved_target] = 1.0
+            else:
+                np.put_along_axis(one_hot, saved_target, 1.0, axis=class_axis)
+            distribution = constant(one_hot * (1.0 - label_smoothing) + uniform)
+            return (probs - distribution) * scale, None, None, None, None
+        distribution = target * (1.0 - label_smoothing) + uniform if label_smoothing \
+            else target
+        grad_logits = (probs * distribution.sum(class_axis, keepdims=True)
+                       - distribution) * scale
+        grad_target = None
+        if ctx.needs_input_grad[1]:
+            grad_target = logits.log_softmax(class_axis) * (-(1.0 - label_smoothing)) * scale
+        return grad_logits, grad_target, None, None, None
+
+
+def _upstream_scale_tensor(grad, reduction: str, count: int, class_axis: int):
+    """:func:`_upstream_scale` for a Tensor gradient (double backward)."""
+    if reduction == "mean":
+        return grad / count
+    if reduction == "sum":
+        return grad
+    return grad.unsqueeze(class_axis)
+
 
 def cross_entropy(input, target, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -786,6 +826,14 @@ class NLLLoss(ArrayFunction):
         np.put_along_axis(grad_input, index, -_upstream_scale(grad, reduction, count,
                                                                 class_axis), axis=class_axis)
         return grad_input, None, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shape, index, class_axis, reduction, count = ctx.meta
+        picked = np.zeros(shape, dtype=grad.dtype)
+        np.put_along_axis(picked, index, -1.0, axis=class_axis)
+        return constant(picked) * _upstream_scale_tensor(grad, reduction, count, class_axis), \
+            None, None, None
 
 
 def nll_loss(input, target, reduction: str = "mean") -> Tensor:
@@ -913,6 +961,42 @@ class Gelu(ArrayFunction):
             slope = saved + x * pdf
         return grad * slope, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x = inputs[0]
+        if ctx.approximate == "tanh":
+            clipped = x.clip(-20.0, 20.0)
+            t = ((x + _GELU_CUBIC * (x * x * x)) * _SQRT_2_OVER_PI).tanh()
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * (clipped * clipped))
+            slope = 0.5 * (1 + t) + 0.5 * clipped * (1 - t * t) * d_inner
+        else:
+            slope = NormalCdf.apply(x) + x * _normal_pdf(x)
+        return grad * slope, None
+
+
+def _normal_pdf(x):
+    """The standard normal density of a Tensor (recorded)."""
+    return (x * x * -0.5).exp() * _INV_SQRT_2PI
+
+
+class NormalCdf(ArrayFunction):
+    """Phi(x), the standard normal CDF (exact gelu's double backward needs it as an op)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return normal_cdf(x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            return grad * (np.exp(-0.5 * (x * x)) * _INV_SQRT_2PI).astype(grad.dtype)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * _normal_pdf(inputs[0])
+
 
 def gelu(input, approximate: str = "none") -> Tensor:
     """PyTorch's ``F.gelu``: ``x * Phi(x)`` with Phi the standard normal CDF (exact, from
@@ -937,6 +1021,12 @@ class Silu(ArrayFunction):
         x, s = ctx.saved_tensors
         return grad * (s * (1 + x * (1 - s)))
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x = inputs[0]
+        s = x.sigmoid()
+        return grad * (s * (1 + x * (1 - s)))
+
 
 def silu(input, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (also called swish); ``inplace`` as in :func:`relu`."""
@@ -958,6 +1048,12 @@ class Elu(ArrayFunction):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return np.where(x > 0, grad, grad * (ctx.alpha * np.exp(np.minimum(x, 0)))), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (x,) = ctx.saved_tensors
+        negative_slope = inputs[0].clip(max=0).exp() * ctx.alpha
+        return grad * ops.Where.apply(x > 0, np.ones((), dtype=grad.dtype), negative_slope), None
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -990,6 +1086,9 @@ class LogSigmoid(ArrayFunction):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad * ops.stable_sigmoid(-x)
+
+    differentiable_backward = staticmethod(
+        lambda ctx, grad, inputs, output: grad * (-inputs[0]).sigmoid())
 
 
 def logsigmoid(input) -> Tensor:
@@ -1080,6 +1179,22 @@ class BinaryCrossEntropy(ArrayFunction):
             grad_t = (log_1mx - log_x) * scale
         return grad_x, grad_t, grad_w, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x, t, w = inputs[:3]
+        reduction, count = ctx.meta
+        scale = grad / count if reduction == "mean" else grad
+        need_x, need_t, need_w, _ = ctx.needs_input_grad
+        with np.errstate(divide="ignore"):
+            log_x = x.log().clip(min=-100)
+            log_1mx = (1 - x).log().clip(min=-100)
+        grad_w = -(t * log_x + (1 - t) * log_1mx) * scale if need_w else None
+        if w is not None:
+            scale = scale * w
+        grad_x = (x - t) / ((1 - x) * x).clip(min=1e-12) * scale if need_x else None
+        grad_t = (log_1mx - log_x) * scale if need_t else None
+        return grad_x, grad_t, grad_w, None
+
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
     """PyTorch's ``F.binary_cross_entropy`` on probabilities ``input`` in [0, 1].
@@ -1127,6 +1242,30 @@ class BinaryCrossEntropyWithLogits(ArrayFunction):
         grad_x = grad_t = grad_p = None
         if need_x:
             s = ops.stable_sigmoid(x)
+            grad_x = (s - t if p is None else coefficient * s - p * t) * scale
+        if need_t:
+            grad_t = (-x if p is None else -x - (p - 1) * log_sig) * scale
+        if need_p:
+            grad_p = -t * log_sig * scale
+        return grad_x, grad_t, grad_w, grad_p, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x, t, w, p = inputs[:4]
+        reduction, count = ctx.meta
+        scale = grad / count if reduction == "mean" else grad
+        need_x, need_t, need_w, need_p, _ = ctx.needs_input_grad
+        log_sig = LogSigmoid.apply(x)
+        coefficient = None if p is None else 1 + (p - 1) * t
+        grad_w = None
+        if need_w:
+            unweighted = (1 - t) * x - (log_sig if p is None else coefficient * log_sig)
+            grad_w = unweighted * scale
+        if w is not None:
+            scale = scale * w
+        grad_x = grad_t = grad_p = None
+        if need_x:
+            s = x.sigmoid()
             grad_x = (s - t if p is None else coefficient * s - p * t) * scale
         if need_t:
             grad_t = (-x if p is None else -x - (p - 1) * log_sig) * scale
@@ -1186,6 +1325,16 @@ class RobustRegressionLoss(ArrayFunction):
         else:
             slope = np.clip(d, -param, param)
         grad_x = slope * _loss_scale(grad, reduction, count)
+        need_x, need_t = ctx.needs_input_grad[:2]
+        return (grad_x if need_x else None), (-grad_x if need_t else None), None, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x, t = inputs[:2]
+        kind, param, reduction, count = ctx.meta
+        d = x - t
+        slope = (d / param).clip(-1, 1) if kind == "smooth_l1" else d.clip(-param, param)
+        grad_x = slope * (grad / count if reduction == "mean" else grad)
         need_x, need_t = ctx.needs_input_grad[:2]
         return (grad_x if need_x else None), (-grad_x if need_t else None), None, None, None
 

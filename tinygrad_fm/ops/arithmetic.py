@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
-from .common import _broadcast_error
+from .common import _broadcast_error, constant, is_tensor
 
 
 class Add(ArrayFunction):
@@ -18,6 +18,10 @@ class Add(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
+        return grad, grad
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
         return grad, grad
 
 
@@ -33,6 +37,9 @@ class Sub(ArrayFunction):
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
+    differentiable_backward = staticmethod(
+        lambda ctx, grad, inputs, output: Sub.backward(ctx, grad))
+
 
 class Mul(ArrayFunction):
     @staticmethod
@@ -45,7 +52,14 @@ class Mul(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        return Mul._gradients(ctx, grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return Mul._gradients(ctx, grad, *inputs)
+
+    @staticmethod
+    def _gradients(ctx, grad, a, b):
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
@@ -61,7 +75,14 @@ class Div(ArrayFunction):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        return Div._gradients(ctx, grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return Div._gradients(ctx, grad, *inputs)
+
+    @staticmethod
+    def _gradients(ctx, grad, a, b):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad / b if need_a else None
         grad_b = -grad * a / (b * b) if need_b else None
@@ -87,6 +108,16 @@ class PowScalar(ArrayFunction):
             return np.zeros_like(grad), None
         return grad * p * x ** (p - 1), None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x = inputs[0]
+        p = ctx.exponent
+        if p == 2:
+            return grad * 2 * x, None
+        if p == 0:
+            return constant(np.zeros_like(grad.data)), None
+        return grad * p * x ** (p - 1), None
+
 
 class Pow(ArrayFunction):
     """a ** b where the exponent is a tensor too (a > 0 where b's gradient is needed)."""
@@ -108,6 +139,17 @@ class Pow(ArrayFunction):
         grad_b = grad * out * np.log(a, dtype=out.dtype) if need_b else None
         return grad_a, grad_b
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        a, b = inputs
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_b = None
+        if need_b:
+            log_a = a.log() if is_tensor(a) else constant(np.log(a, dtype=output.dtype))
+            grad_b = grad * output * log_a
+        return grad_a, grad_b
+
 
 class Neg(ArrayFunction):
     @staticmethod
@@ -117,6 +159,8 @@ class Neg(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: -grad)
 
 
 class Abs(ArrayFunction):
@@ -130,43 +174,57 @@ class Abs(ArrayFunction):
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)
 
-
-class Maximum(ArrayFunction):
-    """Elementwise max; at ties the gradient is shared equally (as in PyTorch)."""
-
     @staticmethod
-    def forward(ctx, a, b):
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * constant(np.sign(inputs[0].data))
+
+
+class _ElementwiseExtremum(ArrayFunction):
+    """Elementwise max/min; at ties the gradient is shared equally (as in PyTorch)."""
+
+    pick = None  # np.maximum or np.minimum
+    wins = None  # np.greater or np.less: where a alone is the result
+    name = ""
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         try:
-            out = np.maximum(a, b)
+            out = cls.pick(a, b)
         except ValueError:
-            raise _broadcast_error("maximum", a, b) from None
+            raise _broadcast_error(cls.name, a, b) from None
         ctx.save_for_backward(a, b)
         return out
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def _share_of_a(cls, ctx, dtype):
+        """The fraction of the gradient that goes to ``a``: 1, 0 or 1/2 at ties."""
         a, b = ctx.saved_tensors
-        share_a = (a > b) + grad.dtype.type(0.5) * (a == b)
+        return cls.wins(a, b) + dtype.type(0.5) * (a == b)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        share_a = cls._share_of_a(ctx, grad.dtype)
         need_a, need_b = ctx.needs_input_grad
         return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
 
-
-class Minimum(ArrayFunction):
-    @staticmethod
-    def forward(ctx, a, b):
-        try:
-            out = np.minimum(a, b)
-        except ValueError:
-            raise _broadcast_error("minimum", a, b) from None
-        ctx.save_for_backward(a, b)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        share_a = (a < b) + grad.dtype.type(0.5) * (a == b)
+    @classmethod
+    def differentiable_backward(cls, ctx, grad, inputs, output):
+        share_a = cls._share_of_a(ctx, grad.dtype)
         need_a, need_b = ctx.needs_input_grad
-        return (grad * share_a if need_a else None), (grad * (1 - share_a) if need_b else None)
+        return (grad * constant(share_a) if need_a else None), \
+            (grad * constant(1 - share_a) if need_b else None)
+
+
+class Maximum(_ElementwiseExtremum):
+    pick = staticmethod(np.maximum)
+    wins = staticmethod(np.greater)
+    name = "maximum"
+
+
+class Minimum(_ElementwiseExtremum):
+    pick = staticmethod(np.minimum)
+    wins = staticmethod(np.less)
+    name = "minimum"
 
 
 class Clip(ArrayFunction):
@@ -177,7 +235,7 @@ class Clip(ArrayFunction):
         return np.clip(x, low, high)
 
     @staticmethod
-    def backward(ctx, grad):
+    def _inside(ctx):
         (x,) = ctx.saved_tensors
         low, high = ctx.bounds
         inside = np.ones(x.shape, dtype=bool)
@@ -185,7 +243,15 @@ class Clip(ArrayFunction):
             inside &= x >= low
         if high is not None:
             inside &= x <= high
-        return grad * inside, None, None
+        return inside
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * Clip._inside(ctx), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * constant(Clip._inside(ctx).astype(grad.dtype)), None, None
 
 
 class Where(ArrayFunction):
@@ -209,6 +275,15 @@ class Where(ArrayFunction):
                 np.where(condition, grad, zero) if need_a else None,
                 np.where(condition, zero, grad) if need_b else None)
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (condition,) = ctx.saved_tensors
+        _, need_a, need_b = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        return (None,
+                Where.apply(condition, grad, zero) if need_a else None,
+                Where.apply(condition, zero, grad) if need_b else None)
+
 
 class Clone(ArrayFunction):
     """A copy of the data that stays in the graph (PyTorch's ``Tensor.clone``)."""
@@ -221,6 +296,8 @@ class Clone(ArrayFunction):
     def backward(ctx, grad):
         return grad
 
+    differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: grad)
+
 
 class Cast(ArrayFunction):
     @staticmethod
@@ -231,6 +308,10 @@ class Cast(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.input_dtype, copy=False), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad.astype(ctx.input_dtype), None
 
 
 class MaskedFill(ArrayFunction):
@@ -263,3 +344,11 @@ class MaskedFill(ArrayFunction):
         zero = np.zeros((), dtype=grad.dtype)
         return (np.where(mask, zero, grad) if need_x else None, None,
                 np.sum(np.where(mask, grad, zero)) if need_value else None)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (mask,) = ctx.saved_tensors
+        need_x, _, need_value = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        return (Where.apply(mask, zero, grad) if need_x else None, None,
+                Where.apply(mask, grad, zero).sum() if need_value else None)

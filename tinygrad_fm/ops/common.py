@@ -54,3 +54,26 @@ def _reduced_count(shape: tuple, axes) -> int:
     if axes is None:
         return int(np.prod(shape, dtype=np.int64))
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+# --------------------------------------------------------------------------- double backward
+#
+# Helpers for ``differentiable_backward``, which works on Tensors (the ops' inputs and
+# output, and the incoming gradient) so that a backward pass can itself be recorded.
+
+def constant(array):
+    """A Tensor outside the graph (a mask, a count, a one-hot target)."""
+    from ..autograd import _Tensor
+    return _Tensor._make(np.asarray(array), False)
+
+
+def expand_reduced(grad, shape: tuple, axes, keepdims: bool):
+    """:func:`_expand_reduced` for a Tensor: the reduced axes back as size 1."""
+    if keepdims or axes is None or not shape:
+        return grad
+    return grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def is_tensor(value) -> bool:
+    from ..autograd import _Tensor
+    return isinstance(value, _Tensor)

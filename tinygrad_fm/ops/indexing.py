@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
-from .common import normalize_axis
+from .common import constant, normalize_axis
 
 
 def _checked_index(op: str, x_shape: tuple, axis, index, src_shape=None):
@@ -73,6 +73,14 @@ class Gather(ArrayFunction):
         np.add.at(full, _along_axis(index, axis), grad)
         return full, None, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shape, index, axis = ctx.meta
+        if not shape:
+            return grad, None, None
+        zeros = constant(np.zeros(shape, dtype=grad.dtype))
+        return ScatterAdd.apply(zeros, axis, index, grad), None, None
+
 
 def _src_region(index: np.ndarray) -> tuple:
     return tuple(slice(0, n) for n in index.shape)
@@ -113,6 +121,28 @@ class Scatter(ArrayFunction):
             grad_src[_src_region(index)] = grad[target]
         return grad_x, None, None, grad_src
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        index, axis, src_shape = ctx.meta
+        _, _, _, need_src = ctx.needs_input_grad
+        if grad.ndim == 0:
+            return (constant(np.zeros_like(grad.data)), None, None,
+                    grad.reshape(src_shape) if need_src else None)
+        grad_x = Scatter.apply(grad, axis, index, grad.dtype.type(0))
+        return grad_x, None, None, _src_gradient(grad, axis, index, src_shape) \
+            if need_src else None
+
+
+def _src_gradient(grad, axis, index, src_shape):
+    """The gradient of a scatter's ``src`` (recorded): the output gradient at each
+    element's target, in the region of ``src`` that the index covers (zeros beyond)."""
+    from .movement import IndexAdd
+
+    picked = Gather.apply(grad, axis, index)
+    if picked.shape == tuple(src_shape):
+        return picked
+    return IndexAdd.apply(picked, tuple(src_shape), _src_region(index))
+
 
 class ScatterAdd(ArrayFunction):
     """Out-of-place ``torch.scatter_add``: a copy of ``x`` with ``src[i][j][k]`` added at
@@ -143,6 +173,16 @@ class ScatterAdd(ArrayFunction):
                 grad_src[_src_region(index)] = grad[_along_axis(index, axis)]
         return grad, None, None, grad_src
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        index, axis, src_shape = ctx.meta
+        _, _, _, need_src = ctx.needs_input_grad
+        grad_src = None
+        if need_src:
+            grad_src = grad.reshape(src_shape) if grad.ndim == 0 else \
+                _src_gradient(grad, axis, index, src_shape)
+        return grad, None, None, grad_src
+
 
 class Diag(ArrayFunction):
     """``torch.diag``: a 1-D tensor becomes a square matrix with it on diagonal ``k``; a
@@ -165,6 +205,16 @@ class Diag(ArrayFunction):
         full[steps + max(-k, 0), steps + max(k, 0)] = grad
         return full, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .movement import IndexAdd
+
+        shape, k = ctx.meta
+        if len(shape) == 1:
+            return Diag.apply(grad, k), None
+        steps = np.arange(grad.shape[0])
+        return IndexAdd.apply(grad, shape, (steps + max(-k, 0), steps + max(k, 0))), None
+
 
 class Triangle(ArrayFunction):
     """``torch.tril`` / ``torch.triu`` over the last two axes (zeros elsewhere)."""
@@ -181,6 +231,11 @@ class Triangle(ArrayFunction):
     def backward(ctx, grad):
         k, upper = ctx.meta
         return (np.triu(grad, k) if upper else np.tril(grad, k)), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        k, upper = ctx.meta
+        return Triangle.apply(grad, k, upper), None, None
 
 
 def sort_indices(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:

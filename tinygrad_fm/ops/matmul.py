@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
+from .common import constant, is_tensor
 
 
 class MatMul(ArrayFunction):
@@ -50,6 +51,32 @@ class MatMul(ArrayFunction):
                     else grad_b[:, 0]
         return grad_a, grad_b
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        a, b = (t if is_tensor(t) else constant(t) for t in inputs)
+        need_a, need_b = ctx.needs_input_grad
+        # The same rules with Tensor ops; vectors are promoted to matrices and back.
+        a_ndim, b_ndim = a.ndim, b.ndim
+        if a_ndim == 1 and b_ndim == 1:
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        a2 = a.reshape(1, -1) if a_ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b_ndim == 1 else b
+        g2 = grad
+        if a_ndim == 1:
+            g2 = g2.unsqueeze(-2)
+        if b_ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = g2 @ b2.transpose(-1, -2)
+            if a_ndim == 1:
+                grad_a = grad_a.reshape(-1, a2.shape[-1]).sum(0)
+        if need_b:
+            grad_b = a2.transpose(-1, -2) @ g2
+            if b_ndim == 1:
+                grad_b = grad_b.reshape(-1, b2.shape[-2]).sum(0)
+        return grad_a, grad_b
+
 
 class Linear(ArrayFunction):
     """x @ weight.T + bias in one op (weight is (out_features, in_features), as in PyTorch)."""
@@ -80,4 +107,18 @@ class Linear(ArrayFunction):
             grad_w = grad_2d.T @ x_2d
         if need_b:
             grad_b = grad_2d.sum(axis=0)
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x, weight = (t if is_tensor(t) else constant(t) for t in inputs[:2])
+        need_x, need_w, need_b = (ctx.needs_input_grad + (False,))[:3]
+        grad_2d = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        grad_x = grad @ weight if need_x else None
+        grad_w = grad_b = None
+        if need_w:
+            x_2d = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            grad_w = grad_2d.transpose(0, 1) @ x_2d
+        if need_b:
+            grad_b = grad_2d.sum(0)
         return grad_x, grad_w, grad_b

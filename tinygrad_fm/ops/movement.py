@@ -9,6 +9,8 @@ from .common import normalize_axis
 
 
 class Reshape(ArrayFunction):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
@@ -22,8 +24,14 @@ class Reshape(ArrayFunction):
     def backward(ctx, grad):
         return grad.reshape(ctx.input_shape), None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad.reshape(ctx.input_shape), None
+
 
 class Transpose(ArrayFunction):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, given_axes):
         axes = tuple(a + x.ndim if a < 0 else a for a in given_axes)  # -1 is the last axis
@@ -37,8 +45,14 @@ class Transpose(ArrayFunction):
     def backward(ctx, grad):
         return np.transpose(grad, np.argsort(ctx.axes)), None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad.permute(*(int(a) for a in np.argsort(ctx.axes))), None
+
 
 class Expand(ArrayFunction):
+    returns_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         try:
@@ -51,6 +65,8 @@ class Expand(ArrayFunction):
     def backward(ctx, grad):
         return grad, None  # the engine sums it back to the input's shape
 
+    differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: (grad, None))
+
 
 def _has_integer_array(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
@@ -59,6 +75,8 @@ def _has_integer_array(index) -> bool:
 
 class GetItem(ArrayFunction):
     """Indexing with ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+
+    returns_view = True  # basic indexing gives a view
 
     @staticmethod
     def forward(ctx, x, index):
@@ -73,12 +91,36 @@ class GetItem(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         shape, dtype, index = ctx.meta
-        full = np.zeros(shape, dtype=grad.dtype)
+        return IndexAdd.forward(None, grad, shape, index), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shape, dtype, index = ctx.meta
+        return IndexAdd.apply(grad, shape, index), None
+
+
+class IndexAdd(ArrayFunction):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices
+    accumulate): the adjoint of indexing, so its backward is indexing."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        full = np.zeros(shape, dtype=values.dtype)
         if _has_integer_array(index):
-            np.add.at(full, index, grad)  # repeated indices accumulate
+            np.add.at(full, index, values)  # repeated indices accumulate
         else:
-            full[index] = grad
-        return full, None
+            full[index] = values
+        if ctx is not None:
+            ctx.index = index
+        return full
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return GetItem.apply(grad, ctx.index), None, None
 
 
 class Cat(ArrayFunction):
@@ -100,6 +142,14 @@ class Cat(ArrayFunction):
         axis, splits = ctx.meta
         return tuple(np.split(grad, splits, axis=axis))
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        axis, splits = ctx.meta
+        bounds = [0, *(int(s) for s in splits), grad.shape[axis]]
+        lead = (slice(None),) * axis
+        return tuple(GetItem.apply(grad, lead + (slice(start, stop),))
+                     for start, stop in zip(bounds, bounds[1:]))
+
 
 class Stack(ArrayFunction):
     @staticmethod
@@ -119,6 +169,11 @@ class Stack(ArrayFunction):
     def backward(ctx, grad):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        lead = (slice(None),) * ctx.axis
+        return tuple(GetItem.apply(grad, lead + (i,)) for i in range(grad.shape[ctx.axis]))
+
 
 class Flip(ArrayFunction):
     """Reverse the order along ``axes`` (a copy, as ``torch.flip``)."""
@@ -132,6 +187,10 @@ class Flip(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         return np.flip(grad, ctx.axes), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return Flip.apply(grad, ctx.axes), None
 
 
 class Roll(ArrayFunction):
@@ -163,6 +222,13 @@ class Roll(ArrayFunction):
             return np.roll(grad, -shifts), None, None
         return np.roll(grad, tuple(-s for s in shifts), axes), None, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shifts, axes = ctx.meta
+        if axes is None:
+            return Roll.apply(grad, (-shifts,), None), None, None
+        return Roll.apply(grad, tuple(-s for s in shifts), axes), None, None
+
 
 class Repeat(ArrayFunction):
     """``torch.Tensor.repeat``: tile the tensor ``reps[i]`` times along axis i (leading
@@ -186,4 +252,11 @@ class Repeat(ArrayFunction):
         shape, padded, reps = ctx.meta
         interleaved = tuple(n for pair in zip(reps, padded) for n in pair)
         summed = grad.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return summed.reshape(shape), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shape, padded, reps = ctx.meta
+        interleaved = tuple(n for pair in zip(reps, padded) for n in pair)
+        summed = grad.reshape(interleaved).sum(tuple(range(0, len(interleaved), 2)))
         return summed.reshape(shape), None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
-from .common import normalize_axis, _expand_reduced, reduction_axes, _reduced_count
+from .common import (normalize_axis, _expand_reduced, constant, expand_reduced, reduction_axes,
+                     _reduced_count)
 
 
 class Sum(ArrayFunction):
@@ -20,6 +21,11 @@ class Sum(ArrayFunction):
         shape, axes, keepdims = ctx.meta
         return np.broadcast_to(_expand_reduced(grad, shape, axes, keepdims), shape), None, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shape, axes, keepdims = ctx.meta
+        return expand_reduced(grad, shape, axes, keepdims).expand(shape), None, None
+
 
 class Mean(ArrayFunction):
     @staticmethod
@@ -33,6 +39,12 @@ class Mean(ArrayFunction):
         shape, axes, keepdims = ctx.meta
         grad = _expand_reduced(grad, shape, axes, keepdims) / max(_reduced_count(shape, axes), 1)
         return np.broadcast_to(grad, shape), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        shape, axes, keepdims = ctx.meta
+        grad = expand_reduced(grad, shape, axes, keepdims) / max(_reduced_count(shape, axes), 1)
+        return grad.expand(shape), None, None
 
 
 class _Extremum(ArrayFunction):
@@ -55,9 +67,21 @@ class _Extremum(ArrayFunction):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         axes, keepdims = ctx.meta
-        mask = x == out
         grad = _expand_reduced(grad, x.shape, axes, keepdims)
-        return grad * mask / mask.sum(axis=axes, keepdims=True, dtype=grad.dtype), None, None
+        return grad * _Extremum._shares(x, out, axes, grad.dtype), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x, out = ctx.saved_tensors
+        axes, keepdims = ctx.meta
+        grad = expand_reduced(grad, x.shape, axes, keepdims)
+        return grad * constant(_Extremum._shares(x, out, axes, grad.dtype)), None, None
+
+    @staticmethod
+    def _shares(x, out, axes, dtype):
+        """Each element's share of the gradient: 1/k for the k tied extremes, else 0."""
+        mask = x == out
+        return mask / mask.sum(axis=axes, keepdims=True, dtype=dtype)
 
 
 class Max(_Extremum):
@@ -91,6 +115,14 @@ class Var(ArrayFunction):
         # dof == 0 (one element, correction 1): NaN like the forward and PyTorch
         return grad * centered * (2.0 / dof if dof else float("nan")), None, None, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x = inputs[0]
+        axes, keepdims, dof = ctx.meta
+        centered = x - x.mean(axes, keepdims=True)
+        grad = expand_reduced(grad, x.shape, axes, keepdims)
+        return grad * centered * (2.0 / dof if dof else float("nan")), None, None, None
+
 
 class LogSumExp(ArrayFunction):
     @staticmethod
@@ -109,6 +141,13 @@ class LogSumExp(ArrayFunction):
         axes, keepdims = ctx.meta
         grad = _expand_reduced(grad, x.shape, axes, keepdims)
         return grad * np.exp(x - out), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x = inputs[0]
+        axes, keepdims = ctx.meta
+        grad = expand_reduced(grad, x.shape, axes, keepdims)
+        return grad * (x - expand_reduced(output, x.shape, axes, keepdims)).exp(), None, None
 
 
 class Norm(ArrayFunction):
@@ -174,6 +213,40 @@ class Norm(ArrayFunction):
                 result = scaled * np.where(norm == 0, zero, grad / norm ** (p - 1))
         return result, None, None, None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .arithmetic import Where
+
+        x = inputs[0]
+        x_data, norm_data = ctx.saved_tensors
+        p, axes = ctx.meta
+        grad = grad.reshape(norm_data.shape)
+        norm = output.reshape(norm_data.shape)
+        zero = np.zeros((), dtype=grad.dtype)
+        sign = constant(np.sign(x_data))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 0:
+                return constant(np.zeros(x.shape, dtype=grad.dtype)), None, None, None
+            if p == 1:
+                return sign * grad, None, None, None
+            if np.isinf(p):
+                magnitude = np.abs(x_data)
+                mask = (magnitude == norm_data) | np.isnan(magnitude)
+                count = np.sum(mask, axis=axes, keepdims=True, dtype=grad.dtype)
+                return sign * grad * constant(mask / count), None, None, None
+            # Where the norm is 0 the gradient is 0: divide by 1 there instead.
+            at_zero = norm_data == 0
+            safe_norm = Where.apply(at_zero, np.ones((), dtype=grad.dtype), norm)
+            scale = Where.apply(at_zero, zero, grad / safe_norm ** (p - 1))
+            if p == 2:
+                return x * scale, None, None, None
+            if p < 1:
+                nonzero = x_data != 0
+                safe_x = Where.apply(nonzero, x.abs(), np.ones((), dtype=grad.dtype))
+                power = Where.apply(nonzero, safe_x ** (p - 1), zero)
+                return sign * power * grad * norm ** (1 - p), None, None, None
+            return sign * x.abs() ** (p - 1) * scale, None, None, None
+
 
 class Cumsum(ArrayFunction):
     """Running sums along one axis; the gradient is the running sum from the other end."""
@@ -192,6 +265,13 @@ class Cumsum(ArrayFunction):
             return grad, None
         axis = ctx.axis
         return np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        if grad.ndim == 0:
+            return grad, None
+        axis = ctx.axis
+        return grad.flip(axis).cumsum(axis).flip(axis), None
 
 
 
@@ -217,6 +297,10 @@ class Softmax(ArrayFunction):
         (out,) = ctx.saved_tensors
         return out * (grad - np.sum(grad * out, axis=ctx.axis, keepdims=True)), None
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return output * (grad - (grad * output).sum(ctx.axis, keepdims=True)), None
+
 
 class LogSoftmax(ArrayFunction):
     @staticmethod
@@ -231,3 +315,7 @@ class LogSoftmax(ArrayFunction):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad - output.exp() * grad.sum(ctx.axis, keepdims=True), None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
+from .common import constant
 
 
 class Exp(ArrayFunction):
@@ -19,6 +20,8 @@ class Exp(ArrayFunction):
         (out,) = ctx.saved_tensors
         return grad * out
 
+    differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: grad * output)
+
 
 class Log(ArrayFunction):
     @staticmethod
@@ -30,6 +33,8 @@ class Log(ArrayFunction):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / x
+
+    differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: grad / inputs[0])
 
 
 class Sqrt(ArrayFunction):
@@ -43,6 +48,9 @@ class Sqrt(ArrayFunction):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * 0.5 / out
+
+    differentiable_backward = staticmethod(
+        lambda ctx, grad, inputs, output: grad * 0.5 / output)
 
 
 class Tanh(ArrayFunction):
@@ -61,6 +69,9 @@ class Tanh(ArrayFunction):
         np.subtract(1, slope, out=slope)
         slope *= grad
         return slope
+
+    differentiable_backward = staticmethod(
+        lambda ctx, grad, inputs, output: grad * (1 - output * output))
 
 
 def stable_sigmoid(x):
@@ -83,6 +94,9 @@ class Sigmoid(ArrayFunction):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
 
+    differentiable_backward = staticmethod(
+        lambda ctx, grad, inputs, output: grad * output * (1 - output))
+
 
 class Relu(ArrayFunction):
     @staticmethod
@@ -96,6 +110,11 @@ class Relu(ArrayFunction):
         (out,) = ctx.saved_tensors
         return grad * (out > 0)
 
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (out,) = ctx.saved_tensors
+        return grad * constant((out > 0).astype(grad.dtype))
+
 
 class LeakyRelu(ArrayFunction):
     @staticmethod
@@ -108,6 +127,12 @@ class LeakyRelu(ArrayFunction):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return np.where(x > 0, grad, grad * ctx.negative_slope), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (x,) = ctx.saved_tensors
+        slope = np.where(x > 0, 1, ctx.negative_slope).astype(grad.dtype)
+        return grad * constant(slope), None
 
 
 class Softplus(ArrayFunction):
@@ -124,4 +149,14 @@ class Softplus(ArrayFunction):
     def backward(ctx, grad):
         (scaled,) = ctx.saved_tensors
         slope = np.where(scaled > ctx.threshold, 1, stable_sigmoid(scaled)).astype(grad.dtype)
+        return grad * slope, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .arithmetic import Where
+
+        x, beta = inputs[0], inputs[1]
+        (scaled,) = ctx.saved_tensors
+        linear = scaled > ctx.threshold
+        slope = Where.apply(linear, np.ones((), dtype=grad.dtype), (x * beta).sigmoid())
         return grad * slope, None, None

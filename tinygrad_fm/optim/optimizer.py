@@ -21,7 +21,7 @@ from itertools import chain
 
 import numpy as np
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import bump_version, enable_grad, no_grad
 from . import fused as fused_updates
 
 __all__ = ["Optimizer"]
@@ -228,6 +228,7 @@ class Optimizer:
             if grad.shape != p.data.shape:
                 raise RuntimeError(f"a parameter of shape {p.data.shape} has a gradient of "
                                    f"shape {grad.shape}")
+            bump_version(p)  # the caller updates p.data in place
             yield p, p.data, grad
 
     @staticmethod

@@ -1,0 +1,633 @@
+"""The autograd engine: grad mode, the two kinds of differentiable function, and backward.
+
+**Graph.** A Tensor made by a differentiable function while grad mode is on (and some
+input requires grad) keeps a :class:`Context` in ``tensor._ctx``: the function, its
+inputs (``ctx.parents``), ``ctx.needs_input_grad`` and whatever the function saved for
+its backward. Leaves (tensors made by the user) have ``_ctx = None``.
+
+**Two kinds of function.**
+
+* :class:`ArrayFunction` -- the built-in ops. ``forward(ctx, *args)`` gets NumPy arrays
+  (the ``.data`` of Tensor arguments; anything else unchanged) and returns one array;
+  ``backward(ctx, grad)`` gets the output gradient as an array and returns one array (or
+  None) per positional argument. Gradients may keep the broadcast (output) shape: the
+  engine sums them back to each input's shape (:func:`unbroadcast`). Each op also has
+  ``differentiable_backward(ctx, grad, inputs, output)``: the same formula written with
+  Tensor ops on the Tensor ``grad``, the op's ``inputs`` (as given to ``apply``) and its
+  ``output`` Tensor, so that a backward pass can itself be recorded.
+* :class:`Function` (``tinygrad_fm.autograd.function``) -- PyTorch's
+  ``torch.autograd.Function`` for users: Tensors in, Tensors out, in forward and backward.
+
+**Backward** (:func:`backward`, :func:`grad`, ``Tensor.backward``) visits the tensors the
+outputs depend on in reverse topological order (iteratively: any depth works), sums the
+gradients arriving at each tensor over every path, then passes them on through its
+function. By default (``create_graph=False``) gradients are NumPy arrays, each function's
+array ``backward`` runs with grad mode off, and each function's saved buffers are freed
+once it has run (unless ``retain_graph``). With ``create_graph=True`` gradients are
+Tensors, each function's ``differentiable_backward`` (a :class:`Function`'s ``backward``)
+runs with grad mode on, so the gradients are themselves recorded and can be
+differentiated again, to any order. A function that cannot be differentiated twice
+gives gradients that raise, naming it, only if a later backward reaches them.
+
+**In-place changes.** Every in-place write bumps the written tensor's version (shared
+with its views, see ``Tensor._version``). When an op saves one of its inputs or its
+output for backward, the version is recorded; backward raises if it changed since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+__all__ = [
+    "ArrayFunction",
+    "Context",
+    "Function",
+    "FunctionCtx",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "unbroadcast",
+    "backward",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "functional",
+]
+
+
+# --------------------------------------------------------------------------- grad mode
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record a graph for backward."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off; usable as a context manager and a decorator."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self):
+        self._previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _grad_mode.enabled = self._previous.pop()
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) no graph is
+    recorded and nothing is saved for backward. Also usable as a bare ``@no_grad``."""
+
+    def __init__(self, func=None):
+        super().__init__(False)
+        self._func = func
+        if func is not None:  # bare decorator: @no_grad
+            self.__wrapped__ = func
+
+    def __call__(self, *args, **kwargs):
+        if self._func is not None:
+            with no_grad():
+                return self._func(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+class enable_grad(set_grad_enabled):
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    def __init__(self, func=None):
+        super().__init__(True)
+        self._func = func
+
+    def __call__(self, *args, **kwargs):
+        if self._func is not None:
+            with enable_grad():
+                return self._func(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- ArrayFunction
+
+class Context:
+    """What one recorded :class:`ArrayFunction` call keeps for its backward pass.
+
+    Ops store arrays with :meth:`save_for_backward` and any other values as attributes.
+    When no input needs a gradient the op is not recorded at all and its context is
+    dropped right after forward, so nothing is kept alive.
+    """
+
+    # (argument index, version) of each saved input, index -1 for the output; filled
+    # by ArrayFunction.apply, checked by the engine before backward.
+    saved_versions = ()
+
+    def __init__(self, needs_input_grad: tuple):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors: tuple = ()
+        self.released = False
+
+    def save_for_backward(self, *arrays) -> None:
+        self.saved_tensors = arrays
+
+    def release(self) -> None:
+        """Free every buffer this op saved; backward through it afterwards is an error."""
+        # The parents go too: they hold the intermediate activations.
+        self.__dict__ = {"function": self.function, "parents": (), "needs_input_grad": (),
+                         "saved_tensors": (), "released": True}
+
+
+class ArrayFunction:
+    """Base class of the built-in differentiable operations, which work on NumPy arrays;
+    see the module docstring."""
+
+    tensor_level = False  # the engine passes arrays to backward (Function: Tensors)
+    # True for ops whose output may be a view of their first input's array (reshape,
+    # transpose, expand, indexing): the output then shares the input's version counter.
+    returns_view = False
+    differentiable_backward = None  # (ctx, grad, inputs, output) -> Tensors; see above
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        arrays = []
+        needs = []
+        for arg in args:
+            if isinstance(arg, _Tensor):
+                arrays.append(arg.data)
+                needs.append(arg._requires_grad)
+            else:
+                arrays.append(arg)
+                needs.append(False)
+        record = _grad_mode.enabled and True in needs
+        ctx = Context(tuple(needs))
+        out = cls.forward(ctx, *arrays, **kwargs)
+        result = _Tensor._make(out, record)
+        if cls.returns_view:
+            _share_version_if_view(result, args[0])
+        if record:
+            ctx.function = cls
+            ctx.parents = args
+            result._ctx = ctx
+            if ctx.saved_tensors:
+                ctx.saved_versions = _saved_versions(ctx.saved_tensors, args, arrays, result)
+        return result
+
+
+_Tensor = None  # tinygrad_fm.tensor.Tensor, bound when that module is imported
+
+
+# --------------------------------------------------------------------------- versions
+
+class VersionCounter:
+    """How many in-place writes a tensor's memory has had; shared by a tensor and its
+    views. Tensors get one lazily (``_versions`` is None until the first write or view)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def version_of(tensor) -> int:
+    counter = tensor._versions
+    return 0 if counter is None else counter.value
+
+
+def bump_version(tensor) -> None:
+    """Record an in-place write into ``tensor``'s array (and so into its views')."""
+    counter = tensor._versions
+    if counter is None:
+        tensor._versions = counter = VersionCounter()
+    counter.value += 1
+
+
+def share_version(view, base) -> None:
+    """Make ``view`` (whose array is a view of ``base``'s) share ``base``'s counter."""
+    counter = base._versions
+    if counter is None:
+        base._versions = counter = VersionCounter()
+    view._versions = counter
+
+
+def _share_version_if_view(result, base) -> None:
+    if isinstance(base, _Tensor) and result.data.base is not None \
+            and np.may_share_memory(result.data, base.data):
+        share_version(result, base)
+
+
+def _saved_versions(saved, args, arrays, result) -> tuple:
+    """The (argument index, version) of each Tensor argument (index -1: the output)
+    whose array an op saved; only those can be changed in place behind its back."""
+    found = []
+    for array in saved:
+        if array is result.data:
+            found.append((-1, version_of(result)))
+            continue
+        for i, candidate in enumerate(arrays):
+            if candidate is array and isinstance(args[i], _Tensor):
+                found.append((i, version_of(args[i])))
+                break
+    return tuple(found)
+
+
+def _check_versions(ctx, output) -> None:
+    for index, expected in ctx.saved_versions:
+        tensor = output if index < 0 else ctx.parents[index]
+        current = version_of(tensor)
+        if current != expected:
+            if index < 0:
+                which = f"output 0 of {ctx.function.__name__}"
+            elif tensor._ctx is not None:
+                which = f"output 0 of {tensor._ctx.function.__name__}"
+            else:
+                which = "a leaf tensor"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: [{tensor.dtype} tensor of shape {tensor.shape}], "
+                f"which is {which}, is at version {current}; expected version {expected} "
+                f"instead (it is saved by {ctx.function.__name__} for its backward, as "
+                f"{'its output' if index < 0 else f'input {index}'}). Hint: change a "
+                "clone() of it in place instead, or change it after backward().")
+
+
+# --------------------------------------------------------------------------- the engine
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _unbroadcast_tensor(grad, shape: tuple):
+    """:func:`unbroadcast` with Tensor ops (recorded, for ``create_graph``)."""
+    extra = grad.ndim - len(shape)
+    stretched = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    if stretched:
+        grad = grad.sum(stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(roots) -> list:
+    """Tensors that ``roots`` depend on through recorded ops, inputs before outputs.
+
+    Iterative depth-first search, so graphs of any depth work without recursion.
+    """
+    order = []
+    visited = set()
+    stack = [(root, False) for root in reversed(roots)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        ctx = tensor._ctx
+        if ctx is not None:
+            for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
+                if needed and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _leading_to(order: list, targets: set) -> set:
+    """The ids of the tensors in ``order`` from which some target can be reached."""
+    leading = set()
+    for tensor in order:
+        key = id(tensor)
+        if key in targets:
+            leading.add(key)
+            continue
+        ctx = tensor._ctx
+        if ctx is not None and any(needed and id(parent) in leading for parent, needed
+                                   in zip(ctx.parents, ctx.needs_input_grad)):
+            leading.add(key)
+    return leading
+
+
+def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None,
+         accumulate: bool = True) -> dict:
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    ``targets`` None: accumulate into ``.grad`` of every leaf (and retain_grad tensor)
+    that requires grad. Otherwise only the paths into the ``targets`` are followed, and
+    their total gradients are returned by id (and accumulated into their ``.grad`` when
+    ``accumulate``). Gradients are arrays, or recorded Tensors with ``create_graph``.
+    """
+    order = _topological_order(roots)
+    grads = {}
+    for root, root_grad in zip(roots, root_grads):
+        previous = grads.get(id(root))
+        grads[id(root)] = root_grad if previous is None else previous + root_grad
+    captured = {}
+    if targets is not None:
+        target_ids = {id(t) for t in targets}
+        leading = _leading_to(order, target_ids)
+        order = [t for t in order if id(t) in leading]
+    if create_graph:
+        compute, reduce, store = _tensor_grads, _unbroadcast_tensor, _accumulate_tensor
+    else:
+        compute, reduce, store = _array_grads, unbroadcast, _accumulate
+    with set_grad_enabled(create_graph):
+        for tensor in reversed(order):
+            key = id(tensor)
+            grad = grads.pop(key, None)
+            if grad is None:
+                continue
+            ctx = tensor._ctx
+            if targets is None:
+                if ctx is None or tensor._retains_grad:
+                    store(tensor, grad)
+            elif key in target_ids:
+                captured[key] = grad
+                if accumulate:
+                    store(tensor, grad)
+            if ctx is None:
+                continue
+            if ctx.released:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time (through "
+                    f"{ctx.function.__name__}): its saved buffers were freed after the "
+                    "first backward. Pass retain_graph=True to the first backward() "
+                    "call if you need to backpropagate through it again.")
+            needs = ctx.needs_input_grad
+            if targets is not None:
+                ctx.needs_input_grad = tuple(needed and id(parent) in leading for parent,
+                                             needed in zip(ctx.parents, needs))
+                if True not in ctx.needs_input_grad:
+                    ctx.needs_input_grad = needs
+                    continue
+            if ctx.saved_versions:
+                _check_versions(ctx, tensor)
+            try:
+                input_grads = compute(ctx, grad, tensor)
+            finally:
+                restricted, ctx.needs_input_grad = ctx.needs_input_grad, needs
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for parent, needed, parent_grad in zip(ctx.parents, restricted, input_grads):
+                if not needed or parent_grad is None:
+                    continue
+                if parent_grad is grad and not create_graph:
+                    # Passed through unchanged (add, expand): the array is held elsewhere
+                    # too, so no leaf may take it as its own .grad.
+                    parent_grad = grad.view()  # a view: a leaf will copy it
+                if parent_grad.shape != parent.data.shape:
+                    parent_grad = reduce(parent_grad, parent.data.shape)
+                parent_key = id(parent)
+                previous = grads.get(parent_key)
+                grads[parent_key] = parent_grad if previous is None else previous + parent_grad
+            if not retain_graph:
+                ctx.release()
+    return captured
+
+
+def _array_grads(ctx, grad, output):
+    if ctx.function.tensor_level:
+        return _function.run_backward(ctx, grad, create_graph=False)
+    return ctx.function.backward(ctx, grad)
+
+
+def _tensor_grads(ctx, grad, output):
+    """One function's input gradients as recorded Tensors (``create_graph``)."""
+    function = ctx.function
+    if function.tensor_level:
+        return _function.run_backward(ctx, grad, create_graph=True)
+    if function.differentiable_backward is None:
+        return not_differentiable_twice(ctx, grad, function.__name__,
+                                        "it has no differentiable_backward")
+    input_grads = function.differentiable_backward(ctx, grad, ctx.parents, output)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    return tuple(_Tensor._make(np.asarray(g), False) if isinstance(g, (np.ndarray, np.generic))
+                 else g for g in input_grads)
+
+
+def not_differentiable_twice(ctx, grad, name: str, reason: str) -> tuple:
+    """First-order gradients from the array backward, as Tensors that raise (naming
+    the function) if a later backward reaches them."""
+    with no_grad():
+        array_grads = ctx.function.backward(ctx, grad.data)
+    if type(array_grads) is not tuple:
+        array_grads = (array_grads,)
+    sources = [t for t in (grad, *ctx.parents) if isinstance(t, _Tensor) and t.requires_grad]
+    return tuple(None if g is None else _not_differentiable_tensor(g, sources, name, reason)
+                 for g in array_grads)
+
+
+def _not_differentiable_tensor(array, sources, name, reason):
+    if not sources:
+        return _Tensor._make(array, False)
+    result = _Tensor._make(np.asarray(array), True)
+    ctx = Context((True,) * len(sources))
+    ctx.function = _NotDifferentiableTwice
+    ctx.parents = tuple(sources)
+    ctx.message = (f"{name} cannot be differentiated twice ({reason}): a gradient that went "
+                   f"through {name}'s backward with create_graph=True is being "
+                   "differentiated again. Give it a backward written with Tensor ops "
+                   "(differentiable_backward for an ArrayFunction).")
+    result._ctx = ctx
+    return result
+
+
+class _NotDifferentiableTwice(ArrayFunction):
+    """A gradient computed by a backward that was not recorded; reaching it is an error."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(ctx.message)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        raise RuntimeError(ctx.message)
+
+
+def _accumulate(tensor, grad) -> None:
+    """Add ``grad`` into ``tensor.grad``, making sure the leaf owns its gradient array."""
+    if grad.base is not None or not grad.flags.writeable or grad.dtype != tensor.data.dtype:
+        grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+    if tensor.grad is None:
+        tensor.grad = _Tensor._make(grad, False)
+    else:
+        tensor.grad.data = tensor.grad.data + grad
+
+
+def _accumulate_tensor(tensor, grad) -> None:
+    """``create_graph``: ``.grad`` becomes (or is added to, out of place) the recorded
+    gradient, as in PyTorch, so it can be differentiated further."""
+    if grad.dtype != tensor.data.dtype:
+        grad = grad.astype(tensor.data.dtype)
+    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+# --------------------------------------------------------------------------- public API
+
+def _as_tuple(value, name: str) -> tuple:
+    if isinstance(value, _Tensor):
+        return (value,)
+    if value is None:
+        return ()
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected a Tensor or a sequence of Tensors, got "
+                        f"{type(value).__name__}") from None
+
+
+def _root_grads(outputs: tuple, grad_outputs, create_graph: bool, op: str) -> list:
+    """Check the outputs and make the initial gradient of each (ones for scalars)."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, (_Tensor, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = (grad_outputs,)
+    else:
+        grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} "
+                           "outputs; give one per output (None for a scalar output)")
+    root_grads = []
+    for i, (output, given) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(output, _Tensor):
+            raise TypeError(f"{op}: output {i} is a {type(output).__name__}, not a Tensor")
+        if not output.requires_grad:
+            raise RuntimeError(f"{op}: element {i} of the outputs does not require grad and "
+                               "does not have a grad_fn: no input of its computation had "
+                               "requires_grad=True (or it ran under no_grad())")
+        if given is None:
+            if output.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but "
+                    f"output {i} has shape {output.shape}; pass a gradient of that shape "
+                    "(grad_outputs / gradient=) or reduce it first, e.g. .sum()")
+            given = np.ones_like(output.data)
+        if create_graph:
+            if not isinstance(given, _Tensor):
+                given = _Tensor._make(np.array(given, dtype=output.data.dtype), False)
+            elif given.dtype != output.data.dtype:
+                given = given.astype(output.data.dtype)
+            shape = given.shape
+        else:
+            given = np.array(given.data if isinstance(given, _Tensor) else given,
+                             dtype=output.data.dtype, copy=True)
+            shape = given.shape
+        if shape != output.shape:
+            raise RuntimeError(f"{op}: gradient has shape {shape} but output {i} has shape "
+                               f"{output.shape}")
+        root_grads.append(given)
+    return root_grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
+             inputs=None) -> None:
+    """``torch.autograd.backward``: accumulate the gradients of ``tensors`` (weighted by
+    ``grad_tensors``) into ``.grad`` of the leaves that require grad, or with ``inputs``
+    only into those tensors' ``.grad``. ``create_graph`` records the backward pass (the
+    ``.grad`` values can then be differentiated); ``retain_graph`` (default:
+    ``create_graph``) keeps the graph for another backward."""
+    if isinstance(tensors, _Tensor) and grad_tensors is not None:
+        grad_tensors = (grad_tensors,)
+    outputs = _as_tuple(tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = _root_grads(outputs, grad_tensors, create_graph, "backward")
+    targets = None
+    if inputs is not None:
+        targets = _as_tuple(inputs, "backward")
+        if not targets:
+            raise RuntimeError("backward: inputs must not be empty (leave it None for all "
+                               "leaves)")
+        for i, t in enumerate(targets):
+            if not isinstance(t, _Tensor) or not t.requires_grad:
+                raise RuntimeError(f"backward: input {i} does not require grad")
+    _run(outputs, root_grads, retain_graph, create_graph, targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused=None, is_grads_batched: bool = False,
+         materialize_grads: bool = False) -> tuple:
+    """``torch.autograd.grad``: the gradients of ``outputs`` (weighted by
+    ``grad_outputs``) with respect to each of ``inputs``, as a tuple; ``.grad`` is left
+    alone. ``create_graph=True`` records them (differentiate them again for higher
+    derivatives); ``retain_graph`` defaults to ``create_graph``. An input that the
+    outputs do not depend on is an error unless ``allow_unused`` (its gradient is then
+    None, or zeros with ``materialize_grads``)."""
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported; loop over "
+                                  "the batch of grad_outputs instead")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True needs allow_unused=True (or None)")
+    if isinstance(outputs, _Tensor) and grad_outputs is not None:
+        grad_outputs = (grad_outputs,)
+    outputs = _as_tuple(outputs, "grad")
+    targets = _as_tuple(inputs, "grad")
+    if not targets:
+        raise RuntimeError("grad requires at least one input")
+    for i, t in enumerate(targets):
+        if not isinstance(t, _Tensor):
+            raise TypeError(f"grad: input {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad; "
+                               "One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = _root_grads(outputs, grad_outputs, create_graph, "grad")
+    captured = _run(outputs, root_grads, retain_graph, create_graph, targets,
+                    accumulate=False)
+    result = []
+    for i, t in enumerate(targets):
+        g = captured.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) appears to not have been used in "
+                    "the graph (One of the differentiated Tensors appears to not have been "
+                    "used in the graph). Set allow_unused=True if this is the desired "
+                    "behavior.")
+            result.append(_Tensor.zeros_like(t) if materialize_grads else None)
+        elif create_graph:
+            result.append(g if g.dtype == t.dtype else g.astype(t.dtype))
+        else:
+            if g.base is not None or not g.flags.writeable or g.dtype != t.dtype:
+                g = np.array(g, dtype=t.dtype, copy=True)
+            result.append(_Tensor._make(g, False))
+    return tuple(result)
+
+
+# Defined in submodules that need the names above; bound last.
+from . import function as _function  # noqa: E402
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
+from ..gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
+from . import functional  # noqa: E402,F401
