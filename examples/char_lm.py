@@ -2,7 +2,7 @@
 transformer, trained on names generated from a small syllable grammar (no download), then
 sampled.
 
-    python examples/char_lm.py                         # LSTM, 12 epochs
+    python examples/char_lm.py                         # LSTM, 8 epochs
     python examples/char_lm.py --model transformer     # Embedding + causal TransformerEncoder
     python examples/char_lm.py --model gru --epochs 4 --backend torch   # the same in PyTorch
 
@@ -91,13 +91,14 @@ class Config:
     layers: int = 1
     heads: int = 4
     dropout: float = 0.0
-    epochs: int = 12
+    epochs: int = 8
     batch_size: int = 64
     lr: float = 3e-3
     clip: float = 1.0
     samples: int = 20
     temperature: float = 0.8
     seed: int = 0
+    threads: int = 1               # BLAS / PyTorch threads (the machine is shared)
 
     def __post_init__(self):
         if self.model not in ("lstm", "gru", "transformer"):
@@ -107,7 +108,8 @@ class Config:
         if self.model == "transformer" and self.hidden % self.heads:
             raise ValueError(f"--hidden ({self.hidden}) must be divisible by --heads "
                              f"({self.heads}) for the transformer")
-        for name in ("names", "embed", "hidden", "layers", "heads", "epochs", "batch_size"):
+        for name in ("names", "embed", "hidden", "layers", "heads", "epochs", "batch_size",
+                     "threads"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be positive")
 
@@ -140,7 +142,7 @@ def build_model(torch, config: Config, max_length: int):
             self.position = nn.Embedding(max_length, config.hidden)
             layer = nn.TransformerEncoderLayer(config.hidden, config.heads,
                                                dim_feedforward=4 * config.hidden,
-                                               dropout=config.dropout, activation="gelu",
+                                               dropout=config.dropout, activation="relu",
                                                batch_first=True, norm_first=True)
             self.encoder = nn.TransformerEncoder(layer, config.layers,
                                                  norm=nn.LayerNorm(config.hidden),
@@ -193,8 +195,16 @@ def sample(torch, model, config: Config, count: int, max_length: int, rng) -> li
 
 
 def train(config: Config, out_dir: Path, quiet: bool = False) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=config.threads, user_api="blas"):
+        return _train(config, out_dir, quiet)
+
+
+def _train(config: Config, out_dir: Path, quiet: bool) -> dict:
     if config.backend == "torch":
         import torch
+        torch.set_num_threads(config.threads)
     else:
         import tinygrad_fm as torch
         import tinygrad_fm.optim  # noqa: F401  (torch.optim)

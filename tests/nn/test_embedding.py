@@ -119,3 +119,85 @@ def test_embedding_differentiable_backward_equals_backward():
                                  tg.ops.EmbeddingLookup.differentiable_backward(
                                      out._ctx, Tensor(grad), inputs, out))
     np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- EmbeddingBag
+
+
+@st.composite
+def bag_problem(draw):
+    rows = draw(st.integers(2, 6))
+    two_d = draw(st.booleans())
+    if two_d:
+        shape = (draw(st.integers(1, 3)), draw(st.integers(1, 4)))
+        offsets = None
+    else:
+        n = draw(st.integers(0, 8))
+        shape = (n,)
+        cuts = sorted(draw(st.lists(st.integers(0, n), min_size=0, max_size=3)))
+        offsets = np.array([0] + cuts, dtype=np.int64)
+    indices = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, rows - 1)))
+    mode = draw(st.sampled_from(["sum", "mean", "max"]))
+    padding_idx = draw(st.sampled_from([None, 0]))
+    weighted = mode == "sum" and draw(st.booleans())
+    include_last = not two_d and draw(st.booleans())
+    if include_last:
+        offsets = np.append(offsets, shape[0])
+    return rows, indices, offsets, mode, padding_idx, weighted, include_last
+
+
+@settings(max_examples=60)
+@given(problem=bag_problem(), seed=st.integers(0, 2**16))
+def test_embedding_bag_matches_torch(problem, seed):
+    rows, indices, offsets, mode, padding_idx, weighted, include_last = problem
+    kwargs = dict(mode=mode, padding_idx=padding_idx, include_last_offset=include_last)
+    ours = nn.EmbeddingBag(rows, 3, **kwargs)
+    theirs = torch.nn.EmbeddingBag(rows, 3, **kwargs)
+    ours.load_state_dict({"weight": theirs.weight.detach().numpy().copy()})
+    assert repr(ours) == repr(theirs)
+    rng = np.random.default_rng(seed)
+    sample_weights = rng.normal(size=indices.shape).astype(np.float32) if weighted else None
+    ours_weights = None if sample_weights is None else Tensor(sample_weights,
+                                                              requires_grad=True)
+    theirs_weights = None if sample_weights is None else torch.tensor(sample_weights,
+                                                                      requires_grad=True)
+    out = ours(indices, offsets, ours_weights)
+    t_out = theirs(torch.from_numpy(indices),
+                   None if offsets is None else torch.from_numpy(offsets), theirs_weights)
+    assert out.shape == tuple(t_out.shape) and out.dtype == np.float32
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-5, atol=1e-6)
+    upstream = rng.normal(size=out.shape).astype(np.float32)
+    (out * Tensor(upstream)).sum().backward()
+    (t_out * torch.from_numpy(upstream)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-5,
+                               atol=1e-6)
+    if weighted:
+        np.testing.assert_allclose(ours_weights.grad.data, theirs_weights.grad.numpy(),
+                                   rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=20)
+@given(data=st.data(), mode=st.sampled_from(["sum", "mean", "max"]))
+def test_embedding_bag_gradcheck(data, mode):
+    from helpers import distinct_arrays
+    weight = data.draw(distinct_arrays((5, 2)))  # distinct values: max has one winner
+    indices = data.draw(hnp.arrays(np.int64, (6,), elements=st.integers(0, 4)))
+    offsets = np.array([0, 2, 2, 5])
+    assert_gradcheck(lambda w: F.embedding_bag(indices, w, offsets, mode=mode), weight)
+
+
+def test_embedding_bag_errors():
+    bag = nn.EmbeddingBag(5, 2)
+    with pytest.raises(ValueError, match="a 1-D input needs offsets"):
+        bag(np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"offsets must be None when the input is 2-D"):
+        bag(np.array([[1, 2]]), np.array([0]))
+    with pytest.raises(ValueError, match=r"offsets must be a 1-D integer tensor starting at 0"):
+        bag(np.array([1, 2]), np.array([1]))
+    with pytest.raises(ValueError, match="per_sample_weights is only supported for "
+                                         "mode='sum'"):
+        bag(np.array([[1, 2]]), None, np.ones((1, 2), np.float32))
+    with pytest.raises(IndexError, match=r"EmbeddingBag: index 7 is out of range"):
+        bag(np.array([[1, 7]]))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        nn.EmbeddingBag(5, 2, mode="min")

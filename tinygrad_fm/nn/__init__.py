@@ -62,7 +62,7 @@ from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import load, save
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "functional", "init", "utils", "save", "load",
@@ -74,7 +74,7 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout1d", "Dropout2d",
-    "Embedding",
+    "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample",

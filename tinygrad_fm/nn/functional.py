@@ -25,6 +25,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
     "huber_loss",
     "batch_norm", "layer_norm", "group_norm", "dropout1d", "dropout2d", "embedding",
+    "embedding_bag",
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
@@ -1611,6 +1612,99 @@ def _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_fr
     return ops.EmbeddingLookup.apply(weight, indices, padding_idx, bool(scale_grad_by_freq))
 
 
+EMBEDDING_BAG_MODES = ("sum", "mean", "max")
+
+
+def _bag_layout(indices: np.ndarray, offsets, include_last_offset: bool, op: str):
+    """(positions, valid): for each bag (row) the positions of its entries in the flat
+    input, padded to the longest bag (``valid`` False there)."""
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None when the input is 2-D (one bag "
+                             f"per row), got input of shape {indices.shape}")
+        positions = np.arange(indices.size).reshape(indices.shape)
+        return positions, np.ones(indices.shape, dtype=bool)
+    if indices.ndim != 1:
+        raise ValueError(f"{op}: input must be 1-D (with offsets) or 2-D (bags of equal "
+                         f"length), got shape {indices.shape}")
+    if offsets is None:
+        raise ValueError(f"{op}: a 1-D input needs offsets (the start of each bag)")
+    offsets = np.asarray(offsets.data if isinstance(offsets, Tensor) else offsets)
+    if offsets.ndim != 1 or offsets.dtype.kind not in "iu" or (
+            offsets.size and (offsets[0] != 0 or np.any(np.diff(offsets) < 0)
+                              or offsets[-1] > indices.size)):
+        raise ValueError(f"{op}: offsets must be a 1-D integer tensor starting at 0, "
+                         f"non-decreasing and at most the input length {indices.size}, got "
+                         f"{offsets.tolist()}")
+    if include_last_offset:
+        starts, ends = offsets[:-1], offsets[1:]
+    else:
+        starts, ends = offsets, np.append(offsets[1:], indices.size)
+    lengths = ends - starts
+    width = max(int(lengths.max()) if lengths.size else 0, 1)
+    steps = np.arange(width)
+    valid = steps[None, :] < lengths[:, None]
+    positions = np.where(valid, starts[:, None] + steps[None, :], 0)
+    return positions, valid
+
+
+def _embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode,
+                   per_sample_weights, include_last_offset, padding_idx, op: str) -> Tensor:
+    if mode not in EMBEDDING_BAG_MODES:
+        raise ValueError(f"{op}: mode must be one of {EMBEDDING_BAG_MODES}, got {mode!r}")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    indices = _embedding_indices(input, weight.shape[0], op)
+    positions, valid = _bag_layout(indices, offsets, include_last_offset, op)
+    padding_idx = _padding_index(padding_idx, weight.shape[0], op)
+    flat = indices.reshape(-1)
+    if padding_idx is not None and flat.size:
+        valid = valid & (flat[positions] != padding_idx)
+    rows = _embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, op)
+    # An empty input still gives a result connected to the weight (a zero gradient).
+    bags = rows[positions] if flat.size else weight[np.zeros(positions.shape, np.int64)] * 0
+    keep = valid[..., None].astype(weight.dtype)
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError(f"{op}: per_sample_weights is only supported for mode='sum', got "
+                             f"mode={mode!r}")
+        sample_weights = _as_tensor(per_sample_weights, op)
+        if sample_weights.shape != indices.shape:
+            raise ValueError(f"{op}: per_sample_weights of shape {sample_weights.shape} must "
+                             f"have the input's shape {indices.shape}")
+        if flat.size:
+            bags = bags * sample_weights.reshape(-1)[positions][..., None]
+        else:  # connected, with a zero (empty) gradient
+            bags = bags + sample_weights.sum() * 0
+    if mode == "max":
+        out = bags.masked_fill(~valid[..., None], -np.inf).max(1)
+        return out.masked_fill(~valid.any(axis=1, keepdims=True), 0.0)
+    out = (bags * keep).sum(1)
+    if mode == "mean":
+        out = out / np.maximum(keep.sum(axis=1), 1)
+    return out
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights=None, include_last_offset: bool = False,
+                  padding_idx=None) -> Tensor:
+    """PyTorch's ``F.embedding_bag``: the sum, mean or max of the embeddings in each bag.
+
+    Bags are the rows of a 2-D ``input``, or, for a 1-D input, the runs that start at
+    ``offsets`` (with ``include_last_offset`` the last offset closes the last bag).
+    Entries equal to ``padding_idx`` are left out (and not counted by the mean); an empty
+    bag gives zeros. ``per_sample_weights`` (the input's shape) scale the entries of a sum.
+    """
+    if sparse:
+        raise NotImplementedError("embedding_bag: sparse gradients are not supported; use "
+                                  "sparse=False (the gradient is a dense array)")
+    return _embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq,
+                          mode, per_sample_weights, include_last_offset, padding_idx,
+                          op="embedding_bag")
+
+
 # --------------------------------------------------------------------------- attention
 
 
@@ -1704,3 +1798,4 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
     output, _ = attention_weights_and_output(query, key, value, bias, dropout_p, scale)
     return output
+
