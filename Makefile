@@ -35,10 +35,15 @@ run: $(STAMP)
 test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
-# PyTorch is optional: without it the benchmark leaves its column out.
+# PyTorch, JAX and numba (the fused optimizer update) are optional: without them the
+# benchmark leaves their columns out (and tinygrad_fm's Adam takes the NumPy update).
 bench: $(STAMP)
 	$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install --quiet -e ".[bench]" \
 		|| echo "PyTorch could not be installed: benchmarking without it"
+	$(PYTHON) -c "import jax, optax" 2>/dev/null || $(PYTHON) -m pip install --quiet -e ".[jax]" \
+		|| echo "JAX could not be installed: benchmarking without it"
+	$(PYTHON) -c "import numba" 2>/dev/null || $(PYTHON) -m pip install --quiet -e ".[fast]" \
+		|| echo "numba could not be installed: benchmarking the NumPy optimizer update"
 	$(PYTHON) benchmarks/bench_mlp.py $(ARGS)
 
 clean:

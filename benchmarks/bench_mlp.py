@@ -1,5 +1,6 @@
-"""Epoch time of the assignment's MLP: tinygrad_fm against NumPy by hand, the matrix-product
-floor, and PyTorch (when installed), measured interleaved in one process.
+"""Epoch time of the assignment's MLP: tinygrad_fm (eager, and its step captured with
+tinygrad_fm.jit) against NumPy by hand, the matrix-product floor, PyTorch and JAX (each when
+installed), measured interleaved in one process.
 
 The workload: 784-128-128-128-128-10, tanh, cross-entropy, Adam at 1e-3, float32, one epoch
 over the 54,000-image training split of Fashion-MNIST (real data when FASHION_MNIST_DIR is
@@ -12,7 +13,9 @@ built the same way (uint8 rows indexed, converted to float32 once per batch).
     python benchmarks/bench_mlp.py --quick      # a tiny smoke run (used by the tests)
 
 Run it with PyTorch importable (e.g. ``pip install torch==2.13.0`` in the same venv) to
-include the PyTorch column; otherwise it says that PyTorch was skipped.
+include the PyTorch column, and with JAX and optax (``pip install -e ".[jax]"``) for the
+JAX column (the whole step, optax's Adam included, compiled by ``jax.jit``); otherwise it
+says which were skipped.
 """
 
 from __future__ import annotations
@@ -106,6 +109,31 @@ class TinygradFM:
 
     def weights(self) -> list:
         return [layer.weight.numpy() for layer in self.model if isinstance(layer, nn.Linear)]
+
+
+class TinygradFMCaptured(TinygradFM):
+    """The same training step, captured once per batch shape by tinygrad_fm.jit and
+    replayed (bit-identical to the eager step)."""
+
+    name = "captured"
+
+    def __init__(self):
+        super().__init__()
+        model, optimizer = self.model, self.optimizer
+
+        @tg.jit
+        def step(x, y):
+            loss = F.cross_entropy(model(tg.Tensor(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        self.step = step
+
+    def epoch(self, images, labels, batch_size, epoch):
+        for x, y in batches(images, labels, batch_size, epoch):
+            self.step(x, y)
 
 
 class NumpyByHand:
@@ -219,6 +247,56 @@ class Torch:
                 if isinstance(layer, self.torch.nn.Linear)]
 
 
+class Jax:
+    """The step (forward, loss, gradients and optax's Adam) compiled by jax.jit, the
+    parameters and Adam state donated so that XLA updates them in place."""
+
+    name = "jax"
+
+    def __init__(self, jax, optax):
+        jnp = jax.numpy
+        self.jax = jax
+        weights, biases = initial_weights()
+        self.params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in zip(weights, biases)]
+        optimizer = optax.adam(1e-3)
+        self.opt_state = optimizer.init(self.params)
+
+        def loss_fn(params, x, y):
+            h = x
+            for i, (w, b) in enumerate(params):
+                h = h @ w.T + b
+                if i < len(params) - 1:
+                    h = jnp.tanh(h)
+            log_probs = jax.nn.log_softmax(h)
+            return -jnp.mean(jnp.take_along_axis(log_probs, y[:, None], axis=1))
+
+        def step(params, opt_state, x, y):
+            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        self.step = jax.jit(step, donate_argnums=(0, 1))
+
+    def epoch(self, images, labels, batch_size, epoch):
+        params, opt_state, step = self.params, self.opt_state, self.step
+        for x, y in batches(images, labels, batch_size, epoch):
+            params, opt_state, loss = step(params, opt_state, x, y)
+        self.params, self.opt_state = self.jax.block_until_ready((params, opt_state))
+
+    def weights(self) -> list:
+        return [np.asarray(w) for w, _ in self.params]
+
+
+def import_jax():
+    """(jax, optax), or None when either is missing."""
+    try:
+        import jax
+        import optax
+    except ImportError:
+        return None
+    return jax, optax
+
+
 # --------------------------------------------------------------------------- measuring
 
 
@@ -256,18 +334,22 @@ def peak_memory_of_example(epochs: int) -> float:
     return int(lines[-1].split("PEAK_RSS_KB")[-1]) / 1024
 
 
-def make_contenders(torch=None) -> list:
-    contenders = [TinygradFM(), NumpyByHand(), MatmulFloor()]
+def make_contenders(torch=None, jax=None) -> list:
+    contenders = [TinygradFM(), TinygradFMCaptured(), NumpyByHand(), MatmulFloor()]
     if torch is not None:
         contenders.append(Torch(torch))
+    if jax is not None:
+        contenders.append(Jax(*jax))
     return contenders
 
 
-def measure(images, labels, batch_sizes, rounds, torch=None) -> dict:
-    """``{batch_size: {contender: median epoch seconds}}``, contenders interleaved."""
+def measure(images, labels, batch_sizes, rounds, torch=None, jax=None) -> dict:
+    """``{batch_size: {contender: median epoch seconds}}``, contenders interleaved. The
+    first round includes JAX's compilation and the captured step's two recording calls;
+    the median of three or more rounds leaves it out."""
     results = {}
     for batch_size in batch_sizes:
-        contenders = make_contenders(torch)
+        contenders = make_contenders(torch, jax)
         times = {c.name: [] for c in contenders}
         for round_ in range(rounds):
             for contender in contenders:  # interleaved: A B C D A B C D ...
@@ -301,6 +383,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the peak RSS of a 10-epoch run of the example")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     args = parser.parse_args(argv)
     if args.quick:
@@ -319,22 +402,31 @@ def main(argv=None) -> int:
         torch_note = f"PyTorch {torch.__version__}, {args.threads} threads, eager"
     else:
         torch_note = "PyTorch not installed: skipped (pip install torch==2.13.0 to compare)"
+    jax = None if args.no_jax else import_jax()
+    if jax is not None:
+        jax_note = f"JAX {jax[0].__version__} jit + optax {jax[1].__version__}"
+    else:
+        jax_note = "JAX not installed: skipped (pip install -e \".[jax]\" to compare)"
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}")
-    print(f"data: {source}, {len(images)} images per epoch; {torch_note}")
-    results = measure(images, labels, args.batch_sizes, args.rounds, torch)
+    print(f"data: {source}, {len(images)} images per epoch; {torch_note}; {jax_note}")
+    print(f"optimizer update: {'fused (numba)' if optim.fused.available() else 'NumPy'}")
+    results = measure(images, labels, args.batch_sizes, args.rounds, torch, jax)
     names = list(next(iter(results.values())))
+    ratios = [("tg/numpy", "tinygrad_fm", "numpy"), ("tg/floor", "tinygrad_fm", "matmul floor"),
+              ("cap/floor", "captured", "matmul floor"), ("cap/tg", "captured", "tinygrad_fm")]
+    if torch:
+        ratios.append(("tg/torch", "tinygrad_fm", "pytorch"))
+    if jax:
+        ratios.append(("cap/jax", "captured", "jax"))
     print("\nmedian epoch time (s)")
-    header = f"{'batch':>6} " + " ".join(f"{n:>13}" for n in names)
-    header += f" {'tg/numpy':>9} {'tg/floor':>9}" + (f" {'tg/torch':>9}" if torch else "")
+    header = f"{'batch':>6} " + " ".join(f"{n:>12}" for n in names)
+    header += "".join(f" {label:>9}" for label, _, _ in ratios)
     print(header)
     for batch_size, row in results.items():
-        line = f"{batch_size:>6} " + " ".join(f"{row[n]:>13.3f}" for n in names)
-        tg_time = row["tinygrad_fm"]
-        line += f" {tg_time / row['numpy']:>9.2f} {tg_time / row['matmul floor']:>9.2f}"
-        if torch:
-            line += f" {tg_time / row['pytorch']:>9.2f}"
+        line = f"{batch_size:>6} " + " ".join(f"{row[n]:>12.3f}" for n in names)
+        line += "".join(f" {row[a] / row[b]:>9.2f}" for _, a, b in ratios)
         print(line)
     step = measure_step(images, labels, 64, args.rounds)
     print(f"\nforward+backward step at batch 64 (median): tinygrad_fm {step['tinygrad_fm']:.0f} "

@@ -86,7 +86,8 @@ def main(argv=None) -> int:
             by_hand.epoch(images, labels, 64, round_)
             times[name].append(time.perf_counter() - started)
     for name, t in times.items():
-        print(f"hand-written NumPy loop, batch 64, {name}: median epoch {statistics.median(t):.3f} s")
+        print(f"hand-written NumPy loop, batch 64, {name}: median epoch "
+              f"{statistics.median(t):.3f} s")
     return 0
 
 

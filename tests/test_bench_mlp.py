@@ -45,26 +45,49 @@ def test_pytorch_contender_trains_the_same_network(bench):
         np.testing.assert_allclose(a, b, atol=1e-4)  # 1e-4: a tenth of one Adam step
 
 
+def test_captured_contender_trains_bit_identically_to_the_eager_one(bench):
+    images, labels = synthetic()
+    eager, captured = bench.TinygradFM(), bench.TinygradFMCaptured()
+    for contender in (eager, captured):
+        contender.epoch(images, labels, 32, epoch=0)  # 10 steps: 2 recordings, 8 replays
+    assert captured.step.captures == 1
+    for a, b in zip(eager.weights(), captured.weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_jax_contender_trains_the_same_network(bench):
+    found = bench.import_jax()
+    if found is None:
+        pytest.skip("jax and optax are not installed")
+    images, labels = synthetic()
+    ours, theirs = bench.TinygradFM(), bench.Jax(*found)
+    for contender in (ours, theirs):
+        contender.epoch(images, labels, 32, epoch=0)
+    for a, b in zip(ours.weights(), theirs.weights()):
+        np.testing.assert_allclose(a, b, atol=1e-4)  # 1e-4: a tenth of one Adam step
+
+
 def test_measure_reports_every_contender_per_batch_size(bench):
     images, labels = synthetic(128)
     results = bench.measure(images, labels, [32, 64], rounds=2)
     assert list(results) == [32, 64]
     for row in results.values():
-        assert set(row) == {"tinygrad_fm", "numpy", "matmul floor"}
+        assert set(row) == {"tinygrad_fm", "captured", "numpy", "matmul floor"}
         assert all(t > 0 for t in row.values())
 
 
 def test_quick_run_prints_the_table(bench, capsys, monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
-    assert bench.main(["--quick", "--no-torch"]) == 0
+    assert bench.main(["--quick", "--no-torch", "--no-jax"]) == 0
     out = capsys.readouterr().out
     assert "data: synthetic, 640 images" in out
-    assert "PyTorch not installed: skipped" in out
+    assert "PyTorch not installed: skipped" in out and "JAX not installed: skipped" in out
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["batch"])
     header, row = lines[at], lines[at + 1]
-    assert header.split()[:4] == ["batch", "tinygrad_fm", "numpy", "matmul"]
-    assert row.split()[0] == "64" and len(row.split()) == 6
+    assert header.split() == ["batch", "tinygrad_fm", "captured", "numpy", "matmul", "floor",
+                              "tg/numpy", "tg/floor", "cap/floor", "cap/tg"]
+    assert row.split()[0] == "64" and len(row.split()) == 9
     assert "forward+backward step at batch 64" in out
 
 
@@ -112,11 +135,12 @@ def test_a_failing_example_run_is_reported_not_a_traceback(bench, monkeypatch, t
     (tmp_path / "examples" / "fashion_mnist.py").write_text(
         "import sys\nsys.exit('no dataset here: set FASHION_MNIST_DIR')\n")
     monkeypatch.setattr(bench, "measure", lambda *a, **k: {64: {"tinygrad_fm": 1.0,
+                                                               "captured": 0.8,
                                                                "numpy": 1.0,
                                                                "matmul floor": 0.5}})
     monkeypatch.setattr(bench, "measure_step", lambda *a, **k: {"tinygrad_fm": 1.0,
                                                                 "numpy": 1.0})
     monkeypatch.setattr(bench, "load_images", lambda n: ([], [], "synthetic"))
-    assert bench.main(["--batch-sizes", "64", "--no-torch"]) == 1
+    assert bench.main(["--batch-sizes", "64", "--no-torch", "--no-jax"]) == 1
     out = capsys.readouterr().out
     assert "the example run failed (exit 1): no dataset here: set FASHION_MNIST_DIR" in out

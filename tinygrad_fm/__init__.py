@@ -20,6 +20,7 @@ from .tensor import (
 
 from . import nn  # noqa: E402  (after the engine: nn builds on it)
 from .nn.serialization import load, save  # noqa: E402  (torch.save / torch.load)
+from .jit import jit  # noqa: E402  (step capture; tinygrad_fm.jit is the decorator)
 
 float32 = _np.float32
 float64 = _np.float64

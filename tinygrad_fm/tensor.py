@@ -7,7 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import ops
+from . import _recording, ops
 from . import autograd as _autograd
 from .autograd import is_grad_enabled
 
@@ -153,6 +153,8 @@ class Tensor:
         return self.data.shape[normalize_single_axis(dim, self.shape, "size")]
 
     def item(self):
+        if _recording.recorder is not None:
+            _recording.recorder.read_value(self, "item()")
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with exactly one element, this one has "
                              f"shape {self.shape} ({self.data.size} elements)")
@@ -162,6 +164,8 @@ class Tensor:
         return self.data
 
     def tolist(self):
+        if _recording.recorder is not None:
+            _recording.recorder.read_value(self, "tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -179,6 +183,8 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if _recording.recorder is not None:
+            _recording.recorder.read_value(self, "bool()")
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor with {self.data.size} elements is "
                              "ambiguous; use .any() or .all() on .data")
@@ -265,6 +271,8 @@ class Tensor:
     # requires grad refuses both, as PyTorch does.
 
     def _in_place(self, ufunc, other, name: str, rebind=None):
+        if _recording.recorder is not None:
+            _recording.recorder.in_place(self, name)
         if is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor)
                                                          and other.requires_grad)):
             if self.requires_grad and self._ctx is None:

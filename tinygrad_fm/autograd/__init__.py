@@ -41,6 +41,8 @@ import threading
 
 import numpy as np
 
+from .. import _recording
+
 __all__ = [
     "ArrayFunction",
     "Context",
@@ -191,6 +193,8 @@ class ArrayFunction:
             result._ctx = ctx
             if ctx.saved_tensors:
                 ctx.saved_versions = _saved_versions(ctx.saved_tensors, args, arrays, result)
+        if _recording.recorder is not None:  # tinygrad_fm.jit is recording a step
+            _recording.recorder.apply(cls, args, kwargs, ctx, result)
         return result
 
 
@@ -345,6 +349,9 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
     their total gradients are returned by id (and accumulated into their ``.grad`` when
     ``accumulate``). Gradients are arrays, or recorded Tensors with ``create_graph``.
     """
+    if _recording.recorder is not None:  # tinygrad_fm.jit records the backward pass
+        return _recording.recorder.backward(roots, root_grads, retain_graph, create_graph,
+                                            targets)
     order = _topological_order(roots)
     grads = {}
     for root, root_grad in zip(roots, root_grads):

@@ -107,6 +107,8 @@ def check_dropout_probability(p) -> float:
 class Dropout(ArrayFunction):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
 
+    draws_random = True  # tinygrad_fm.jit: its forward draws the mask, again at each replay
+
     @staticmethod
     def forward(ctx, x, p):
         keep = default_generator().random(x.shape, dtype=np.float32) >= p

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import _recording
 from ..tensor import Tensor
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
@@ -267,6 +268,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        if _recording.recorder is not None:  # tinygrad_fm.jit: replayed as a whole
+            return _recording.recorder.call(Module.zero_grad, self, set_to_none)
         for param in self.parameters():
             if param.grad is None:
                 continue

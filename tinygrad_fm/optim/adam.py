@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import no_grad
+
 from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad, _require,
                         fused_updates)
 
@@ -97,6 +99,72 @@ class Adam(Optimizer):
                 fused_updates.adam(*arrays, step=state["step"], **hyper)
             else:
                 _adam_update(*arrays, self._work_arrays(param, 2), step=state["step"], **hyper)
+
+    def _replay_call(self, function, args):
+        """For :mod:`tinygrad_fm.jit`: ``step()`` as a function that a replayed training
+        step calls, or None where the plain call is needed. It skips what the recorded
+        steps settled (which parameters get gradients, their arrays, their state) and
+        calls the fused kernel on flat views made once; the hyper-parameters, the
+        learning rate included, are read from the groups at every call. Anything
+        unusual (numba missing or not wanted, AMSGrad, changed betas, parameters or
+        state replaced) takes the plain step, so the numbers are always step()'s."""
+        if function is not Optimizer.step or args != (None,) or not fused_updates.available():
+            return None
+        state_of, kernel = self.state, fused_updates._load().adam
+        plans = []
+        for group in self.param_groups:
+            entries = []
+            for p in group["params"]:
+                state = state_of.get(p)
+                if p.grad is None or not state or "max_exp_avg_sq_sum" in state or \
+                        not fused_updates.fits(p.data, state["exp_avg_sum"],
+                                               state["exp_avg_sq_sum"]):
+                    return None
+                entries.append((p, p.data, state, p.data.reshape(-1),
+                                state["exp_avg_sum"].reshape(-1),
+                                state["exp_avg_sq_sum"].reshape(-1)))
+            plans.append((group, entries))
+        groups = self.param_groups
+        decoupled = self._decoupled_weight_decay
+
+        def step():
+            if self.param_groups is not groups or self.state is not state_of:
+                return Optimizer.step(self)
+            self._opt_called = True
+            for group, entries in plans:
+                beta1, beta2 = group["betas"]
+                if group["amsgrad"] or not self._fused(group):
+                    with no_grad():
+                        self._step_group(group)
+                    continue
+                grads = []
+                for p, data, state, *_ in entries:
+                    grad = p.grad
+                    grad = None if grad is None else grad.data
+                    if grad is None or p.data is not data or grad.dtype != data.dtype or \
+                            not grad.flags.c_contiguous or grad.shape != data.shape or \
+                            state["sum_beta1"] != beta1 or state["sum_beta2"] != beta2:
+                        break
+                    grads.append(grad.reshape(-1))
+                else:
+                    maximize = bool(group["maximize"])
+                    lr, eps = float(group["lr"]), float(group["eps"])
+                    weight_decay = float(group["weight_decay"])
+                    scalars_of = None  # (step, dtype) -> the kernel's scalars
+                    for (_, data, state, flat, exp_avg, exp_avg_sq), grad in zip(entries, grads):
+                        state["step"] = t = state["step"] + 1
+                        if scalars_of != (t, data.dtype):
+                            scalars_of = (t, data.dtype)
+                            scalars = fused_updates._adam_scalars(
+                                data.dtype.type, t, lr, float(beta1), float(beta2), eps,
+                                weight_decay, decoupled)
+                        kernel(flat, grad, exp_avg, exp_avg_sq, exp_avg, False, maximize,
+                               *scalars)
+                    continue
+                with no_grad():  # something changed: the plain step for this group
+                    self._step_group(group)
+
+        return step
 
     def _export_state(self, state: dict) -> dict:
         exported = dict(state)

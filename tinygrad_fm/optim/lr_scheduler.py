@@ -19,6 +19,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from .. import _recording
 from .optimizer import Optimizer
 
 __all__ = [
@@ -97,6 +98,8 @@ class LRScheduler:
         ``epoch`` (deprecated, as in PyTorch) jumps to that epoch using the closed form
         where the scheduler has one.
         """
+        if _recording.recorder is not None:  # tinygrad_fm.jit: replayed as a whole
+            return _recording.recorder.call(LRScheduler.step, self, epoch)
         if self._step_count == 1 and self.optimizer._opt_called is False:
             warnings.warn("Detected call of `lr_scheduler.step()` before "
                           "`optimizer.step()`; call them in the opposite order, or the "
@@ -653,6 +656,8 @@ class SequentialLR(LRScheduler):
 
     def step(self) -> None:  # no deprecated epoch argument, as in PyTorch
         """Advance by one epoch, stepping the scheduler whose interval holds it."""
+        if _recording.recorder is not None:  # tinygrad_fm.jit: replayed as a whole
+            return _recording.recorder.call(SequentialLR.step, self)
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[idx]
@@ -742,6 +747,8 @@ class ReduceLROnPlateau(LRScheduler):
     def step(self, metrics, epoch: int | None = None) -> None:
         """Record this epoch's ``metrics`` (a number or a one-element Tensor) and reduce
         the learning rates if it has not improved for more than ``patience`` epochs."""
+        if _recording.recorder is not None:  # the metric: a value the replay cannot see
+            return _recording.recorder.call(ReduceLROnPlateau.step, self, metrics, epoch)
         try:
             current = float(metrics)
         except (TypeError, ValueError):

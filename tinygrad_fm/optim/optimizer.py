@@ -21,6 +21,7 @@ from itertools import chain
 
 import numpy as np
 
+from .. import _recording
 from ..autograd import bump_version, enable_grad, no_grad
 from . import fused as fused_updates
 
@@ -183,6 +184,8 @@ class Optimizer:
         memory and makes the next backward store a fresh gradient; otherwise the
         gradient arrays are filled with zeros in place.
         """
+        if _recording.recorder is not None:  # tinygrad_fm.jit: replayed as a whole
+            return _recording.recorder.call(Optimizer.zero_grad, self, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -207,6 +210,8 @@ class Optimizer:
         Returns:
             The closure's loss, or None.
         """
+        if _recording.recorder is not None:  # tinygrad_fm.jit: replayed as a whole
+            return _recording.recorder.call(Optimizer.step, self, closure)
         loss = None
         if closure is not None:
             with enable_grad():
