@@ -10,11 +10,11 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
 
 
-def test_readme_has_the_three_examples():
-    assert len(BLOCKS) == 3
+def test_readme_has_the_four_examples():
+    assert len(BLOCKS) == 4
 
 
-@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("index", [0, 1, 3])
 def test_tour_and_custom_function_examples_run(index):
     exec(compile(BLOCKS[index], f"README block {index}", "exec"), {})
 

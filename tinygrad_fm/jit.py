@@ -183,9 +183,10 @@ class _CountingGenerator:
 class _Recorder:
     """One eager call of a captured function, recorded as a list of steps.
 
-    A step is a tuple: ``("forward", cls, needs_input_grad, args, kwargs, out)``,
-    ``("gradient", slot, array)`` (the root gradient of a backward call),
-    ``("backward", forward_index, grad_slot, single, outs)``, ``("store", target, slot)``
+    A step is a tuple: ``("forward", cls, needs_input_grad, args, kwargs, out, scalar)``,
+    ``("gradient", slot, array)`` (the root gradient of a backward call), ``("sum", slot,
+    a, b)``, ``("backward", forward_index, grad_slot, single, outs)``, ``("store", target,
+    slot)``
     (accumulate into a leaf's ``.grad``) or ``("call", obj, function, args)``. Values are
     described as ``("slot", n)`` (made during the call), ``("input", i)`` (the i-th array
     argument), ``("tensor", t)`` (a Tensor from outside, read at replay: parameters),
@@ -228,6 +229,8 @@ class _Recorder:
     def describe(self, value):
         if isinstance(value, Tensor):
             slot = self.slot_of_tensor.get(id(value))
+            if slot is None:  # a Tensor sharing a recorded array (detach(), an alias)
+                slot = self.slot_of_array.get(id(value.data))
             if slot is not None:
                 return ("slot", slot)
             index = self.input_arrays.get(id(value.data))
@@ -279,17 +282,30 @@ class _Recorder:
         self.steps.append(("forward", cls, ctx.needs_input_grad, described, kw, slot,
                            result.data.ndim == 0))
 
-    def backward(self, root, gradient, retain_graph: bool) -> None:
-        """The engine's first-order backward pass, run eagerly and recorded."""
-        root_slot = self.slot_of_tensor.get(id(root))
-        if root_slot is None:
-            raise CaptureError("backward() from a tensor computed outside the captured "
-                               "function; compute it inside")
-        gradient_slot = self._new_slot()
-        self.steps.append(("gradient", gradient_slot, np.array(gradient, copy=True)))
-        grads = {id(root): (gradient, gradient_slot)}
+    def backward(self, roots, gradients, retain_graph: bool, create_graph: bool = False,
+                 targets=None) -> dict:
+        """The engine's first-order backward pass from ``roots`` (with their
+        ``gradients``) into every leaf's ``.grad``, run eagerly and recorded."""
+        if create_graph or targets is not None:
+            raise CaptureError(
+                "create_graph=True, inputs= or autograd.grad() inside a captured function: "
+                "only loss.backward() into the leaves' .grad is recorded; run this step "
+                "without tinygrad_fm.jit")
+        grads = {}
+        for root, gradient in zip(roots, gradients):
+            if self.slot_of_tensor.get(id(root)) is None:
+                raise CaptureError("backward() from a tensor computed outside the captured "
+                                   "function; compute it inside")
+            gradient_slot = self._new_slot()
+            self.steps.append(("gradient", gradient_slot, np.array(gradient, copy=True)))
+            previous = grads.get(id(root))
+            if previous is not None:
+                total_slot = self._new_slot()
+                self.steps.append(("sum", total_slot, previous[1], gradient_slot))
+                gradient, gradient_slot = previous[0] + gradient, total_slot
+            grads[id(root)] = (gradient, gradient_slot)
         with no_grad():
-            for tensor in reversed(_topological_order(root)):
+            for tensor in reversed(_topological_order(roots)):
                 entry = grads.pop(id(tensor), None)
                 if entry is None:
                     continue
@@ -301,6 +317,10 @@ class _Recorder:
                 if tensor._retains_grad:
                     raise CaptureError("retain_grad() on a tensor inside a captured step "
                                        "is not supported; return the tensor instead")
+                if getattr(ctx.function, "tensor_level", False):
+                    raise CaptureError(f"{ctx.function.__name__}: a custom autograd.Function "
+                                       "cannot be captured; run the step without "
+                                       "tinygrad_fm.jit")
                 if ctx.released:
                     raise RuntimeError(
                         f"Trying to backward through the graph a second time (through "
@@ -340,6 +360,7 @@ class _Recorder:
                                    single, tuple(outs)))
                 if not retain_graph:
                     ctx.release()
+        return {}
 
     def _store(self, tensor, grad, grad_slot) -> None:
         index = self.input_tensors.get(id(tensor))
@@ -394,10 +415,10 @@ class _Recorder:
                            f"{type(value).__name__}: return a Tensor and convert it outside")
 
 
-def _topological_order(root) -> list:
+def _topological_order(roots) -> list:
     """The engine's order (autograd._topological_order), so sums of gradients add up in
     the same order as in the eager backward pass."""
-    return _autograd._topological_order(root)
+    return _autograd._topological_order(roots)
 
 
 def _call_name(function, obj) -> str:
@@ -430,7 +451,7 @@ def _what(step) -> str:
         return step[1].__name__
     if kind == "call":
         return _call_name(step[2], step[1])
-    return {"gradient": "backward()", "backward": "a backward step",
+    return {"gradient": "backward()", "backward": "a backward step", "sum": "backward()",
             "store": "a gradient accumulation"}[kind]
 
 
@@ -460,7 +481,7 @@ def _check_same(first: _Recorder, second: _Recorder, name: str) -> None:
         elif kind == "gradient":
             if not _same_value(("array", a[2], a[2]), ("array", b[2], b[2])):
                 fail(index, "the gradient given to backward() changed")
-        elif kind == "backward":
+        elif kind in ("backward", "sum"):
             if a[1:] != b[1:]:
                 fail(index, f"{_what(a)} changed")
         elif kind == "store":
@@ -525,6 +546,8 @@ class _Replay:
                 lines.append(f"s{out} = AS({call})" if scalar else f"s{out} = {call}")
             elif kind == "gradient":
                 lines.append(f"s{step[1]} = {name_of(step[2], 'K')}.copy()")
+            elif kind == "sum":
+                lines.append(f"s{step[1]} = s{step[2]} + s{step[3]}")
             elif kind == "backward":
                 _, forward_index, grad_slot, single, outs = step
                 ctx, cls = contexts[forward_index]

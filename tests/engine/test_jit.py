@@ -307,3 +307,24 @@ def test_batch_norm_running_statistics_are_refused_in_training_and_replayed_in_e
     # the replay reads the running statistics where they live
     model[1].running_mean.data[...] += 1.0
     np.testing.assert_array_equal(eval_forward(x).data, model(Tensor(x)).data)
+
+
+def test_detached_tensors_are_recorded_values_not_constants():
+    w = Tensor(np.full(3, 0.5, dtype=np.float32), requires_grad=True)
+
+    def step(x):
+        h = x * w
+        target = h.detach() * 2  # shares h's array: must follow it at every replay
+        loss = ((h - target) ** 2).sum()
+        loss.backward()
+        return loss
+
+    captured = jit(step)
+    for i in range(4):
+        x = Tensor(np.full(3, float(i + 1), dtype=np.float32))
+        w.grad = None
+        expected = step(x).data.copy(), w.grad.data.copy()
+        w.grad = None
+        got = captured(x)
+        np.testing.assert_array_equal(got.data, expected[0])
+        np.testing.assert_array_equal(w.grad.data, expected[1])
