@@ -328,3 +328,16 @@ def test_detached_tensors_are_recorded_values_not_constants():
         got = captured(x)
         np.testing.assert_array_equal(got.data, expected[0])
         np.testing.assert_array_equal(w.grad.data, expected[1])
+
+
+def test_a_replayed_optimizer_step_bumps_the_parameters_versions():
+    model = mlp()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    step = jit(make_step(model, opt))
+    x, y = data()
+    for _ in range(3):
+        step(x[:8], y[:8])
+    stale = F.cross_entropy(model(Tensor(x[:8])), y[:8])  # saves the weights
+    step(x[:8], y[:8])  # a replay changes them in place
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        stale.backward()

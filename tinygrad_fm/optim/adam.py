@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import bump_version, no_grad
 
 from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad, _require,
                         fused_updates)
@@ -151,7 +151,8 @@ class Adam(Optimizer):
                     lr, eps = float(group["lr"]), float(group["eps"])
                     weight_decay = float(group["weight_decay"])
                     scalars_of = None  # (step, dtype) -> the kernel's scalars
-                    for (_, data, state, flat, exp_avg, exp_avg_sq), grad in zip(entries, grads):
+                    for (p, data, state, flat, exp_avg, exp_avg_sq), grad in zip(entries, grads):
+                        bump_version(p)  # as step() does: p.data changes in place
                         state["step"] = t = state["step"] + 1
                         if scalars_of != (t, data.dtype):
                             scalars_of = (t, data.dtype)
