@@ -55,7 +55,8 @@ def generate_names(count: int, seed: int) -> list[str]:
         name += ENDINGS[rng.integers(len(ENDINGS))]
         if 3 <= len(name) <= 14:
             names.add(name)
-    return sorted(names, key=lambda _: rng.random())
+    ordered = sorted(names)  # a set's order changes between runs (string hashing)
+    return [ordered[i] for i in rng.permutation(len(ordered))]
 
 
 BOUNDARY = "."  # marks the start and the end of a name (index 0)

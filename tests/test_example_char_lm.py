@@ -30,6 +30,15 @@ def test_generated_names_are_distinct_grammatical_and_reproducible():
     assert len(set(names)) == 500
     assert all(char_lm.GRAMMAR.match(name) for name in names)
     assert names == char_lm.generate_names(500, seed=3)
+    # ... in another process too, whose string hashing (set order) differs
+    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('m', "
+            f"{str(SCRIPT)!r}); m = importlib.util.module_from_spec(spec); "
+            "sys.modules['m'] = m; spec.loader.exec_module(m); "
+            "print(','.join(m.generate_names(500, seed=3)))")
+    for hash_seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=60, env={"PYTHONHASHSEED": hash_seed, "PATH": ""})
+        assert done.stdout.strip().split(",") == names, done.stderr
     assert names != char_lm.generate_names(500, seed=4)
     assert not char_lm.GRAMMAR.match("xqzt") and not char_lm.GRAMMAR.match("ba")
 
