@@ -287,8 +287,13 @@ class Jax:
         return [np.asarray(w) for w, _ in self.params]
 
 
-def import_jax():
-    """(jax, optax), or None when either is missing."""
+def import_jax(threads: int | None = None):
+    """(jax, optax), or None when either is missing. ``threads`` limits XLA's CPU threads
+    (only before the first import of jax)."""
+    if threads is not None and "jax" not in sys.modules:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_"
+                                   f"eigen={'true' if threads > 1 else 'false'} "
+                                   f"intra_op_parallelism_threads={threads}").strip()
     try:
         import jax
         import optax
@@ -343,19 +348,22 @@ def make_contenders(torch=None, jax=None) -> list:
     return contenders
 
 
-def measure(images, labels, batch_sizes, rounds, torch=None, jax=None) -> dict:
+def measure(images, labels, batch_sizes, rounds, torch=None, jax=None,
+            clock=time.perf_counter) -> dict:
     """``{batch_size: {contender: median epoch seconds}}``, contenders interleaved. The
     first round includes JAX's compilation and the captured step's two recording calls;
-    the median of three or more rounds leaves it out."""
+    the median of three or more rounds leaves it out. ``clock``: wall time, or
+    ``time.process_time`` (CPU seconds of all of this process's threads, which other
+    processes on a shared machine barely disturb)."""
     results = {}
     for batch_size in batch_sizes:
         contenders = make_contenders(torch, jax)
         times = {c.name: [] for c in contenders}
         for round_ in range(rounds):
             for contender in contenders:  # interleaved: A B C D A B C D ...
-                started = time.perf_counter()
+                started = clock()
                 contender.epoch(images, labels, batch_size, round_)
-                times[contender.name].append(time.perf_counter() - started)
+                times[contender.name].append(clock() - started)
         results[batch_size] = {name: statistics.median(t) for name, t in times.items()}
     return results
 
@@ -379,11 +387,17 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per size")
     parser.add_argument("--train-size", type=int, default=TRAIN_SIZE)
-    parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads of every contender: PyTorch's intra-op threads, XLA's "
+                             "(set before JAX is imported) and NumPy's BLAS (through "
+                             "threadpoolctl, when installed)")
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the peak RSS of a 10-epoch run of the example")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--no-jax", action="store_true", help="leave JAX out")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall time, or the process's CPU time (all threads): steadier "
+                             "on a loaded machine, fair with --threads 1")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     args = parser.parse_args(argv)
     if args.quick:
@@ -402,17 +416,28 @@ def main(argv=None) -> int:
         torch_note = f"PyTorch {torch.__version__}, {args.threads} threads, eager"
     else:
         torch_note = "PyTorch not installed: skipped (pip install torch==2.13.0 to compare)"
-    jax = None if args.no_jax else import_jax()
+    jax = None if args.no_jax else import_jax(args.threads)
+    blas_note = ""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.threads)
+        blas_note = f"; NumPy's BLAS limited to {args.threads} threads"
+    except ImportError:
+        pass
     if jax is not None:
-        jax_note = f"JAX {jax[0].__version__} jit + optax {jax[1].__version__}"
+        jax_note = (f"JAX {jax[0].__version__} jit + optax {jax[1].__version__}, "
+                    f"{args.threads} threads")
     else:
         jax_note = "JAX not installed: skipped (pip install -e \".[jax]\" to compare)"
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}")
-    print(f"data: {source}, {len(images)} images per epoch; {torch_note}; {jax_note}")
+    print(f"data: {source}, {len(images)} images per epoch; {torch_note}; {jax_note}"
+          f"{blas_note}")
     print(f"optimizer update: {'fused (numba)' if optim.fused.available() else 'NumPy'}")
-    results = measure(images, labels, args.batch_sizes, args.rounds, torch, jax)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    results = measure(images, labels, args.batch_sizes, args.rounds, torch, jax, clock)
     names = list(next(iter(results.values())))
     ratios = [("tg/numpy", "tinygrad_fm", "numpy"), ("tg/floor", "tinygrad_fm", "matmul floor"),
               ("cap/floor", "captured", "matmul floor"), ("cap/tg", "captured", "tinygrad_fm")]
@@ -420,7 +445,8 @@ def main(argv=None) -> int:
         ratios.append(("tg/torch", "tinygrad_fm", "pytorch"))
     if jax:
         ratios.append(("cap/jax", "captured", "jax"))
-    print("\nmedian epoch time (s)")
+    clock_note = "CPU time of all threads" if args.clock == "cpu" else "wall"
+    print(f"\nmedian epoch time (s, {clock_note})")
     header = f"{'batch':>6} " + " ".join(f"{n:>12}" for n in names)
     header += "".join(f" {label:>9}" for label, _, _ in ratios)
     print(header)

@@ -444,10 +444,10 @@ class Tensor:
 
     def __floordiv__(self, other):
         """Floor division (not differentiable: its gradient is zero almost everywhere)."""
-        return Tensor._make(np.floor_divide(self.data, _data(self._operand(other))), False)
+        return ops.ArrayCall.apply(np.floor_divide, self.data, _data(self._operand(other)))
 
     def __rfloordiv__(self, other):
-        return Tensor._make(np.floor_divide(_data(self._operand(other)), self.data), False)
+        return ops.ArrayCall.apply(np.floor_divide, _data(self._operand(other)), self.data)
 
     def __mod__(self, other):
         """Python's (and PyTorch's ``%``) remainder, with the sign of the divisor;
@@ -486,7 +486,7 @@ class Tensor:
         if dtype == self.data.dtype:
             return self
         if self.requires_grad and dtype.kind not in "fc":
-            return Tensor._make(self.data.astype(dtype), False)
+            return ops.ArrayCall.apply(np.ndarray.astype, self.data, dtype)
         return ops.Cast.apply(self, dtype)
 
     def float(self):
@@ -671,7 +671,7 @@ class Tensor:
 
     def _compare(self, ufunc, other):
         try:
-            return Tensor._make(ufunc(self.data, _data(other)), False)
+            return ops.ArrayCall.apply(ufunc, self.data, _data(other))
         except ValueError:
             raise ops._broadcast_error(ufunc.__name__, self.data, _data(other)) from None
 
@@ -700,12 +700,12 @@ class Tensor:
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "argmax")
         axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmax")
-        return Tensor._make(np.argmax(self.data, axis=axis, keepdims=keepdims), False)
+        return ops.ArrayCall.apply(np.argmax, self.data, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "argmin")
         axis = None if axis is None else normalize_single_axis(axis, self.shape, "argmin")
-        return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), False)
+        return ops.ArrayCall.apply(np.argmin, self.data, axis=axis, keepdims=keepdims)
 
 
     # ----------------------------------------------------------------- more of PyTorch's ops

@@ -341,3 +341,42 @@ def test_a_replayed_optimizer_step_bumps_the_parameters_versions():
     step(x[:8], y[:8])  # a replay changes them in place
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         stale.backward()
+
+
+def test_accuracy_counts_and_comparisons_are_replayed_not_frozen():
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        logits = model(Tensor(x))
+        loss = F.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        hits = logits.argmax(axis=1).eq(y).sum()
+        return loss, hits, (logits // 1).astype(np.int64).argmin(axis=1), logits > 0
+
+    captured = jit(step)
+    x, y = data(64)
+    for start in range(0, 64, 8):
+        ours = captured(x[start:start + 8], y[start:start + 8])
+        assert ours[1].data.dtype.kind in "iu"
+        assert 0 <= ours[1].item() <= 8 and ours[3].data.dtype == bool
+    assert captured.captures == 1
+    # the counts follow the data: compare a replay with the eager step on fresh weights
+    model_a, model_b = mlp(), mlp()
+    results = []
+    for model_, wrap in ((model_a, False), (model_b, True)):
+        opt_ = optim.SGD(model_.parameters(), lr=0.1)
+
+        def step_(x, y, model_=model_, opt_=opt_):
+            logits = model_(Tensor(x))
+            loss = F.cross_entropy(logits, y)
+            opt_.zero_grad()
+            loss.backward()
+            opt_.step()
+            return logits.argmax(axis=1).eq(y).sum()
+
+        fn = jit(step_) if wrap else step_
+        results.append([fn(x[s:s + 8], y[s:s + 8]).item() for s in range(0, 64, 8)])
+    assert results[0] == results[1] and len(set(results[0])) > 1

@@ -2,7 +2,7 @@
 
 common (axis helpers), arithmetic, unary, matmul, reduce (and softmax), movement,
 indexing, norm (batch/layer/group normalisation), embedding, conv (convolution, its
-adjoint, unfold/fold), padding, pool. ``ops.X`` names every op whatever its family.
+adjoint, unfold/fold), padding, pool, nograd (array functions without a gradient). ``ops.X`` names every op whatever its family.
 
 Every op works on NumPy arrays. Backward returns gradients in the broadcast (output)
 shape where that is natural; the engine sums them back to each input's shape. Ops check
@@ -26,3 +26,4 @@ from .embedding import *
 from .conv import *
 from .padding import *
 from .pool import *
+from .nograd import *
