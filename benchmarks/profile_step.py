@@ -1,10 +1,11 @@
 """Where a captured training step of the benchmark's MLP spends its time.
 
 Replays the step of ``bench_mlp.py`` (tinygrad_fm.jit) with a timer around every line of
-the generated replay function, and reports per-step microseconds by kind: each op's
-forward and backward, the accumulation into ``.grad``, the optimizer's step and
-``zero_grad``, and the rest (argument binding and the replay's own Python). Beside it:
-the matrix products alone (the benchmark's floor) on the same batches.
+the generated replay function, and reports per-step microseconds by kind (the median over
+the steps of each line, summed: steady on a loaded machine): each op's forward and
+backward, the accumulation into ``.grad``, the optimizer's step and ``zero_grad``, and the
+rest (argument binding and the replay's own Python). Beside it: the median step of the
+matrix products alone (the benchmark's floor) on the same batches.
 
     python benchmarks/profile_step.py [--batch-sizes 16 64 256] [--steps 400]
 """
@@ -16,6 +17,7 @@ import re
 import sys
 import time
 from collections import defaultdict
+from statistics import median
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -23,22 +25,23 @@ import bench_mlp as bench  # noqa: E402
 
 
 def instrumented(replay):
-    """The replay function with a timer after each line, and the per-line totals."""
+    """The replay function with a timer after each line, and the per-line times (one
+    list per line, one entry per call)."""
     lines = replay.source.splitlines()
     body = ["    _t = _clock()"]
     labels = []
     for line in lines[1:]:
         code = line.strip()
         if code.startswith("return"):
-            body.append(f"    _total[{len(labels)}] += _clock() - _t")
+            body.append(f"    _total[{len(labels)}].append(_clock() - _t)")
             labels.append("return")
             body.append("    " + code)
             continue
         body.append("    " + code)
-        body.append(f"    _n = _clock(); _total[{len(labels)}] += _n - _t; _t = _n")
+        body.append(f"    _n = _clock(); _total[{len(labels)}].append(_n - _t); _t = _n")
         labels.append(code)
     namespace = dict(replay.run.__globals__)
-    totals = [0.0] * len(labels)
+    totals = [[] for _ in labels]
     namespace.update(_clock=time.perf_counter, _total=totals)
     exec(compile(lines[0] + "\n" + "\n".join(body) + "\n", "<profiled>", "exec"), namespace)
     return namespace["replay"], labels, totals
@@ -68,20 +71,21 @@ def profile(images, labels, batch_size: int, steps: int) -> None:
     replay = next(iter(captured.step._entries.values()))
     run, labels_, totals = instrumented(replay)
     replay_run, replay.run = replay.run, run
-    started = time.perf_counter()
+    step_times, floor_times = [], []
     for x, y in data[2:]:
+        started = time.perf_counter()
         captured.step(x, y)
-    elapsed = (time.perf_counter() - started) / steps
+        step_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        floor.epoch(x, y, batch_size, 0)  # one batch: the products of one step
+        floor_times.append(time.perf_counter() - started)
     replay.run = replay_run
-    started = time.perf_counter()
-    floor_images = bench.np.concatenate([x for x, _ in data[2:]])
-    floor.epoch(floor_images, bench.np.zeros(len(floor_images), int), batch_size, 0)
-    floor_time = (time.perf_counter() - started) / steps
+    elapsed, floor_time = median(step_times), median(floor_times)
     kinds = defaultdict(float)
-    for label, total in zip(labels_, totals):
-        kinds[kind_of(label, run.__globals__)] += total / steps
+    for label, times in zip(labels_, totals):
+        kinds[kind_of(label, run.__globals__)] += median(times)
     inside = sum(kinds.values())
-    kinds["argument binding, outputs"] = elapsed - inside
+    kinds["argument binding, outputs"] = max(elapsed - inside, 0.0)
     print(f"\nbatch {batch_size}: {elapsed * 1e6:.0f} us per captured step "
           f"(matmul floor {floor_time * 1e6:.0f} us)")
     for kind, seconds in sorted(kinds.items(), key=lambda item: -item[1]):

@@ -507,6 +507,33 @@ def _same_outputs(a, b) -> bool:
 # --------------------------------------------------------------------------- replay
 
 
+def _lifetimes(recording: _Recorder):
+    """``({slot: index of the last step reading it}, {forward index: index of the last
+    step using its context}, slots returned by the function)``."""
+    last_read, last_context_use = {}, {}
+    for index, step in enumerate(recording.steps):
+        kind = step[0]
+        if kind == "forward":
+            described = step[3] + tuple(v for _, v in step[4])
+            reads = [value for kind_, value, *_ in described if kind_ == "slot"]
+            last_context_use[index] = index
+        elif kind == "sum":
+            reads = [step[2], step[3]]
+        elif kind == "backward":
+            reads = [step[2]] + [previous for *_, previous in step[4] if previous is not None]
+            last_context_use[step[1]] = index
+        elif kind == "store":
+            reads = [step[2]]
+        else:
+            reads = []
+        for slot in reads:
+            last_read[slot] = index
+    outputs = recording.outputs
+    described = outputs[1] if isinstance(outputs[0], type) else (outputs,)
+    kept = {value for kind, value, *_ in described if kind == "slot"}
+    return last_read, last_context_use, kept
+
+
 class _Replay:
     """A recording turned into one generated Python function of the input arrays."""
 
@@ -515,6 +542,10 @@ class _Replay:
                      "AS": np.asarray}
         lines = []
         contexts = {}  # forward step index -> name of its Context
+        # Free what the eager step frees when it does (each slot after its last use, each
+        # op's saved arrays after its last backward), so that the allocator reuses the
+        # same memory from step to step as the eager step does.
+        last_read, last_context_use, kept = _lifetimes(recording)
 
         def name_of(obj, prefix):
             name = f"{prefix}{len(namespace)}"
@@ -571,6 +602,14 @@ class _Replay:
                 if call is None:
                     call = functools.partial(function, obj, *args)
                 lines.append(f"{name_of(call, 'CALL')}()")
+            if kind == "backward":
+                lines.append("r = g = None")
+            dead = [f"s{slot}" for slot, last in last_read.items()
+                    if last == index and slot not in kept]
+            if dead:
+                lines.append(f"del {', '.join(dead)}")
+            lines += [f"{contexts[forward][0]}.saved_tensors = ()"
+                      for forward, last in last_context_use.items() if last == index]
         lines.append("return " + self._outputs(recording.outputs, expression))
         source = "def replay(I, T):\n" + "".join(f"    {line}\n" for line in lines)
         exec(compile(source, "<tinygrad_fm.jit replay>", "exec"), namespace)  # noqa: S102
