@@ -143,5 +143,24 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
         return tuple(Tensor(np.zeros(x.shape)) if g is None else g
                      for g, x in zip(grads, differentiated))
 
+    # The recorded first derivatives must be the ones the array backward computes (which
+    # gradcheck verifies); then their own derivatives are checked by finite differences.
+    with enable_grad():
+        outs = [out for out in _outputs(fn, arguments) if out is not None and out.requires_grad]
+        differentiated = [arguments[i] for i in checked]
+        if outs:
+            plain = grad(outs, differentiated, [v.detach() for v in grad_outputs],
+                         allow_unused=True)
+            recorded = first_derivatives(*arguments, *grad_outputs)
+            for k, (p, r) in enumerate(zip(plain, recorded)):
+                p = np.zeros(r.shape) if p is None else p.data
+                if not np.allclose(r.data, p, rtol=rtol, atol=atol, equal_nan=True):
+                    message = (f"gradgradcheck: the first derivative for input {checked[k]} "
+                               "computed with create_graph=True (differentiable_backward) "
+                               "differs from backward's: max |difference| "
+                               f"{np.max(np.abs(r.data - p)):.8g}")
+                    if raise_exception:
+                        raise GradcheckError(message)
+                    return False
     return gradcheck(first_derivatives, arguments + grad_outputs, eps=eps, atol=atol,
                      rtol=rtol, seed=seed, raise_exception=raise_exception)

@@ -30,8 +30,10 @@ differentiated again, to any order. A function that cannot be differentiated twi
 gives gradients that raise, naming it, only if a later backward reaches them.
 
 **In-place changes.** Every in-place write bumps the written tensor's version (shared
-with its views, see ``Tensor._version``). When an op saves one of its inputs or its
-output for backward, the version is recorded; backward raises if it changed since.
+with its views, see ``Tensor._version``) and stamps it with a global write count. An op
+that saves arrays records the write count at that moment; before its backward runs,
+any of its inputs or its output whose array it saved and that was written since is an
+error naming the op (PyTorch's check, paid only when something was written in place).
 """
 
 from __future__ import annotations
@@ -133,9 +135,9 @@ class Context:
     dropped right after forward, so nothing is kept alive.
     """
 
-    # (argument index, version) of each saved input, index -1 for the output; filled
-    # by ArrayFunction.apply, checked by the engine before backward.
-    saved_versions = ()
+    # The global write count when the op saved its arrays (ArrayFunction.apply sets
+    # it); infinity: nothing saved, so nothing to check.
+    saved_at = float("inf")
 
     def __init__(self, needs_input_grad: tuple):
         self.needs_input_grad = needs_input_grad
@@ -156,7 +158,6 @@ class ArrayFunction:
     """Base class of the built-in differentiable operations, which work on NumPy arrays;
     see the module docstring."""
 
-    tensor_level = False  # the engine passes arrays to backward (Function: Tensors)
     # True for ops whose output may be a view of their first input's array (reshape,
     # transpose, expand, indexing): the output then shares the input's version counter.
     returns_view = False
@@ -192,7 +193,7 @@ class ArrayFunction:
             ctx.parents = args
             result._ctx = ctx
             if ctx.saved_tensors:
-                ctx.saved_versions = _saved_versions(ctx.saved_tensors, args, arrays, result)
+                ctx.saved_at = _writes
         if _recording.recorder is not None:  # tinygrad_fm.jit is recording a step
             _recording.recorder.apply(cls, args, kwargs, ctx, result)
         return result
@@ -203,14 +204,20 @@ _Tensor = None  # tinygrad_fm.tensor.Tensor, bound when that module is imported
 
 # --------------------------------------------------------------------------- versions
 
-class VersionCounter:
-    """How many in-place writes a tensor's memory has had; shared by a tensor and its
-    views. Tensors get one lazily (``_versions`` is None until the first write or view)."""
+_writes = 0  # in-place writes so far, all tensors together (a clock for the check)
+_recent = [None] * 64  # the counters of the last 64 writes, at index (write count % 64)
 
-    __slots__ = ("value",)
+
+class VersionCounter:
+    """How many in-place writes a tensor's memory has had (``value``) and the global
+    write count at the last one (``stamp``); shared by a tensor and its views. Tensors
+    get one lazily: ``_versions`` is None (version 0) until the first write or view."""
+
+    __slots__ = ("value", "stamp")
 
     def __init__(self):
         self.value = 0
+        self.stamp = 0
 
 
 def version_of(tensor) -> int:
@@ -220,10 +227,27 @@ def version_of(tensor) -> int:
 
 def bump_version(tensor) -> None:
     """Record an in-place write into ``tensor``'s array (and so into its views')."""
+    global _writes
     counter = tensor._versions
     if counter is None:
         tensor._versions = counter = VersionCounter()
+    _writes += 1
     counter.value += 1
+    counter.stamp = _writes
+    _recent[_writes & 63] = counter
+
+
+def bump_versions(tensors) -> None:
+    """:func:`bump_version` for each of ``tensors`` (an optimizer step's parameters)."""
+    global _writes
+    for tensor in tensors:
+        counter = tensor._versions
+        if counter is None:
+            tensor._versions = counter = VersionCounter()
+        _writes += 1
+        counter.value += 1
+        counter.stamp = _writes
+        _recent[_writes & 63] = counter
 
 
 def share_version(view, base) -> None:
@@ -240,39 +264,42 @@ def _share_version_if_view(result, base) -> None:
         share_version(result, base)
 
 
-def _saved_versions(saved, args, arrays, result) -> tuple:
-    """The (argument index, version) of each Tensor argument (index -1: the output)
-    whose array an op saved; only those can be changed in place behind its back."""
-    found = []
-    for array in saved:
-        if array is result.data:
-            found.append((-1, version_of(result)))
-            continue
-        for i, candidate in enumerate(arrays):
-            if candidate is array and isinstance(args[i], _Tensor):
-                found.append((i, version_of(args[i])))
-                break
-    return tuple(found)
-
-
 def _check_versions(ctx, output) -> None:
-    for index, expected in ctx.saved_versions:
-        tensor = output if index < 0 else ctx.parents[index]
-        current = version_of(tensor)
-        if current != expected:
-            if index < 0:
-                which = f"output 0 of {ctx.function.__name__}"
-            elif tensor._ctx is not None:
-                which = f"output 0 of {tensor._ctx.function.__name__}"
-            else:
-                which = "a leaf tensor"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by "
-                f"an inplace operation: [{tensor.dtype} tensor of shape {tensor.shape}], "
-                f"which is {which}, is at version {current}; expected version {expected} "
-                f"instead (it is saved by {ctx.function.__name__} for its backward, as "
-                f"{'its output' if index < 0 else f'input {index}'}). Hint: change a "
-                "clone() of it in place instead, or change it after backward().")
+    """Raise if an array ``ctx`` saved belongs to its output or to one of its Tensor
+    inputs and was written in place after it was saved (called only when some write
+    happened since)."""
+    for array in ctx.saved_tensors:
+        if array is None:
+            continue
+        if array is output.data:
+            index, tensor = -1, output
+        else:
+            found = [i for i, p in enumerate(ctx.parents)
+                     if isinstance(p, _Tensor) and p.data is array]
+            if not found:
+                continue  # a private array of the op
+            index = found[0]
+            tensor = ctx.parents[index]
+        counter = tensor._versions
+        if counter is None or counter.stamp <= ctx.saved_at:
+            continue
+        since = range(ctx.saved_at + 1, _writes + 1)
+        later = sum(1 for w in since[-len(_recent):] if _recent[w & 63] is counter)
+        expected = f"{counter.value - later}" + (" or lower" if len(since) > len(_recent)
+                                                 else "")
+        if index < 0:
+            which = f"output 0 of {ctx.function.__name__}"
+        elif tensor._ctx is not None:
+            which = f"output 0 of {tensor._ctx.function.__name__}"
+        else:
+            which = "a leaf tensor"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{tensor.dtype} tensor of shape {tensor.shape}], which is "
+            f"{which}, is at version {counter.value}; expected version {expected} instead "
+            f"(it is saved by {ctx.function.__name__} for its backward, as "
+            f"{'its output' if index < 0 else f'input {index}'}). Hint: change a clone() "
+            "of it in place instead, or change it after backward().")
 
 
 # --------------------------------------------------------------------------- the engine
@@ -361,11 +388,16 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
     if targets is not None:
         target_ids = {id(t) for t in targets}
         leading = _leading_to(order, target_ids)
+        if not target_ids <= leading:
+            # A freed op has no edges left to tell whether a target lies beyond it.
+            for tensor in order:
+                if tensor._ctx is not None and tensor._ctx.released:
+                    _raise_released(tensor._ctx)
         order = [t for t in order if id(t) in leading]
     if create_graph:
-        compute, reduce, store = _tensor_grads, _unbroadcast_tensor, _accumulate_tensor
+        reduce, store = _unbroadcast_tensor, _accumulate_tensor
     else:
-        compute, reduce, store = _array_grads, unbroadcast, _accumulate
+        reduce, store = unbroadcast, _accumulate
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
             key = id(tensor)
@@ -383,27 +415,26 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
             if ctx is None:
                 continue
             if ctx.released:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time (through "
-                    f"{ctx.function.__name__}): its saved buffers were freed after the "
-                    "first backward. Pass retain_graph=True to the first backward() "
-                    "call if you need to backpropagate through it again.")
+                _raise_released(ctx)
+            if _writes > ctx.saved_at:
+                _check_versions(ctx, tensor)
             needs = ctx.needs_input_grad
-            if targets is not None:
+            if targets is None:
+                input_grads = _tensor_grads(ctx, grad, tensor) if create_graph \
+                    else ctx.function.backward(ctx, grad)
+            else:  # only the inputs that lead to a target need a gradient
                 ctx.needs_input_grad = tuple(needed and id(parent) in leading for parent,
                                              needed in zip(ctx.parents, needs))
-                if True not in ctx.needs_input_grad:
-                    ctx.needs_input_grad = needs
-                    continue
-            if ctx.saved_versions:
-                _check_versions(ctx, tensor)
-            try:
-                input_grads = compute(ctx, grad, tensor)
-            finally:
-                restricted, ctx.needs_input_grad = ctx.needs_input_grad, needs
+                try:
+                    if True not in ctx.needs_input_grad:
+                        continue
+                    input_grads = _tensor_grads(ctx, grad, tensor) if create_graph \
+                        else ctx.function.backward(ctx, grad)
+                finally:
+                    needs, ctx.needs_input_grad = ctx.needs_input_grad, needs
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            for parent, needed, parent_grad in zip(ctx.parents, restricted, input_grads):
+            for parent, needed, parent_grad in zip(ctx.parents, needs, input_grads):
                 if not needed or parent_grad is None:
                     continue
                 if parent_grad is grad and not create_graph:
@@ -420,17 +451,17 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
     return captured
 
 
-def _array_grads(ctx, grad, output):
-    if ctx.function.tensor_level:
-        return _function.run_backward(ctx, grad, create_graph=False)
-    return ctx.function.backward(ctx, grad)
+def _raise_released(ctx):
+    raise RuntimeError(
+        f"Trying to backward through the graph a second time (through "
+        f"{ctx.function.__name__}): its saved buffers were freed after the first "
+        "backward. Pass retain_graph=True to the first backward() call if you need to "
+        "backpropagate through it again.")
 
 
 def _tensor_grads(ctx, grad, output):
     """One function's input gradients as recorded Tensors (``create_graph``)."""
     function = ctx.function
-    if function.tensor_level:
-        return _function.run_backward(ctx, grad, create_graph=True)
     if function.differentiable_backward is None:
         return not_differentiable_twice(ctx, grad, function.__name__,
                                         "it has no differentiable_backward")
@@ -634,7 +665,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
 
 # Defined in submodules that need the names above; bound last.
-from . import function as _function  # noqa: E402
 from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
 from ..gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from . import functional  # noqa: E402,F401

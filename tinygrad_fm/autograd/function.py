@@ -47,10 +47,10 @@ def _tensor_class():
 class FunctionCtx:
     """The ``ctx`` of a :class:`Function`: what forward leaves for backward."""
 
-    saved_versions = ()  # the engine's ArrayFunction check; saved_tensors checks these
+    saved_at = float("inf")  # the engine's check is ArrayFunction's; saved_tensors checks
 
     def __init__(self, function, needs_input_grad: tuple):
-        self.function = function
+        self.function = function._node  # what the engine calls: see _FunctionNode
         self.needs_input_grad = needs_input_grad
         self.parents = ()
         self.released = False
@@ -108,11 +108,34 @@ class FunctionCtx:
         self.released = True
 
 
+class _FunctionNode:
+    """The graph node of one Function subclass (its ``grad_fn``, named after it): what
+    the engine calls, with arrays (first order) or recorded Tensors (create_graph)."""
+
+    function_class = None  # the Function subclass
+    returns_view = False
+    tensor_level = True  # its backward works on Tensors (tinygrad_fm.jit refuses these)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return run_backward(ctx, grad, create_graph=False)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return run_backward(ctx, grad, create_graph=True)
+
+
 class Function:
     """Base class of custom differentiable operations, as ``torch.autograd.Function``:
     subclass it with static ``forward`` and ``backward`` and call ``apply``."""
 
-    tensor_level = True  # the engine passes Tensors to backward
+    _node = _FunctionNode
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._node = type(cls.__name__, (_FunctionNode,),
+                         {"function_class": cls, "__qualname__": cls.__qualname__,
+                          "__module__": cls.__module__})
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -230,7 +253,7 @@ def run_backward(ctx, grad, create_graph: bool) -> tuple:
             g = Tensor._make(g, False)
         wrapped.append(g)
     with set_grad_enabled(create_graph):
-        result = function.backward(ctx, *wrapped)
+        result = function.function_class.backward(ctx, *wrapped)
     result = result if isinstance(result, tuple) else (result,)
     count = len(ctx.parents)
     if len(result) > count and all(r is None for r in result[count:]):

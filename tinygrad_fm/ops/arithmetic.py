@@ -44,7 +44,8 @@ class Sub(ArrayFunction):
 class Mul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad  # each gradient needs the other factor only
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         try:
             return a * b
         except ValueError:

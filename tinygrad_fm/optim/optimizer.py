@@ -22,7 +22,7 @@ from itertools import chain
 import numpy as np
 
 from .. import _recording
-from ..autograd import bump_version, enable_grad, no_grad
+from ..autograd import bump_versions, enable_grad, no_grad
 from . import fused as fused_updates
 
 __all__ = ["Optimizer"]
@@ -219,6 +219,8 @@ class Optimizer:
         self._opt_called = True
         with no_grad():
             for group in self.param_groups:
+                # the update writes into each parameter's array in place
+                bump_versions([p for p in group["params"] if p.grad is not None])
                 self._step_group(group)
         return loss
 
@@ -233,7 +235,6 @@ class Optimizer:
             if grad.shape != p.data.shape:
                 raise RuntimeError(f"a parameter of shape {p.data.shape} has a gradient of "
                                    f"shape {grad.shape}")
-            bump_version(p)  # the caller updates p.data in place
             yield p, p.data, grad
 
     @staticmethod
