@@ -293,17 +293,35 @@ def test_captured_cnn_training_is_bit_identical_to_eager():
     assert_same_training(run(False), run(True))
 
 
-def test_batch_norm_running_statistics_are_refused_in_training_and_replayed_in_eval():
-    tg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(12, 6), nn.BatchNorm1d(6), nn.Tanh())
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batch_norm_running_statistics_are_replayed_in_training_and_read_in_eval(momentum):
+    def run(captured):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(12, 6), nn.BatchNorm1d(6, momentum=momentum),
+                              nn.Tanh(), nn.Linear(6, 5))
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        step = make_step(model, optimizer)
+        if captured:
+            step = jit(step)
+        x, y = data()
+        losses = [step(xb, yb).data.copy() for _ in range(3) for xb, yb in batches(x, y, 8)]
+        return model, losses, step
+
+    eager, captured = run(False), run(True)
+    assert captured[2].captures == 1  # one signature (40 = 5 batches of 8), replayed
+    assert_same_training(eager, captured)
+    for a, b in zip(eager[0].buffers(), captured[0].buffers()):  # updated at every replay
+        np.testing.assert_array_equal(a.data, b.data)
+    assert int(captured[0][1].num_batches_tracked.data) == 15
+
+    model = captured[0].eval()
     x = data()[0][:8]
-    train_forward = jit(lambda x: model(Tensor(x)))
-    with pytest.raises(CaptureError, match="BatchNorm's running statistics"):
-        train_forward(x)
-    model.eval()
     eval_forward = jit(lambda x: model(Tensor(x)))
     for _ in range(3):
         np.testing.assert_array_equal(eval_forward(x).data, model(Tensor(x)).data)
+    # the replay reads the running statistics where they live
+    model[1].running_mean.data[...] += 1.0
+    np.testing.assert_array_equal(eval_forward(x).data, model(Tensor(x)).data)
     # the replay reads the running statistics where they live
     model[1].running_mean.data[...] += 1.0
     np.testing.assert_array_equal(eval_forward(x).data, model(Tensor(x)).data)

@@ -1389,14 +1389,17 @@ def _check_affine(input: Tensor, weight, bias, shape: tuple, op: str, what: str)
                             "the input (x.float()) or the module (module.to(dtype))")
 
 
-def _stat_array(stat, op: str, name: str, channels: int):
+def _check_stat(stat, op: str, name: str, channels: int):
+    """A running statistic: None, or a Tensor or ndarray of shape (channels,). A Tensor
+    (a module's buffer) is passed to the op as it is, so that a captured step
+    (tinygrad_fm.jit) reads and updates the live buffer at every replay."""
     if stat is None:
         return None
     array = stat.data if isinstance(stat, Tensor) else stat
     if not isinstance(array, np.ndarray) or array.shape != (channels,):
         raise ValueError(f"{op}: {name} must be a tensor of shape ({channels},) (one value per "
                          f"channel), got {getattr(array, 'shape', type(array).__name__)}")
-    return array
+    return stat
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,
@@ -1408,40 +1411,39 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     ``running = (1 - momentum) * running + momentum * batch`` (the variance unbiased,
     n / (n - 1)). Otherwise normalise with ``running_mean`` / ``running_var``.
     """
-    op = "batch_norm"
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps, None, "batch_norm")
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training: bool, momentum,
+                eps: float, num_batches_tracked, op: str) -> Tensor:
+    """:func:`batch_norm`; ``num_batches_tracked`` (a 0-d int64 Tensor, or None) is
+    counted up by each training batch, and ``momentum=None`` then averages cumulatively."""
     input = _as_tensor(input, op)
     _check_floating(input, op)
     if input.ndim < 2:
         raise ValueError(f"{op}: expected an input of shape (N, C) or (N, C, *), got shape "
                          f"{input.shape}")
     channels = input.shape[1]
-    running_mean = _stat_array(running_mean, op, "running_mean", channels)
-    running_var = _stat_array(running_var, op, "running_var", channels)
+    running_mean = _check_stat(running_mean, op, "running_mean", channels)
+    running_var = _check_stat(running_var, op, "running_var", channels)
     _check_affine(input, weight, bias, (channels,), op, "one value per channel")
     stat_axes = (0,) + tuple(range(2, input.ndim))
-    broadcast = (1, channels) + (1,) * (input.ndim - 2)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: running_mean and running_var must be given when "
                              "training=False (they are what eval mode normalises with)")
-        mean = running_mean.reshape(broadcast).astype(input.dtype, copy=False)
-        var = running_var.reshape(broadcast).astype(input.dtype, copy=False)
-        return ops.Normalize.apply(input, weight, bias, mean, var, stat_axes, (1,), eps)
-    count = input.data.size // max(channels, 1)
-    if count <= 1:
+        return ops.Normalize.apply(input, weight, bias, running_mean, running_var, stat_axes,
+                                   (1,), eps)
+    if input.data.size // max(channels, 1) <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input of shape {input.shape}")
-    batch_stats = []
-    out = ops.Normalize.apply(input, weight, bias, None, None, stat_axes, (1,), eps,
-                              batch_stats=batch_stats)
-    mean, var = batch_stats[0]
-    if running_mean is not None:
-        running_mean *= 1 - momentum
-        running_mean += momentum * mean.reshape(-1)
-    if running_var is not None:
-        running_var *= 1 - momentum
-        running_var += (momentum * count / (count - 1)) * var.reshape(-1)
-    return out
+    if momentum is None and num_batches_tracked is None and (running_mean is not None
+                                                             or running_var is not None):
+        raise ValueError(f"{op}: momentum=None (a cumulative average) needs the count of "
+                         "batches seen (num_batches_tracked)")
+    return ops.Normalize.apply(input, weight, bias, None, None, stat_axes, (1,), eps,
+                               running_mean, running_var, num_batches_tracked, momentum)
 
 
 def _normalized_shape(normalized_shape, op: str) -> tuple:
@@ -1573,19 +1575,6 @@ def _padding_index(padding_idx, num_embeddings: int, op: str):
     return int(padding_idx) % num_embeddings
 
 
-def embedding_renorm_(weight: Tensor, indices: np.ndarray, max_norm: float,
-                      norm_type: float) -> None:
-    """Rescale, in place, the rows of ``weight`` that ``indices`` pick and whose
-    ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (PyTorch's rule:
-    factor ``max_norm / (norm + 1e-7)``)."""
-    rows = np.unique(indices)
-    picked = weight.data[rows]
-    norms = np.linalg.norm(picked, ord=norm_type, axis=1)
-    too_big = norms > max_norm
-    scale = (max_norm / (norms[too_big] + 1e-7)).astype(weight.dtype)
-    weight.data[rows[too_big]] = picked[too_big] * scale[:, None]
-
-
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """PyTorch's ``F.embedding``: the rows of ``weight`` (num_embeddings, dim) at the
@@ -1609,9 +1598,9 @@ def _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_fr
                          f"got {getattr(weight, 'shape', type(weight).__name__)}")
     indices = _embedding_indices(input, weight.shape[0], op)
     padding_idx = _padding_index(padding_idx, weight.shape[0], op)
-    if max_norm is not None:
-        embedding_renorm_(weight, indices, float(max_norm), float(norm_type))
-    return ops.EmbeddingLookup.apply(weight, indices, padding_idx, bool(scale_grad_by_freq))
+    return ops.EmbeddingLookup.apply(weight, indices, padding_idx, bool(scale_grad_by_freq),
+                                     None if max_norm is None else float(max_norm),
+                                     float(norm_type))
 
 
 EMBEDDING_BAG_MODES = ("sum", "mean", "max")

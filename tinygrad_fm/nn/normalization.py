@@ -84,20 +84,19 @@ class _BatchNorm(Module):
                              f"{self.num_features}")
 
     def forward(self, input):
-        input = F._as_tensor(input, type(self).__name__)
+        name = type(self).__name__
+        input = F._as_tensor(input, name)
         self._check_input(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or self.running_mean is None
-        # In training the running statistics are updated only when they are tracked; in
-        # eval mode they are what is normalised with (None without tracking: batch stats).
+        # In training the running statistics are updated (and the batches counted) only
+        # when they are tracked; in eval mode they are what is normalised with (None
+        # without tracking: batch statistics then).
         update = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if update else None,
-                            self.running_var if update else None, self.weight, self.bias,
-                            use_batch_stats, factor, self.eps)
+        counter = self.num_batches_tracked if self.training and self.track_running_stats \
+            else None
+        return F._batch_norm(input, self.running_mean if update else None,
+                             self.running_var if update else None, self.weight, self.bias,
+                             use_batch_stats, self.momentum, self.eps, counter, name)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -31,32 +31,57 @@ def _param_layout(shape: tuple, param_axes: tuple):
     return broadcast, summed
 
 
+def _update_running_stats(mean, var, count, running_mean, running_var, num_batches_tracked,
+                          momentum) -> None:
+    """``running = (1 - factor) * running + factor * batch`` in place, the variance
+    unbiased (``count / (count - 1)``); ``factor`` is ``momentum``, or with momentum None
+    ``1 / num_batches_tracked`` (a cumulative average). ``num_batches_tracked`` (a 0-d
+    array, or None) counts this batch first. Done inside the op so that a captured step
+    (tinygrad_fm.jit) replays it."""
+    if num_batches_tracked is not None:
+        num_batches_tracked += 1
+    if running_mean is None and running_var is None:
+        return
+    factor = momentum
+    if factor is None:
+        factor = 1.0 / float(num_batches_tracked)
+    if running_mean is not None:
+        running_mean *= 1 - factor
+        running_mean += factor * mean.reshape(running_mean.shape)
+    if running_var is not None:
+        running_var *= 1 - factor
+        running_var += (factor * count / max(count - 1, 1)) * var.reshape(running_var.shape)
+
+
 class Normalize(ArrayFunction):
     """``(x - mean) / sqrt(var + eps) * weight + bias``.
 
-    ``mean``/``var`` None: the (biased) batch statistics over ``stat_axes`` are used,
-    and ``batch_stats`` (a list, when given) receives ``(mean, var)`` with the reduced
-    axes kept, for running-statistics updates. Otherwise ``mean``/``var`` are arrays that
-    broadcast against x (running statistics) and are treated as constants. ``weight`` and
-    ``bias`` (either may be None) have the sizes of x along ``param_axes``.
+    ``mean``/``var`` None: the (biased) batch statistics over ``stat_axes`` are used, and
+    the running statistics, when given (arrays with the parameters' sizes), are updated
+    from them in place (see :func:`_update_running_stats`). Otherwise ``mean``/``var``
+    (running statistics, the parameters' sizes) are used and treated as constants.
+    ``weight`` and ``bias`` (either may be None) have the sizes of x along ``param_axes``.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, stat_axes, param_axes, eps,
-                batch_stats=None):
+                running_mean=None, running_var=None, num_batches_tracked=None,
+                momentum=0.1):
+        broadcast, summed = _param_layout(x.shape, param_axes)
         from_batch = mean is None
         if from_batch:
             mean = np.mean(x, axis=stat_axes, keepdims=True)
             centered = x - mean
             var = np.mean(np.square(centered), axis=stat_axes, keepdims=True)
-            if batch_stats is not None:
-                batch_stats.append((mean, var))
+            _update_running_stats(mean, var, x.size // mean.size, running_mean, running_var,
+                                  num_batches_tracked, momentum)
         else:
+            mean = mean.reshape(broadcast).astype(x.dtype, copy=False)
+            var = var.reshape(broadcast).astype(x.dtype, copy=False)
             centered = x - mean
         inv_std = np.asarray(1.0 / np.sqrt(var + eps), dtype=x.dtype)
         xhat = centered
         xhat *= inv_std
-        broadcast, summed = _param_layout(x.shape, param_axes)
         ctx.save_for_backward(xhat, inv_std, weight)
         ctx.meta = (from_batch, stat_axes, param_axes, eps, broadcast, summed)
         out = xhat if weight is None else xhat * weight.reshape(broadcast)
@@ -87,7 +112,7 @@ class Normalize(ArrayFunction):
         if need_b:
             grad_b = np.sum(grad, axis=summed).reshape(
                 tuple(broadcast[i] for i in ctx.meta[2]))
-        return grad_x, grad_w, grad_b, None, None, None, None, None
+        return (grad_x, grad_w, grad_b) + (None,) * 9
 
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):
@@ -98,7 +123,9 @@ class Normalize(ArrayFunction):
             centered = x - x.mean(stat_axes, keepdims=True)
             inv_std = (((centered * centered).mean(stat_axes, keepdims=True) + eps) ** -0.5)
         else:
-            centered = x - Tensor(mean)
+            mean, var = (np.asarray(v.data if isinstance(v, Tensor) else v).reshape(broadcast)
+                         for v in (mean, var))
+            centered = x - Tensor(mean.astype(x.dtype, copy=False))
             inv_std = Tensor(np.asarray(1.0 / np.sqrt(var + eps), dtype=x.dtype))
         xhat = centered * inv_std
         g = grad if weight is None else grad * weight.reshape(broadcast)
@@ -109,4 +136,4 @@ class Normalize(ArrayFunction):
             grad_x = g * inv_std
         grad_w = None if weight is None else (grad * xhat).sum(summed).reshape(weight.shape)
         grad_b = None if bias is None else grad.sum(summed).reshape(bias.shape)
-        return grad_x, grad_w, grad_b, None, None, None, None, None
+        return (grad_x, grad_w, grad_b) + (None,) * (len(inputs) - 3)
