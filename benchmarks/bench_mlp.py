@@ -201,18 +201,21 @@ class MatmulFloor:
         self.weights, _ = initial_weights()
 
     def epoch(self, images, labels, batch_size, epoch):
-        weights = self.weights
         for x, _ in batches(images, labels, batch_size, epoch):
-            activations = [x]
-            h = x
-            for w in weights:
-                h = h @ w.T
-                activations.append(h)
-            grad = h
-            for i in reversed(range(len(weights))):
-                grad.T @ activations[i]
-                if i:
-                    grad = grad @ weights[i]
+            self.step(x)
+
+    def step(self, x):
+        weights = self.weights
+        activations = [x]
+        h = x
+        for w in weights:
+            h = h @ w.T
+            activations.append(h)
+        grad = h
+        for i in reversed(range(len(weights))):
+            grad.T @ activations[i]
+            if i:
+                grad = grad @ weights[i]
 
 
 class Torch:

@@ -2,10 +2,12 @@
 
 Replays the step of ``bench_mlp.py`` (tinygrad_fm.jit) with a timer around every line of
 the generated replay function, and reports per-step microseconds by kind (the median over
-the steps of each line, summed: steady on a loaded machine): each op's forward and
-backward, the accumulation into ``.grad``, the optimizer's step and ``zero_grad``, and the
-rest (argument binding and the replay's own Python). Beside it: the median step of the
-matrix products alone (the benchmark's floor) on the same batches.
+the steps of each line, summed: steady on a loaded machine), scaled to the median CPU
+time of a whole step (time.process_time, which other processes barely disturb; it
+includes the call's argument binding): each op's forward and backward, the accumulation
+into ``.grad``, the optimizer's step and ``zero_grad``, and the replay's own Python.
+Beside it: the median CPU time of the matrix products alone (the benchmark's floor) on
+the same batches.
 
     python benchmarks/profile_step.py [--batch-sizes 16 64 256] [--steps 400]
 """
@@ -73,23 +75,23 @@ def profile(images, labels, batch_size: int, steps: int) -> None:
     replay_run, replay.run = replay.run, run
     step_times, floor_times = [], []
     for x, y in data[2:]:
-        started = time.perf_counter()
+        started = time.process_time()
         captured.step(x, y)
-        step_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        floor.epoch(x, y, batch_size, 0)  # one batch: the products of one step
-        floor_times.append(time.perf_counter() - started)
+        step_times.append(time.process_time() - started)
+        started = time.process_time()
+        floor.step(x)  # the products of one step
+        floor_times.append(time.process_time() - started)
     replay.run = replay_run
     elapsed, floor_time = median(step_times), median(floor_times)
     kinds = defaultdict(float)
     for label, times in zip(labels_, totals):
         kinds[kind_of(label, run.__globals__)] += median(times)
     inside = sum(kinds.values())
-    kinds["argument binding, outputs"] = max(elapsed - inside, 0.0)
-    print(f"\nbatch {batch_size}: {elapsed * 1e6:.0f} us per captured step "
+    print(f"\nbatch {batch_size}: {elapsed * 1e6:.0f} us CPU per captured step "
           f"(matmul floor {floor_time * 1e6:.0f} us)")
     for kind, seconds in sorted(kinds.items(), key=lambda item: -item[1]):
-        print(f"  {kind:28s} {seconds * 1e6:7.1f} us  {seconds / elapsed:6.1%}")
+        share = seconds / inside
+        print(f"  {kind:28s} {share * elapsed * 1e6:7.1f} us  {share:6.1%}")
 
 
 def main(argv=None) -> int:

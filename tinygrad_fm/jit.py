@@ -250,9 +250,8 @@ class _Recorder:
         if isinstance(value, (list, dict, set, bytearray)):
             raise CaptureError(
                 f"an op got a {type(value).__name__} argument, which its forward may fill "
-                "or read as a side channel that the replay cannot follow (e.g. "
-                "BatchNorm's running statistics in training mode); run this step without "
-                "tinygrad_fm.jit")
+                "or read as a side channel that the replay cannot follow; pass arrays or "
+                "Tensors instead, or run this step without tinygrad_fm.jit")
         return ("value", value)
 
     def _check_draws(self, where: str) -> None:

@@ -398,3 +398,18 @@ def test_accuracy_counts_and_comparisons_are_replayed_not_frozen():
         fn = jit(step_) if wrap else step_
         results.append([fn(x[s:s + 8], y[s:s + 8]).item() for s in range(0, 64, 8)])
     assert results[0] == results[1] and len(set(results[0])) > 1
+
+
+def test_an_op_given_a_list_is_refused_as_a_side_channel():
+    class Collect(tg.autograd.ArrayFunction):
+        @staticmethod
+        def forward(ctx, x, sink):
+            sink.append(x.sum())
+            return x * 2
+
+    @jit
+    def step(x):
+        return Collect.apply(x, [])
+
+    with pytest.raises(CaptureError, match="a list argument"):
+        step(Tensor(np.ones(3, dtype=np.float32)))
