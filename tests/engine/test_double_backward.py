@@ -535,6 +535,108 @@ def _robust(data):
     return [x, t], ours, lambda a, b: ours(a, b, torch_module().nn.functional)
 
 
+# --------------------------------------------------------------------------- layers' ops
+#
+# The ops of the layer families (ops/conv.py, pool.py, padding.py, norm.py, embedding.py)
+# through their nn.functional forms, on small fixed geometries; each nonlinear in its
+# inputs (squared or tanh) so that the second derivatives are not all zero.
+
+
+def _same_in_both(draw_arrays, call):
+    """A case whose op is ``call(F_module, *tensors)`` for both libraries."""
+    def draw(data):
+        arrays = draw_arrays(data)
+        return arrays, lambda *ts: call(F, *ts), \
+            lambda *ts: call(torch_module().nn.functional, *ts)
+    return draw
+
+
+case("conv1d_and_conv2d")(_same_in_both(
+    lambda data: [data.draw(tst.float_arrays((2, 2, 5))), data.draw(tst.float_arrays((4, 1, 3))),
+                  data.draw(tst.float_arrays((4,))), data.draw(tst.float_arrays((1, 2, 4, 4))),
+                  data.draw(tst.float_arrays((2, 2, 2, 2)))],
+    lambda F_, x, w, b, x2, w2: F_.conv1d(x * x, w, b, stride=2, padding=1, groups=2).tanh()
+    .sum() * F_.conv2d(x2, w2 * w2, padding=(1, 0), dilation=(1, 2)).tanh()))
+
+case("conv_transpose")(_same_in_both(
+    lambda data: [data.draw(tst.float_arrays((1, 2, 3, 3))),
+                  data.draw(tst.float_arrays((2, 2, 2, 2))),
+                  data.draw(tst.float_arrays((2,)))],
+    lambda F_, x, w, b: F_.conv_transpose2d(x * x, w, b, stride=2, padding=1,
+                                            output_padding=1).tanh() * 2))
+
+case("pooling")(_same_in_both(
+    lambda data: [data.draw(tst.distinct_arrays((1, 2, 4, 4)))],
+    lambda F_, x: (F_.max_pool2d(x * x, 2, stride=1, padding=1).sum()
+                   * F_.avg_pool2d(x * x, 3, stride=1, padding=1, count_include_pad=False)
+                   + F_.adaptive_avg_pool2d(x.tanh(), (2, 3)).sum()
+                   + F_.adaptive_max_pool2d(x * x * x, (3, 2)).sum())))
+
+case("padding_modes")(_same_in_both(
+    lambda data: [data.draw(tst.float_arrays((1, 2, 3, 3)))],
+    lambda F_, x: (F_.pad(x * x, (1, 2, 2, 1), mode="reflect").tanh().sum()
+                   * F_.pad(x * x, (1, 1, 0, 2), mode="replicate")
+                   + F_.pad(x * x, (2, 1, 1, 1), mode="circular").sum()
+                   + F_.pad(x * x, (1, 1, 1, 1), value=0.5).sum())))
+
+case("unfold_fold_interpolate")(_same_in_both(
+    lambda data: [data.draw(tst.float_arrays((1, 2, 4, 4)))],
+    lambda F_, x: (F_.fold(F_.unfold(x * x, 2, padding=1, stride=2), (4, 4), 2, padding=1,
+                           stride=2).tanh().sum()
+                   * F_.interpolate(x * x, scale_factor=2, mode="bilinear",
+                                    align_corners=False))))
+
+case("normalization", atol=1e-4)(_same_in_both(
+    lambda data: [data.draw(tst.float_arrays((3, 4, 2))), data.draw(tst.float_arrays((4,))),
+                  data.draw(tst.float_arrays((4,)))],
+    lambda F_, x, w, b: (F_.batch_norm(x, None, None, w, b, training=True).tanh().sum()
+                         * F_.layer_norm(x, (4, 2))
+                         + F_.group_norm(x * x, 2, w, b).tanh().sum())))
+
+
+@case("embedding")
+def _embedding(data):
+    weight = data.draw(tst.float_arrays((5, 3)))
+    index = data.draw(hnp.arrays(np.int64, (2, 3), elements=st.integers(0, 4)))
+    bags = data.draw(hnp.arrays(np.int64, (3, 2), elements=st.integers(0, 4)))
+
+    def ours(w):
+        return (F.embedding(index, w * w).tanh().sum() * F.embedding_bag(bags, w * w)
+                + F.embedding_bag(bags, w.tanh(), mode="sum").sum())
+
+    return [weight], ours, None  # PyTorch cannot differentiate embedding_bag twice
+
+
+@case("embedding_lookup")
+def _embedding_lookup(data):
+    weight = data.draw(tst.float_arrays((5, 3)))
+    index = data.draw(hnp.arrays(np.int64, (2, 3), elements=st.integers(0, 4)))
+
+    def theirs(w):
+        torch = torch_module()
+        return torch.nn.functional.embedding(torch.from_numpy(index), w * w).tanh()
+
+    return [weight], lambda w: F.embedding(index, w * w).tanh(), theirs
+
+
+@case("scaled_dot_product_attention")
+def _attention(data):
+    q, k, v = (data.draw(tst.float_arrays((1, 2, 3, 4), -1.0, 1.0)) for _ in range(3))
+    causal = data.draw(st.booleans())
+
+    def ours(a, b, c):
+        return F.scaled_dot_product_attention(a, b, c * c, is_causal=causal)
+
+    def theirs(a, b, c):  # PyTorch's fused CPU kernel has no double backward: its math
+        torch = torch_module()
+        scores = a @ b.transpose(-1, -2) / 2.0  # sqrt(head dim 4)
+        if causal:
+            scores = scores.masked_fill(~torch.ones(3, 3, dtype=torch.bool).tril(), -np.inf)
+        return scores.softmax(-1) @ (c * c)
+
+    return [q, k, v], ours, theirs
+
+
 # --------------------------------------------------------------------------- the checks
 
 def _draw(name, data):
@@ -572,7 +674,7 @@ def test_second_derivatives_match_pytorch(name, data):
     torch = torch_module()
     arrays, ours, theirs, _ = _draw(name, data)
     if theirs is None:
-        pytest.skip(f"{name} draws random numbers: no PyTorch twin")
+        pytest.skip(f"{name}: no PyTorch twin (see the case for why)")
     rng = np.random.default_rng(0)
     with torch.no_grad():
         out_shape = tuple(theirs(*[torch.from_numpy(a) for a in arrays]).shape)
@@ -588,3 +690,28 @@ def test_second_derivatives_match_pytorch(name, data):
         for i, (g, e) in enumerate(zip(ours_, theirs_)):
             np.testing.assert_allclose(g, e, rtol=1e-7, atol=1e-9,
                                        err_msg=f"{name}: derivative {order}, input {i}")
+
+
+def test_every_array_function_has_a_differentiable_backward():
+    """New ops must come with their Tensor-level backward (TEAM.md's protocol)."""
+    import importlib
+    import pkgutil
+
+    from tinygrad_fm.autograd import ArrayFunction
+
+    for module in pkgutil.walk_packages(tg.__path__, "tinygrad_fm."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:  # an optional extra (numba) that is not installed
+            continue
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ops = [c for c in subclasses(ArrayFunction) if c.__module__.startswith("tinygrad_fm.")]
+    assert len(ops) > 50
+    missing = sorted(f"{c.__module__}.{c.__name__}" for c in ops
+                     if c.differentiable_backward is None)
+    assert not missing, f"ops without differentiable_backward: {missing}"

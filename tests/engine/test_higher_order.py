@@ -8,10 +8,9 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import tinygrad_fm as tg
-from tinygrad_fm import Tensor, gradgradcheck, nn
+from tinygrad_fm import Tensor, gradgradcheck
 from tinygrad_fm.autograd import ArrayFunction, grad
 from tinygrad_fm.nn import functional as F
 

@@ -21,3 +21,7 @@ class ArrayCall(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):  # pragma: no cover - never recorded: its inputs are arrays
         raise RuntimeError("ArrayCall has no gradient")
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):  # pragma: no cover - as backward
+        raise RuntimeError("ArrayCall has no gradient")
