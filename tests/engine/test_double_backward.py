@@ -566,7 +566,7 @@ case("conv_transpose")(_same_in_both(
                                             output_padding=1).tanh() * 2))
 
 case("pooling")(_same_in_both(
-    lambda data: [data.draw(tst.distinct_arrays((1, 2, 4, 4)))],
+    lambda data: [data.draw(tst.distinct_arrays((1, 2, 4, 4), 0.3, 3.0))],  # squares stay apart
     lambda F_, x: (F_.max_pool2d(x * x, 2, stride=1, padding=1).sum()
                    * F_.avg_pool2d(x * x, 3, stride=1, padding=1, count_include_pad=False)
                    + F_.adaptive_avg_pool2d(x.tanh(), (2, 3)).sum()
@@ -586,8 +586,10 @@ case("unfold_fold_interpolate")(_same_in_both(
                    * F_.interpolate(x * x, scale_factor=2, mode="bilinear",
                                     align_corners=False))))
 
+# Spread-out values: with (nearly) equal ones a variance near 0 makes 1 / sqrt(var + eps)
+# so steep that central differences lose their accuracy.
 case("normalization", atol=1e-4)(_same_in_both(
-    lambda data: [data.draw(tst.float_arrays((3, 4, 2))), data.draw(tst.float_arrays((4,))),
+    lambda data: [data.draw(tst.distinct_arrays((3, 4, 2))), data.draw(tst.float_arrays((4,))),
                   data.draw(tst.float_arrays((4,)))],
     lambda F_, x, w, b: (F_.batch_norm(x, None, None, w, b, training=True).tanh().sum()
                          * F_.layer_norm(x, (4, 2))

@@ -15,8 +15,11 @@ its backward. Leaves (tensors made by the user) have ``_ctx = None``.
   ``differentiable_backward(ctx, grad, inputs, output)``: the same formula written with
   Tensor ops on the Tensor ``grad``, the op's ``inputs`` (as given to ``apply``) and its
   ``output`` Tensor, so that a backward pass can itself be recorded.
+  Ops whose output may be a view of their first input set ``returns_view``.
 * :class:`Function` (``tinygrad_fm.autograd.function``) -- PyTorch's
   ``torch.autograd.Function`` for users: Tensors in, Tensors out, in forward and backward.
+  Its graph node (``ctx.function``, a class named after it) has the two methods above
+  and converts between arrays and Tensors, so the engine calls every function alike.
 
 **Backward** (:func:`backward`, :func:`grad`, ``Tensor.backward``) visits the tensors the
 outputs depend on in reverse topological order (iteratively: any depth works), sums the
@@ -237,17 +240,22 @@ def bump_version(tensor) -> None:
     _recent[_writes & 63] = counter
 
 
-def bump_versions(tensors) -> None:
-    """:func:`bump_version` for each of ``tensors`` (an optimizer step's parameters)."""
+def bump_versions(parameters) -> None:
+    """:func:`bump_version` for each of ``parameters`` that has a gradient (an
+    optimizer step, which updates exactly those in place)."""
     global _writes
-    for tensor in tensors:
+    writes, recent = _writes, _recent
+    for tensor in parameters:
+        if tensor.grad is None:
+            continue
         counter = tensor._versions
         if counter is None:
             tensor._versions = counter = VersionCounter()
-        _writes += 1
+        writes += 1
         counter.value += 1
-        counter.stamp = _writes
-        _recent[_writes & 63] = counter
+        counter.stamp = writes
+        recent[writes & 63] = counter
+    _writes = writes
 
 
 def share_version(view, base) -> None:
@@ -334,7 +342,9 @@ def _topological_order(roots) -> list:
     """
     order = []
     visited = set()
-    stack = [(root, False) for root in reversed(roots)]
+    stack = []
+    for root in reversed(roots):
+        stack.append((root, False))
     while stack:
         tensor, expanded = stack.pop()
         if expanded:
@@ -380,10 +390,13 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
         return _recording.recorder.backward(roots, root_grads, retain_graph, create_graph,
                                             targets)
     order = _topological_order(roots)
-    grads = {}
-    for root, root_grad in zip(roots, root_grads):
-        previous = grads.get(id(root))
-        grads[id(root)] = root_grad if previous is None else previous + root_grad
+    if len(roots) == 1:
+        grads = {id(roots[0]): root_grads[0]}
+    else:
+        grads = {}
+        for root, root_grad in zip(roots, root_grads):
+            previous = grads.get(id(root))
+            grads[id(root)] = root_grad if previous is None else previous + root_grad
     captured = {}
     if targets is not None:
         target_ids = {id(t) for t in targets}

@@ -220,7 +220,7 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 # the update writes into each parameter's array in place
-                bump_versions([p for p in group["params"] if p.grad is not None])
+                bump_versions(group["params"])
                 self._step_group(group)
         return loss
 
