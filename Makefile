@@ -15,6 +15,7 @@ export MNIST_DIR ?= $(SHARED_DATA)/mnist
 endif
 
 ARGS ?=
+CNN_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: run test bench venv clean
@@ -45,6 +46,7 @@ bench: $(STAMP)
 	$(PYTHON) -c "import numba" 2>/dev/null || $(PYTHON) -m pip install --quiet -e ".[fast]" \
 		|| echo "numba could not be installed: benchmarking the NumPy optimizer update"
 	$(PYTHON) benchmarks/bench_mlp.py $(ARGS)
+	$(PYTHON) benchmarks/bench_cnn.py $(CNN_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis runs

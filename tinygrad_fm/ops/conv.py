@@ -176,6 +176,13 @@ def conv_input_grad(gh: np.ndarray, weight: np.ndarray, geometry: ConvGeometry):
     windows = list(geometry.window_slices())
     for start, stop in _batch_chunks(n, oh * ow * kh * kw * cg * g):
         rows = (stop - start) * oh * ow
+        if g == 1:  # plain 2-D product and 6-D views: numpy iterates them fastest
+            columns = np.matmul(gh[start:stop].reshape(rows, og), kernel[0]).reshape(
+                stop - start, oh, ow, kh, kw, cg)
+            target = gxp[start:stop, :, :, 0]
+            for i, j, (rows_slice, cols_slice) in windows:
+                target[:, rows_slice, cols_slice] += columns[:, :, :, i, j]
+            continue
         gm = gh[start:stop].reshape(rows, g, og).transpose(1, 0, 2)  # (G, rows, Og)
         columns = np.matmul(gm, kernel).reshape(g, stop - start, oh, ow, kh, kw, cg)
         columns = columns.transpose(1, 2, 3, 0, 4, 5, 6)  # (n, OH, OW, G, KH, KW, Cg)

@@ -98,41 +98,36 @@ def _scatter_tensor(grad, flat_indices: np.ndarray, input_shape: tuple):
 
 
 class MaxPool(ArrayFunction):
-    """Max over windows; ``found``, when a list, receives PyTorch's indices."""
+    """Max over windows; ``found``, when a list, receives PyTorch's indices.
+
+    The maximum itself is a chain of ``np.maximum`` over the kernel offsets. Backward
+    routes each output's gradient to the first offset (in kernel order) equal to it --
+    PyTorch's choice among ties -- without any index array kept from forward. Only
+    ``return_indices`` runs PyTorch's exact scan (NaN wins; a window of -inf points at
+    its first position inside the input), whose indices backward then follows.
+    """
 
     @staticmethod
     def forward(ctx, x, geometry, found=None):
         xp = _padded(channels_last(x), geometry, -np.inf)
-        windows = list(_windows(geometry))
-        index_type = np.uint8 if len(windows) < 256 else np.int32
-        n, c = x.shape[:2]
-        if any(geometry.padding):
-            # PyTorch's rule: start from -inf at the window's first position inside the
-            # input, so a window of -inf (or of padding only) points into the input.
-            out = np.full((n,) + geometry.output_size + (c,), -np.inf, dtype=x.dtype)
-            which = np.empty(out.shape, index_type)
-            which[...] = _first_inside(geometry).astype(index_type)[:, :, None]
-        else:
-            out = np.array(xp[:, windows[0][2][0], windows[0][2][1]], order="C")
-            which = np.zeros(out.shape, index_type)
-            windows = windows[1:]
-        for kh, kw, (rows, cols) in windows:
-            k = kh * geometry.kernel[1] + kw
-            candidate = xp[:, rows, cols]
-            better = candidate > out
-            better |= candidate != candidate  # NaN wins, as in PyTorch
-            np.copyto(out, candidate, where=better)
-            np.copyto(which, k, where=better)
-        ctx.geometry = geometry
-        ctx.which = which
-        ctx.input_shape = x.shape
+        candidates = [xp[:, rows, cols] for _, _, (rows, cols) in _windows(geometry)]
+        ctx.geometry, ctx.input_shape, ctx.which = geometry, x.shape, None
         if found is not None:
-            found.append(max_pool_indices(which, geometry))
+            out, ctx.which = _scan_max(candidates, geometry, x)
+            found.append(max_pool_indices(ctx.which, geometry))
+        elif len(candidates) == 1:
+            out = np.array(candidates[0], order="C")
+        else:
+            out = np.maximum(candidates[0], candidates[1])
+            for candidate in candidates[2:]:
+                np.maximum(out, candidate, out=out)
+        ctx.save_for_backward(xp, out)
         return channels_first(out)
 
     @staticmethod
     def backward(ctx, grad):
-        geometry, which = ctx.geometry, ctx.which
+        geometry = ctx.geometry
+        xp, out = ctx.saved_tensors
         gh = channels_last(grad)
         n, _, _, c = gh.shape
         (ph, pw), (eh, ew), (h, w) = geometry.padding, geometry.extra, geometry.input_size
@@ -143,18 +138,60 @@ class MaxPool(ArrayFunction):
                                                 geometry.input_size))
         gp = (np.empty if tiled else np.zeros)((n, h + 2 * ph + eh, w + 2 * pw + ew, c),
                                                dtype=grad.dtype)
-        for k, (_, _, (rows, cols)) in enumerate(_windows(geometry)):
-            routed = np.multiply(gh, which == k)
-            if assign:
-                gp[:, rows, cols] = routed
+        windows = list(_windows(geometry))
+        taken = None
+        for k, (_, _, (rows, cols)) in enumerate(windows):
+            if ctx.which is not None:
+                hit = ctx.which == k
             else:
-                gp[:, rows, cols] += routed
+                hit = xp[:, rows, cols] == out
+                if taken is None:
+                    taken = hit
+                else:
+                    np.greater(hit, taken, out=hit)  # equal here and not at an earlier offset
+                    if k < len(windows) - 1:
+                        taken |= hit
+            if assign:
+                np.multiply(gh, hit, out=gp[:, rows, cols])
+            else:
+                gp[:, rows, cols] += gh * hit
         return channels_first(_crop(gp, geometry)), None, None
 
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):
-        return _scatter_tensor(grad, max_pool_indices(ctx.which, ctx.geometry),
+        which = ctx.which
+        if which is None:
+            xp, out = ctx.saved_tensors
+            which = np.zeros(out.shape, np.int32)
+            for k in reversed(range(np.prod(ctx.geometry.kernel))):
+                rows, cols = list(_windows(ctx.geometry))[k][2]
+                which[xp[:, rows, cols] == out] = k  # the earliest offset is written last
+        return _scatter_tensor(grad, max_pool_indices(which, ctx.geometry),
                                ctx.input_shape), None, None
+
+
+def _scan_max(candidates: list, geometry: PoolGeometry, x: np.ndarray):
+    """PyTorch's scan: (maxima, kernel offset of each), channels-last."""
+    index_type = np.uint8 if len(candidates) < 256 else np.int32
+    n, c = x.shape[:2]
+    if any(geometry.padding):
+        # Start from -inf at the window's first position inside the input, so that a
+        # window of -inf (or of padding only) points into the input.
+        out = np.full((n,) + geometry.output_size + (c,), -np.inf, dtype=x.dtype)
+        which = np.empty(out.shape, index_type)
+        which[...] = _first_inside(geometry).astype(index_type)[:, :, None]
+        first = 0
+    else:
+        out = np.array(candidates[0], order="C")
+        which = np.zeros(out.shape, index_type)
+        first = 1
+    for k in range(first, len(candidates)):
+        candidate = candidates[k]
+        better = candidate > out
+        better |= candidate != candidate  # NaN wins, as in PyTorch
+        np.copyto(out, candidate, where=better)
+        np.copyto(which, k, where=better)
+    return out, which
 
 
 def _first_inside(geometry: PoolGeometry) -> np.ndarray:
