@@ -100,12 +100,6 @@ def pad_channels_last(xh: np.ndarray, padding, value=0) -> np.ndarray:
     return _reframe(xh, (h + top + bottom, w + left + right), (-top, -left), value)
 
 
-def crop_channels_last(xp: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """The inverse of :func:`pad_channels_last` (zeros where a negative width cropped)."""
-    (top, _), (left, _) = geometry.padding
-    return _reframe(xp, geometry.input_size, (top, left))
-
-
 def _batch_chunks(batch: int, per_sample: int):
     step = max(1, UNFOLD_CHUNK_ELEMENTS // max(per_sample, 1))
     return [(start, min(start + step, batch)) for start in range(0, batch, step)]
@@ -162,34 +156,65 @@ def conv_forward(xp: np.ndarray, weight: np.ndarray, geometry: ConvGeometry,
     return out, (unfolded if keep_unfolded and len(chunks) == 1 else None)
 
 
+def _input_windows(geometry: ConvGeometry):
+    """For each kernel offset (i, j) that reaches the unpadded input: the slices of the
+    input it writes and of the output positions that write them (padding skipped)."""
+    per_axis = []
+    for o, s, d, (before, _), n, k in zip(geometry.output_size, geometry.stride,
+                                           geometry.dilation, geometry.padding,
+                                           geometry.input_size, geometry.kernel):
+        axis = []
+        for offset in range(k):
+            shift = offset * d - before  # input position of output 0
+            first = max(0, -(-(-shift) // s))  # the first output landing at >= 0
+            last = min(o - 1, (n - 1 - shift) // s)
+            axis.append(None if last < first else (
+                slice(first * s + shift, last * s + shift + 1, s), slice(first, last + 1)))
+        per_axis.append(axis)
+    for i, rows in enumerate(per_axis[0]):
+        for j, cols in enumerate(per_axis[1]):
+            if rows is not None and cols is not None:
+                yield i, j, rows, cols
+
+
 def conv_input_grad(gh: np.ndarray, weight: np.ndarray, geometry: ConvGeometry):
     """The adjoint of :func:`conv_forward` in its input: output gradient ``gh``
-    (N, OH, OW, O) -> gradient of the padded input (N, Hp, Wp, C) ("col2im")."""
+    (N, OH, OW, O) -> gradient of the unpadded input (N, H, W, C) ("col2im"). An offset
+    that covers the whole input (stride 1, e.g. a 'same' convolution's centre) is
+    written first, so the result needs no zeroing."""
     n, oh, ow, out_channels = gh.shape
     _, cg, kh, kw = weight.shape
     g = geometry.groups
     og = out_channels // g
     kernel = _group_weight(weight, g)  # (G, Og, K)
-    hp, wp = geometry.padded_size
-    dtype = np.result_type(gh, weight)
-    gxp = np.zeros((n, hp, wp, g, cg), dtype=dtype)
-    windows = list(geometry.window_slices())
+    h, w = geometry.input_size
+    windows = sorted(_input_windows(geometry),
+                     key=lambda win: (win[2][0].indices(h) != (0, h, 1)
+                                      or win[3][0].indices(w) != (0, w, 1)))
+    covers = bool(windows) and windows[0][2][0].indices(h) == (0, h, 1) and \
+        windows[0][3][0].indices(w) == (0, w, 1)
+    gx = (np.empty if covers else np.zeros)((n, h, w, g, cg),
+                                            dtype=np.result_type(gh, weight))
     for start, stop in _batch_chunks(n, oh * ow * kh * kw * cg * g):
         rows = (stop - start) * oh * ow
         if g == 1:  # plain 2-D product and 6-D views: numpy iterates them fastest
             columns = np.matmul(gh[start:stop].reshape(rows, og), kernel[0]).reshape(
                 stop - start, oh, ow, kh, kw, cg)
-            target = gxp[start:stop, :, :, 0]
-            for i, j, (rows_slice, cols_slice) in windows:
-                target[:, rows_slice, cols_slice] += columns[:, :, :, i, j]
-            continue
-        gm = gh[start:stop].reshape(rows, g, og).transpose(1, 0, 2)  # (G, rows, Og)
-        columns = np.matmul(gm, kernel).reshape(g, stop - start, oh, ow, kh, kw, cg)
-        columns = columns.transpose(1, 2, 3, 0, 4, 5, 6)  # (n, OH, OW, G, KH, KW, Cg)
-        target = gxp[start:stop]
-        for i, j, (rows_slice, cols_slice) in windows:
-            target[:, rows_slice, cols_slice] += columns[:, :, :, :, i, j]
-    return gxp.reshape(n, hp, wp, g * cg)
+            target = gx[start:stop, :, :, 0]
+            pick = lambda i, j, src_rows, src_cols: columns[:, src_rows, src_cols, i, j]
+        else:
+            gm = gh[start:stop].reshape(rows, g, og).transpose(1, 0, 2)  # (G, rows, Og)
+            columns = np.matmul(gm, kernel).reshape(g, stop - start, oh, ow, kh, kw, cg)
+            columns = columns.transpose(1, 2, 3, 0, 4, 5, 6)  # (n, OH, OW, G, KH, KW, Cg)
+            target = gx[start:stop]
+            pick = lambda i, j, src_rows, src_cols: columns[:, src_rows, src_cols, :, i, j]
+        for k, (i, j, (dst_rows, src_rows), (dst_cols, src_cols)) in enumerate(windows):
+            part = pick(i, j, src_rows, src_cols)
+            if k == 0 and covers:
+                target[:, dst_rows, dst_cols] = part
+            else:
+                target[:, dst_rows, dst_cols] += part
+    return gx.reshape(n, h, w, g * cg)
 
 
 def conv_weight_grad(xp: np.ndarray, gh: np.ndarray, geometry: ConvGeometry,
@@ -250,8 +275,7 @@ class Conv(ArrayFunction):
         gh = channels_last(grad)
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = channels_first(crop_channels_last(
-                conv_input_grad(gh, weight, geometry), geometry))
+            grad_x = channels_first(conv_input_grad(gh, weight, geometry))
         if need_w:
             grad_w = conv_weight_grad(xp, gh, geometry, weight.shape, ctx.unfolded)
         if need_b:
@@ -277,8 +301,7 @@ class ConvTranspose(ArrayFunction):
     def forward(ctx, y, weight, bias, geometry):
         ctx.geometry = geometry
         ctx.save_for_backward(y if ctx.needs_input_grad[1] else None, weight)
-        out = crop_channels_last(conv_input_grad(channels_last(y), weight, geometry),
-                                 geometry)
+        out = conv_input_grad(channels_last(y), weight, geometry)
         if bias is not None:
             out = out + bias
         return channels_first(out)
@@ -329,8 +352,7 @@ class ConvWeightGrad(ArrayFunction):
         geometry = ctx.geometry
         grad_x = grad_g = None
         if need_x:
-            grad_x = channels_first(crop_channels_last(
-                conv_input_grad(channels_last(g), grad, geometry), geometry))
+            grad_x = channels_first(conv_input_grad(channels_last(g), grad, geometry))
         if need_g:
             xp = pad_channels_last(channels_last(x), geometry.padding)
             grad_g = channels_first(conv_forward(xp, grad, geometry)[0])
