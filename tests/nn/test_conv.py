@@ -453,3 +453,46 @@ def test_pytorch_cnn_program_runs_unchanged():
         torch.nn.AdaptiveAvgPool2d((2, 2)), torch.nn.Flatten(), torch.nn.Linear(24, 3))
     weights = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
     np.testing.assert_allclose(program(tg, weights), program(torch, weights), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_conv_gradgradcheck(dims, data, seed):
+    x_shape, w_shape, kwargs = data.draw(conv_cases(dims))
+    x, w, b = _arrays(seed, x_shape, w_shape, (w_shape[0],))
+    fn = F.conv1d if dims == 1 else F.conv2d
+    assert tg.gradgradcheck(lambda *t: fn(*t, **kwargs), [Tensor(x, requires_grad=True),
+                            Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)])
+
+
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_conv_transpose_gradgradcheck(data, seed):
+    x_shape, w_shape, kwargs = data.draw(conv_cases(2, transposed=True))
+    x, w, b = _arrays(seed, x_shape, w_shape, (w_shape[1] * kwargs["groups"],))
+    assert tg.gradgradcheck(lambda *t: F.conv_transpose2d(*t, **kwargs),
+                            [Tensor(x, requires_grad=True), Tensor(w, requires_grad=True),
+                             Tensor(b, requires_grad=True)])
+
+
+def test_conv_third_derivative_is_a_convolution_too():
+    # d/dx of (d/dw of sum(conv(x, w)^2)) . v needs the weight gradient's own gradient.
+    x, w = _arrays(11, (1, 2, 5, 5), (3, 2, 3, 3))
+    assert tg.gradgradcheck(lambda a, b: F.conv2d(a, b, padding=1) ** 2,
+                            [Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)])
+
+
+@pytest.mark.parametrize("widths, mode", [((2, 1, 1, 3), "reflect"), ((1, -1), "constant"),
+                                          ((2, 2), "circular"), ((3, 0, 1, 1), "replicate")])
+def test_pad_gradgradcheck(widths, mode):
+    (x,) = _arrays(12, (1, 2, 4, 4) if len(widths) == 4 else (1, 2, 4))
+    assert tg.gradgradcheck(lambda t: F.pad(t, widths, mode=mode) ** 2,
+                            [Tensor(x, requires_grad=True)])
+
+
+def test_unfold_fold_gradgradcheck():
+    (x,) = _arrays(13, (1, 2, 4, 5))
+    assert tg.gradgradcheck(lambda t: F.unfold(t, 2, padding=1, stride=(1, 2)) ** 2,
+                            [Tensor(x, requires_grad=True)])
+    (c,) = _arrays(14, (1, 8, 12))
+    assert tg.gradgradcheck(lambda t: F.fold(t, (4, 5), 2) ** 2,
+                            [Tensor(c, requires_grad=True)])

@@ -295,3 +295,17 @@ def test_differentiable_backward_of_pools_matches_backward(pool):
     x = Tensor(_distinct((2, 3, 7, 6), 9), requires_grad=True)
     out = pool(x)
     _differentiable_backward_matches(out, np.random.default_rng(1).normal(size=out.shape))
+
+
+@pytest.mark.parametrize("pool", [
+    lambda t: F.max_pool2d(t, 2) ** 2,
+    lambda t: F.max_pool2d(t, 3, 2, 1, dilation=(1, 2), ceil_mode=True) ** 2,
+    lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False) ** 2,
+    lambda t: F.avg_pool1d(t[:, :, 0], 2) ** 2,
+    lambda t: F.adaptive_max_pool2d(t, (3, 2)) ** 2,
+    lambda t: F.adaptive_avg_pool2d(t, (4, 3)) ** 2,
+    lambda t: F.interpolate(t, scale_factor=1.5, mode="bilinear") ** 2,
+    lambda t: F.interpolate(t, size=(3, 7), mode="nearest") ** 2,
+])
+def test_pools_gradgradcheck(pool):
+    assert tg.gradgradcheck(pool, [Tensor(_distinct((1, 2, 5, 6), 10), requires_grad=True)])
