@@ -51,7 +51,7 @@ from typing import Callable, Mapping, Optional
 import numpy as np
 
 import tinygrad_fm as tg
-from tinygrad_fm import data as tg_data
+from tinygrad_fm.utils import data as tg_data
 from tinygrad_fm import datasets, nn, no_grad, optim
 from tinygrad_fm.nn import functional as F
 
@@ -377,12 +377,12 @@ def evaluate(model, images, labels, loss_fn, batch_size: int = EVAL_BATCH_SIZE):
     """Mean loss, accuracy and the predicted classes over ``(images, labels)``, in eval
     mode (dropout off) and without recording a graph."""
     model.eval()
-    loader = tg_data.DataLoader(images, labels, batch_size, shuffle=False)
+    loader = tg_data.DataLoader(tg_data.TensorDataset(images, labels), batch_size)
     total_loss = 0.0
     predictions = []
     with no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for x, y in loader:
-            logits = model(x)
+            logits = model(tg.Tensor(tg_data.to_float_flat(x)))
             total_loss += loss_fn(logits, y).item() * len(y)
             predictions.append(logits.argmax(axis=1).numpy())
     predicted = np.concatenate(predictions) if predictions else np.empty(0, np.int64)
@@ -401,7 +401,7 @@ def confusion_matrix(true_labels, predicted, num_classes: int) -> np.ndarray:
 class RandomShift:
     """Training-time augmentation: each image moves by a random whole number of pixels,
     up to ``max_shift`` in each direction (the uncovered border is black), then becomes
-    float32 in [0, 1] like :func:`tinygrad_fm.data.to_float_flat`. Draws come from
+    float32 in [0, 1] like :func:`tinygrad_fm.utils.data.to_float_flat`. Draws come from
     tinygrad_fm's global generator, which checkpoints save, so resumed runs repeat them."""
 
     def __init__(self, max_shift: int):
@@ -794,9 +794,10 @@ def train(
     if config["limit_train"] is not None:
         train_images = train_images[:config["limit_train"]]
         train_labels = train_labels[:config["limit_train"]]
-    loader = tg_data.DataLoader(train_images, train_labels, config["batch_size"], shuffle=True,
-                                seed=config["seed"],
-                                transform=training_transform(config["augment_shift"]))
+    train_set = tg_data.TensorDataset(train_images, train_labels)
+    loader = tg_data.DataLoader(train_set, config["batch_size"],
+                                sampler=tg_data.DistributedSampler(train_set, seed=config["seed"]))
+    transform = training_transform(config["augment_shift"])
     model = build_model(config, num_classes=len(classes),
                         in_features=int(np.prod(train_images.shape[1:])))
     try:
@@ -856,7 +857,7 @@ def train(
         for epoch in range(start_epoch + 1, config["epochs"] + 1):
             epoch_started = time.perf_counter()
             train_loss, train_accuracy = _train_one_epoch(
-                model, loader, loss_fn, optimizer, scheduler, epoch, config, quiet)
+                model, loader, transform, loss_fn, optimizer, scheduler, epoch, config, quiet)
             val_loss, val_accuracy, _ = evaluate(model, split.val_images, split.val_labels,
                                                  loss_fn)
             if not math.isfinite(val_loss):
@@ -918,7 +919,8 @@ def train(
     return result
 
 
-def _train_one_epoch(model, loader, loss_fn, optimizer, scheduler, epoch, config, quiet):
+def _train_one_epoch(model, loader, transform, loss_fn, optimizer, scheduler, epoch, config,
+                     quiet):
     """One pass over ``loader``; returns the mean loss and accuracy of its forward passes."""
     from tqdm.auto import tqdm
 
@@ -927,7 +929,7 @@ def _train_one_epoch(model, loader, loss_fn, optimizer, scheduler, epoch, config
     # The loader's batch order is a function of (seed, epoch); setting the epoch here
     # (rather than relying on each iter() advancing it) keeps a resumed run on the same
     # batches. tqdm.auto's wrapper calls iter() in its constructor, so it gets an iterator.
-    loader.set_epoch(epoch - 1)
+    loader.sampler.set_epoch(epoch - 1)
     bar = tqdm(iter(loader), desc=f"epoch {epoch}/{config['epochs']}", total=len(loader),
                leave=False, disable=quiet, unit="batch", dynamic_ncols=True, mininterval=0.5)
     # Overflow shows up as a non-finite loss, which stops training with a clear message;
@@ -935,7 +937,7 @@ def _train_one_epoch(model, loader, loss_fn, optimizer, scheduler, epoch, config
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for step, (x, y) in enumerate(bar, 1):
-                logits = model(x)
+                logits = model(tg.Tensor(transform(x.numpy())))
                 loss = loss_fn(logits, y)
                 value = loss.item()
                 if not math.isfinite(value):

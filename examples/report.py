@@ -54,7 +54,7 @@ import common  # noqa: E402
 import compare_losses  # noqa: E402
 import sweep  # noqa: E402
 import sweep_analysis  # noqa: E402
-from tinygrad_fm import data as tg_data  # noqa: E402
+from tinygrad_fm.utils import data as tg_data  # noqa: E402
 from tinygrad_fm import datasets  # noqa: E402
 
 EXIT_ERROR = 1

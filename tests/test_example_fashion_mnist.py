@@ -345,7 +345,7 @@ def test_random_shift_moves_whole_images_within_the_limit():
     tg.manual_seed(1)
     again = common.RandomShift(2)(images)
     assert np.array_equal(np.rint(again.reshape(200, 28, 28) * 255), shifted)
-    assert common.training_transform(0) is tg.data.to_float_flat
+    assert common.training_transform(0) is tg.utils.data.to_float_flat
     assert fashion_mnist.parse_args(["--augment-shift", "2"]).augment_shift == 2
 
 

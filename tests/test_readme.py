@@ -24,8 +24,8 @@ def test_training_loop_example_runs_and_saves(tmp_path, monkeypatch):
         pytest.skip("FASHION_MNIST_DIR is not set")
     code = BLOCKS[2]
     shortened = {"for epoch in range(5):": "for epoch in range(1):",
-                 "DataLoader(data.train_images, data.train_labels,":
-                 "DataLoader(data.train_images[:2000], data.train_labels[:2000],"}
+                 "TensorDataset(data.train_images, data.train_labels":
+                 "TensorDataset(data.train_images[:2000], data.train_labels[:2000]"}
     for old, new in shortened.items():
         assert old in code
         code = code.replace(old, new)

@@ -1,51 +1,39 @@
-"""tinygrad_fm: a small reverse-mode autodiff framework on NumPy with PyTorch's names."""
+"""tinygrad_fm: a small reverse-mode autodiff framework on NumPy with PyTorch's names.
+
+``import tinygrad_fm as torch`` gives PyTorch's namespace: ``torch.nn``,
+``torch.nn.functional``, ``torch.optim``, ``torch.utils.data``, ``torch.autograd``,
+``torch.linalg``, the dtype names, ``torch.device``, the factories and the function
+forms of the Tensor methods (``torch.exp(x)``, ``torch.max(x, 1)``, ...).
+"""
 
 import numpy as _np
 
 from . import autograd
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .tensor import (
-    DEFAULT_DTYPE,
-    Tensor,
-    cat,
-    default_generator,
-    manual_seed,
-    maximum,
-    minimum,
-    one_hot,
-    stack,
-    where,
-)
+from .tensor import DEFAULT_DTYPE, Tensor, cat, maximum, minimum, one_hot, stack, where
+from . import return_types
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                     seed, set_rng_state)
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full,
+                       full_like, linspace, multinomial, normal, ones, ones_like, rand,
+                       rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
+                       zeros, zeros_like)
+from . import linalg
+from .linalg import einsum, tensordot
 
 from . import nn  # noqa: E402  (after the engine: nn builds on it)
+from . import optim  # noqa: E402
+from . import utils  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (torch.save / torch.load)
 from .jit import jit  # noqa: E402  (step capture; tinygrad_fm.jit is the decorator)
 
-float32 = _np.float32
-float64 = _np.float64
-int64 = _np.int64
+# torch.autograd.gradcheck, whatever shape the autograd module takes
+if not hasattr(autograd, "gradcheck"):
+    autograd.gradcheck = gradcheck
 
-zeros, ones, full, arange, eye = Tensor.zeros, Tensor.ones, Tensor.full, Tensor.arange, Tensor.eye
-linspace = Tensor.linspace
-randn, rand, uniform = Tensor.randn, Tensor.rand, Tensor.uniform
-zeros_like, ones_like = Tensor.zeros_like, Tensor.ones_like
-
-
-def tensor(data, requires_grad=False, dtype=None) -> Tensor:
-    """Like ``torch.tensor``: always copies ``data`` (``Tensor(ndarray)`` shares it)."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, _np.ndarray):
-        data = data.copy()
-    return Tensor(data, requires_grad, dtype)
-
-
-def from_numpy(array) -> Tensor:
-    """Like ``torch.from_numpy``: a Tensor sharing ``array``'s memory and dtype."""
-    if not isinstance(array, _np.ndarray):
-        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return Tensor(array)
+inference_mode = no_grad
+uniform = Tensor.uniform
 
 
 def is_tensor(obj) -> bool:
@@ -54,21 +42,6 @@ def is_tensor(obj) -> bool:
 
 def numel(input) -> int:
     return input.numel()
-
-
-def full_like(other, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    data = other.data if isinstance(other, Tensor) else other
-    return Tensor(_np.full_like(data, fill_value, dtype=dtype), requires_grad)
-
-
-def randn_like(other, dtype=None, requires_grad=False) -> Tensor:
-    data = other.data if isinstance(other, Tensor) else _np.asarray(other)
-    return Tensor.randn(*data.shape, dtype=dtype or data.dtype, requires_grad=requires_grad)
-
-
-def rand_like(other, dtype=None, requires_grad=False) -> Tensor:
-    data = other.data if isinstance(other, Tensor) else _np.asarray(other)
-    return Tensor.rand(*data.shape, dtype=dtype or data.dtype, requires_grad=requires_grad)
 
 
 def _function_form(name):
@@ -84,16 +57,37 @@ def _function_form(name):
     return function
 
 
-# torch.exp(x), torch.sum(x, dim=1), ...: the Tensor methods as functions (torch has no
-# function form of Tensor.repeat).
+# torch.exp(x), torch.sum(x, dim=1), torch.max(x, 1), torch.max(a, b), ...: the Tensor
+# methods as functions (torch has no function form of Tensor.repeat).
 for _name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean", "max",
               "min", "argmax", "argmin", "var", "std", "logsumexp", "softmax", "log_softmax",
               "clip", "clamp", "matmul", "reshape", "flatten", "squeeze", "unsqueeze",
               "transpose", "permute", "t", "clone", "detach", "eq", "ne", "lt", "le", "gt",
               "ge", "gather", "scatter", "scatter_add", "masked_fill", "clamp_min",
               "clamp_max", "norm", "cumsum", "topk", "sort", "flip", "roll", "tile", "split",
-              "chunk", "outer", "ger", "diag", "tril", "triu"):
+              "chunk", "outer", "ger", "diag", "tril", "triu",
+              "amax", "amin", "aminmax", "median", "mode", "kthvalue", "argsort", "any", "all",
+              "isnan", "isinf", "isfinite", "nan_to_num", "nonzero", "count_nonzero",
+              "allclose", "isclose", "equal", "sin", "cos", "log1p", "expm1", "rsqrt",
+              "reciprocal", "sign", "square", "floor", "ceil", "round", "trunc", "unflatten",
+              "movedim", "moveaxis", "swapaxes", "swapdims", "narrow", "bmm", "logical_not",
+              "logical_and", "logical_or", "logical_xor", "add", "sub", "mul", "div", "pow",
+              "neg", "type_as"):
     globals()[_name] = _function_form(_name)
 del _name
+
+mm = matmul  # noqa: F821  (defined in the loop above)
+concat = concatenate = cat
+det, inverse = linalg.det, linalg.inv
+
+# dtype and device names last: `float`, `int` and `bool` shadow the builtins in this module
+from .dtypes import (backends, bool, cuda, device, double, float, float16, float32,  # noqa: E402,A004
+                     float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     mps, set_default_dtype, short, uint8)
+
+
+def is_floating_point(input) -> "builtins.bool":  # noqa: F821
+    return input.data.dtype.kind == "f"
+
 
 __version__ = "0.1.0"

@@ -49,20 +49,19 @@ always runs eagerly) and drop its recordings with ``train_step.reset()``.
 from __future__ import annotations
 
 import functools
-import sys
 
 import numpy as np
 
 from . import _recording
 from . import autograd as _autograd
+from . import random as _random
 from .autograd import Context, no_grad, unbroadcast
 from .tensor import Tensor
 
 __all__ = ["jit", "CapturedFunction", "CaptureError"]
 
-# The module (the package's ``tensor`` attribute is the torch.tensor-style function); its
-# ``_generator`` is the default generator that the recorder watches.
-_tensor_module = sys.modules[Tensor.__module__]
+# The default generator, whose NumPy generator (``.rng``) the recorder watches.
+_default_generator = _random.default_generator
 
 
 class CaptureError(RuntimeError):
@@ -206,17 +205,17 @@ class _Recorder:
         self.outputs = None
 
     def run(self, fn, args, kwargs):
-        generator = _tensor_module._generator
+        generator = _default_generator.rng
         counting = _CountingGenerator(generator, self)
-        _tensor_module._generator = counting
+        _default_generator.rng = counting
         _recording.recorder = self
         try:
             outputs = fn(*args, **kwargs)
             self._check_draws("after the last op")
         finally:
             _recording.recorder = None
-            if _tensor_module._generator is counting:
-                _tensor_module._generator = generator
+            if _default_generator.rng is counting:
+                _default_generator.rng = generator
         self.outputs = self._describe_outputs(outputs)
         return outputs
 

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
 from . import _recording, ops
+from . import dtypes as _dtypes
 from . import autograd as _autograd
+from . import random as _random
+from . import return_types as _return_types
 from .autograd import is_grad_enabled
 
-__all__ = ["Tensor", "manual_seed", "default_generator", "DEFAULT_DTYPE"]
+__all__ = ["Tensor", "DEFAULT_DTYPE"]
 
 DEFAULT_DTYPE = np.dtype(np.float32)
-
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reset the generator behind every random factory, init and dropout mask."""
-    global _generator
-    _generator = np.random.default_rng(seed)
-    return _generator
-
-
-def default_generator() -> np.random.Generator:
-    """The module-level generator that ``manual_seed`` resets."""
-    return _generator
-
 
 def _as_array(data, dtype) -> np.ndarray:
     if isinstance(data, Tensor):
@@ -71,9 +58,9 @@ class Tensor:
     of floats become float32; floating ndarrays keep their dtype; integer and bool data
     stay integer/bool and cannot require grad.
 
-    ``==`` and ``hash`` are identity-based (so tensors work as dict keys and in sets, as
-    optimizers need); use :meth:`eq` / :meth:`ne` for elementwise comparison. ``<``,
-    ``<=``, ``>`` and ``>=`` compare elementwise and return bool tensors.
+    ``==``, ``!=``, ``<``, ``<=``, ``>`` and ``>=`` compare elementwise and return bool
+    tensors, as in PyTorch; ``hash`` is identity-based, so tensors work as dict keys and in
+    sets (look them up by identity, never with ``in`` on a list: that compares values).
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_versions",
@@ -377,17 +364,18 @@ class Tensor:
 
     @staticmethod
     def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
-        array = _generator.standard_normal(_shape_arg(shape), dtype=np.dtype(dtype).type)
+        array = _random.numpy_rng().standard_normal(_shape_arg(shape),
+                                                   dtype=np.dtype(dtype).type)
         return Tensor(array, requires_grad)
 
     @staticmethod
     def rand(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> "Tensor":
-        return Tensor(_generator.random(_shape_arg(shape), dtype=np.dtype(dtype).type),
+        return Tensor(_random.numpy_rng().random(_shape_arg(shape), dtype=np.dtype(dtype).type),
                       requires_grad)
 
     @staticmethod
     def uniform(*shape, low=0.0, high=1.0, dtype=DEFAULT_DTYPE, requires_grad=False):
-        array = _generator.uniform(low, high, _shape_arg(shape)).astype(dtype)
+        array = _random.numpy_rng().uniform(low, high, _shape_arg(shape)).astype(dtype)
         return Tensor(array, requires_grad)
 
     @staticmethod
@@ -537,17 +525,26 @@ class Tensor:
         axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "mean")
         return ops.Mean.apply(self, axis, keepdims)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """The largest values over ``axis`` (all axes by default). Values only, as NumPy's
-        ``max``: unlike ``torch.max(x, dim)`` no ``(values, indices)`` pair is returned;
-        use :meth:`argmax` for the positions. Tied maxima share the gradient equally."""
-        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "max")
-        return ops.Max.apply(self, axis, keepdims)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """As ``torch.max``: no ``dim``: the largest value (tied maxima share the
+        gradient); an int ``dim``: the named tuple ``(values, indices)`` along it (the
+        gradient goes to the first maximum, as in PyTorch); a Tensor: the elementwise
+        maximum. For the values over several axes use :meth:`amax`."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        dim, keepdim = _axis_args(axis, dim, keepdim, keepdims, "max")
+        if dim is None:
+            return ops.Max.apply(self, None, False)
+        return self._extremum_and_index(dim, keepdim, "max")
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """The smallest values over ``axis``; values only, as :meth:`max` explains."""
-        axis, keepdims = _axis_args(axis, dim, keepdims, keepdim, "min")
-        return ops.Min.apply(self, axis, keepdims)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """As ``torch.min``; see :meth:`max`."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        dim, keepdim = _axis_args(axis, dim, keepdim, keepdims, "min")
+        if dim is None:
+            return ops.Min.apply(self, None, False)
+        return self._extremum_and_index(dim, keepdim, "min")
 
     def var(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None,
             unbiased=None):
@@ -581,10 +578,23 @@ class Tensor:
 
     # ----------------------------------------------------------------- movement
 
-    def reshape(self, *shape):
+    def reshape(self, *shape, **keyword):
+        """``reshape(2, 3)``, ``reshape((2, 3))`` or ``reshape(shape=(2, 3))``; one size
+        may be -1."""
+        if keyword:
+            if shape or set(keyword) != {"shape"}:
+                raise TypeError(f"reshape: give the shape positionally or as shape=, got "
+                                f"{shape} and {keyword}")
+            shape = (keyword["shape"],)
         return ops.Reshape.apply(self, _shape_arg(shape))
 
-    view = reshape
+    def view(self, *shape, **keyword):
+        """As :meth:`reshape` (a view when NumPy can make one); ``view(dtype)`` is not
+        supported."""
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+            raise TypeError(f"view: expected a shape, got {shape[0]!r} (reinterpreting the "
+                            "bytes as another dtype is not supported)")
+        return self.reshape(*shape, **keyword)
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge axes ``start_dim..end_dim`` (inclusive) into one, as ``torch.flatten``."""
@@ -694,7 +704,20 @@ class Tensor:
         return self._compare(np.greater_equal, other)
 
     __lt__, __le__, __gt__, __ge__ = lt, le, gt, ge
-    __eq__ = object.__eq__
+
+    def __eq__(self, other):
+        """Elementwise ``==`` (a bool tensor), as in PyTorch; ``x == None`` is False."""
+        if other is None or isinstance(other, str):
+            return False
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other):
+        if other is None or isinstance(other, str):
+            return True
+        return self._compare(np.not_equal, other)
+
+    # Defining __eq__ would remove hashing: tensors stay hashable by identity (dict keys,
+    # sets), as PyTorch's are.
     __hash__ = object.__hash__
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -850,7 +873,7 @@ class Tensor:
         else:
             order = ops.sort_indices(self.data, axis, descending=largest)
             indices = order[(slice(None),) * axis + (slice(0, k),)].astype(np.int64)
-        return TopK(self.gather(axis, indices), Tensor._make(indices, False))
+        return _return_types.topk(self.gather(axis, indices), Tensor._make(indices, False))
 
     def sort(self, dim=-1, descending=False, stable=False):
         """Sorted values along ``dim`` and the int64 indices that sort it (``torch.sort``);
@@ -861,7 +884,7 @@ class Tensor:
             indices = np.zeros((), dtype=np.int64)
         else:
             indices = ops.sort_indices(self.data, axis, bool(descending)).astype(np.int64)
-        return Sort(self.gather(axis, indices), Tensor._make(indices, False))
+        return _return_types.sort(self.gather(axis, indices), Tensor._make(indices, False))
 
     def outer(self, vec2):
         """The outer product of two 1-D tensors: ``out[i, j] = self[i] * vec2[j]``."""
@@ -886,15 +909,458 @@ class Tensor:
         """The upper triangle (on and above ``diagonal``) of the last two axes."""
         return ops.Triangle.apply(self, int(diagonal), True)
 
+    # ================================================================= PyTorch port
+    # Conversions, devices, extremum/order statistics with indices, logical and
+    # elementwise extras, shapes and contractions, as PyTorch names them.
+
+    # ----------------------------------------------------------------- dtype and device
+
+    device = property(lambda self: _dtypes.CPU)
+    is_cuda = property(lambda self: False)
+    mT = property(lambda self: self.transpose(-2, -1))
+
+    def half(self):
+        return self.astype(np.float16)
+
+    def int(self):
+        return self.astype(np.int32)
+
+    def short(self):
+        return self.astype(np.int16)
+
+    def byte(self):
+        return self.astype(np.uint8)
+
+    def bool(self):
+        return self.astype(np.bool_)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.data.dtype.itemsize
+
+    def get_device(self) -> int:
+        return -1  # PyTorch's answer for a CPU tensor
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        _dtypes.check_device("cuda", "cuda()")
+
+    def contiguous(self, memory_format=None):
+        """This tensor when its array is C-contiguous, else a contiguous copy (still in
+        the graph)."""
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+           memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)`` (its dtype)
+        and the keyword forms, as ``torch.Tensor.to``; only the CPU exists, so any other
+        device raises an error naming it."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype
+            elif isinstance(arg, (str, _dtypes.device)) and not _is_dtype_name(arg):
+                device = arg
+            else:
+                dtype = arg
+        _dtypes.check_device(device, "to")
+        result = self if dtype is None else self.astype(_dtypes.as_dtype(dtype))
+        return result.clone() if copy and result is self else result
+
+    def type_as(self, other):
+        return self.astype(other.data.dtype)
+
+    def type(self, dtype=None, non_blocking=False):
+        """No argument: ``'torch.FloatTensor'`` and so on; with a dtype (or such a name):
+        this tensor converted to it."""
+        if dtype is None:
+            return _dtypes.tensor_type_name(self.data.dtype)
+        return self.astype(_dtypes.as_dtype(dtype))
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        data = np.array(_data(data), dtype=dtype if dtype is not None else self.data.dtype)
+        return Tensor(data, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None):
+        _dtypes.check_device(device, "new_zeros")
+        return Tensor(np.zeros(_shape_arg(size), dtype or self.data.dtype), requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None):
+        _dtypes.check_device(device, "new_ones")
+        return Tensor(np.ones(_shape_arg(size), dtype or self.data.dtype), requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False, device=None):
+        _dtypes.check_device(device, "new_full")
+        return Tensor(np.full(_shape_arg((size,)), fill_value, dtype or self.data.dtype),
+                      requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+
+    # ----------------------------------------------------------------- values with indices
+
+    def _extremum_and_index(self, dim, keepdim, op: str):
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"{op}: dim must be an int (got {dim!r}); for the {op} over "
+                            f"several dimensions use a{op}(dim=...)")
+        axis = normalize_single_axis(dim, self.shape, op)
+        if self.data.size == 0:
+            raise IndexError(f"{op}(): cannot take the {op} along dimension {dim} of an "
+                             f"empty tensor of shape {self.shape}")
+        if self.ndim == 0:
+            indices = np.zeros((), np.int64)
+        else:
+            find = np.argmax if op == "max" else np.argmin
+            indices = find(self.data, axis=axis, keepdims=True).astype(np.int64)
+        return self._values_at(axis, indices, keepdim, _return_types.max if op == "max"
+                               else _return_types.min)
+
+    def _values_at(self, axis, indices, keepdim, kind):
+        """``kind(values, indices)`` for indices of shape ``self.shape`` with ``axis``
+        kept as size 1: the values are a differentiable gather."""
+        values = self.gather(axis, indices)
+        if not keepdim and self.ndim:
+            values, indices = values.squeeze(axis), np.squeeze(indices, axis)
+        return kind(values, Tensor._make(indices, False))
+
+    def amax(self, dim=(), keepdim=False):
+        """The largest values over ``dim`` (an int, a tuple, or () for all); tied maxima
+        share the gradient equally, as in PyTorch."""
+        return ops.Max.apply(self, None if dim == () else dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return ops.Min.apply(self, None if dim == () else dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        if dim is None:
+            return _return_types.aminmax(self.amin(), self.amax())
+        return _return_types.aminmax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def _order_statistic(self, dim, keepdim, k_of_n, op: str, kind):
+        """The element at sorted position ``k_of_n(n)`` along ``dim`` and its index (NaN
+        sorts last, and a slice holding NaN gives NaN and its index, as in PyTorch)."""
+        flat = dim is None
+        source = self.reshape(-1) if flat else self
+        axis = 0 if flat else normalize_single_axis(dim, self.shape, op)
+        if source.ndim == 0:
+            return kind(source.clone(), Tensor._make(np.zeros((), np.int64), False))
+        n = source.shape[axis]
+        if n == 0:
+            raise IndexError(f"{op}(): cannot take the {op} of an empty dimension (shape "
+                             f"{self.shape}, dim {dim})")
+        order = ops.sort_indices(source.data, axis, False)
+        position = k_of_n(n)
+        indices = np.take(order, [position], axis=axis)
+        nan = np.isnan(source.data) if source.data.dtype.kind == "f" else None
+        if nan is not None and nan.any():
+            has_nan = nan.any(axis=axis, keepdims=True)
+            indices = np.where(has_nan, np.argmax(nan, axis=axis, keepdims=True), indices)
+        result = source._values_at(axis, indices.astype(np.int64), keepdim or flat, kind)
+        if flat:
+            return result.values.reshape(())
+        return result
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (of an even count, the smaller middle value), as
+        ``torch.median``: no ``dim``: a 0-d tensor of all elements; with ``dim``:
+        ``(values, indices)``."""
+        return self._order_statistic(dim, keepdim, lambda n: (n - 1) // 2, "median",
+                                     _return_types.median)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
+        size = self.shape[normalize_single_axis(dim, self.shape, "kthvalue")] if self.ndim \
+            else 1
+        if not 1 <= int(k) <= size:
+            raise IndexError(f"kthvalue: k={k} is out of range for dimension {dim} of size "
+                             f"{size} (shape {self.shape})")
+        return self._order_statistic(dim, keepdim, lambda n: int(k) - 1, "kthvalue",
+                                     _return_types.kthvalue)
+
+    def mode(self, dim=-1, keepdim=False):
+        """The most frequent value along ``dim`` (the smallest of equally frequent
+        ones) and the index of its last occurrence, as ``torch.mode`` on the CPU."""
+        axis = normalize_single_axis(dim, self.shape, "mode")
+        if self.ndim == 0:
+            return _return_types.mode(self.clone(), Tensor._make(np.zeros((), np.int64), False))
+        moved = np.moveaxis(self.data, axis, -1)
+        rows = moved.reshape(-1, moved.shape[-1])
+        if rows.shape[1] == 0:
+            raise IndexError(f"mode(): cannot take the mode of an empty dimension (shape "
+                             f"{self.shape}, dim {dim})")
+        picked = np.empty(len(rows), np.int64)
+        for r, row in enumerate(rows):
+            values, counts = np.unique(row, return_counts=True)
+            value = values[np.argmax(counts)]
+            hits = np.flatnonzero((row == value) | (np.isnan(row) & np.isnan(value))
+                                  if row.dtype.kind == "f" else row == value)
+            picked[r] = hits[-1]
+        indices = np.expand_dims(picked.reshape(moved.shape[:-1]), axis)
+        return self._values_at(axis, indices, keepdim, _return_types.mode)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        axis = normalize_single_axis(dim, self.shape, "argsort")
+        if self.ndim == 0:
+            return Tensor._make(np.zeros((), np.int64), False)
+        return Tensor._make(ops.sort_indices(self.data, axis, bool(descending))
+                            .astype(np.int64), False)
+
+    # ----------------------------------------------------------------- logical
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._make(np.any(self.data, axis=_dims(dim), keepdims=keepdim), False)
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._make(np.all(self.data, axis=_dims(dim), keepdims=keepdim), False)
+
+    def isnan(self):
+        return Tensor._make(np.isnan(self.data), False)
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self.data), False)
+
+    def isfinite(self):
+        return Tensor._make(np.isfinite(self.data), False)
+
+    def logical_not(self):
+        return Tensor._make(np.logical_not(self.data), False)
+
+    def logical_and(self, other):
+        return self._compare(np.logical_and, other)
+
+    def logical_or(self, other):
+        return self._compare(np.logical_or, other)
+
+    def logical_xor(self, other):
+        return self._compare(np.logical_xor, other)
+
+    def _bitwise(self, ufunc, other, op: str):
+        if self.data.dtype.kind not in "biu" or np.asarray(_data(other)).dtype.kind not in "biu":
+            raise TypeError(f"{op} is defined for bool and integer tensors only, got dtype "
+                            f"{self.data.dtype} (use logical_and/logical_or for others)")
+        return self._compare(ufunc, other)
+
+    def __invert__(self):
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ is defined for bool and integer tensors only, got dtype "
+                            f"{self.data.dtype}")
+        return Tensor._make(np.invert(self.data), False)
+
+    def __and__(self, other):
+        return self._bitwise(np.bitwise_and, other, "&")
+
+    def __or__(self, other):
+        return self._bitwise(np.bitwise_or, other, "|")
+
+    def __xor__(self, other):
+        return self._bitwise(np.bitwise_xor, other, "^")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def nonzero(self, *, as_tuple=False):
+        """Indices of the non-zero elements: an int64 (count, ndim) tensor, or with
+        ``as_tuple=True`` one index tensor per dimension (as ``torch.nonzero``)."""
+        found = np.nonzero(self.data) if self.ndim else np.nonzero(self.data.reshape(1))
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64), False) for i in found)
+        stacked = np.stack(found, axis=1) if self.ndim else np.zeros((len(found[0]), 0))
+        return Tensor._make(stacked.astype(np.int64), False)
+
+    def count_nonzero(self, dim=None):
+        return Tensor._make(np.asarray(np.count_nonzero(self.data, axis=_dims(dim)),
+                                       dtype=np.int64), False)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return bool(np.allclose(self.data, _data(other), rtol=rtol, atol=atol,
+                                equal_nan=equal_nan))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return Tensor._make(np.isclose(self.data, _data(other), rtol=rtol, atol=atol,
+                                       equal_nan=equal_nan), False)
+
+    def equal(self, other) -> bool:
+        """True when both have the same shape and elements (``torch.equal``)."""
+        other = np.asarray(_data(other))
+        return self.shape == other.shape and bool(np.array_equal(self.data, other))
+
+    # ----------------------------------------------------------------- elementwise
+
+    def sin(self):
+        return ops.Sin.apply(self)
+
+    def cos(self):
+        return ops.Cos.apply(self)
+
+    def log1p(self):
+        return ops.Log1p.apply(self)
+
+    def expm1(self):
+        return ops.Expm1.apply(self)
+
+    def rsqrt(self):
+        return ops.Rsqrt.apply(self)
+
+    def reciprocal(self):
+        return 1 / self
+
+    def sign(self):
+        return ops.Sign.apply(self)
+
+    def square(self):
+        return self * self
+
+    def relu6(self):
+        return ops.Hardtanh.apply(self, _scalar_operand(0, self.data),
+                                  _scalar_operand(6, self.data))
+
+    def hardtanh(self, min_val=-1.0, max_val=1.0):
+        return ops.Hardtanh.apply(self, _scalar_operand(min_val, self.data),
+                                  _scalar_operand(max_val, self.data))
+
+    def hardswish(self):
+        return ops.Hardswish.apply(self)
+
+    def mish(self):
+        return ops.Mish.apply(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN -> ``nan``, +-inf -> ``posinf``/``neginf`` (default: the dtype's largest
+        and smallest finite values), as ``torch.nan_to_num``."""
+        if self.data.dtype.kind != "f":
+            return self.clone()
+        return ops.NanToNum.apply(self, nan, posinf, neginf)
+
+    def floor(self):
+        return self._stepwise(np.floor)
+
+    def ceil(self):
+        return self._stepwise(np.ceil)
+
+    def round(self, decimals=0):
+        return self._stepwise(lambda x: np.round(x, decimals))
+
+    def trunc(self):
+        return self._stepwise(np.trunc)
+
+    def _stepwise(self, function):
+        """A piecewise-constant function: its gradient is zero (a detached result, as
+        nothing flows back through it)."""
+        return Tensor._make(function(self.data), False)
+
+    # ----------------------------------------------------------------- shapes
+
+    def unflatten(self, dim, sizes):
+        """Split dimension ``dim`` into ``sizes`` (one entry may be -1)."""
+        axis = normalize_single_axis(dim, self.shape, "unflatten")
+        sizes = tuple(int(n) for n in sizes)
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != self.shape[axis]) or \
+                (sizes.count(-1) == 1 and (known == 0 or self.shape[axis] % known)):
+            raise ValueError(f"unflatten: sizes {sizes} do not multiply to {self.shape[axis]}, "
+                             f"the size of dimension {dim} of shape {self.shape}")
+        return self.reshape(self.shape[:axis] + sizes + self.shape[axis + 1:])
+
+    def movedim(self, source, destination):
+        """Move dimension(s) ``source`` to position(s) ``destination``."""
+        source = source if isinstance(source, (tuple, list)) else (source,)
+        destination = destination if isinstance(destination, (tuple, list)) else (destination,)
+        if len(source) != len(destination):
+            raise ValueError(f"movedim: source {source} and destination {destination} must "
+                             "name as many dimensions")
+        src = [normalize_single_axis(a, self.shape, "movedim") for a in source]
+        dst = [normalize_single_axis(a, self.shape, "movedim") for a in destination]
+        order = [a for a in range(self.ndim) if a not in src]
+        for d, s in sorted(zip(dst, src)):
+            order.insert(d, s)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def narrow(self, dim, start, length):
+        axis = normalize_single_axis(dim, self.shape, "narrow")
+        start = int(start) + (self.shape[axis] if start < 0 else 0)
+        return self[(slice(None),) * axis + (slice(start, start + int(length)),)]
+
+    def bmm(self, other):
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors, as ``torch.bmm``."""
+        other_shape = np.shape(_data(other))
+        if self.ndim != 3 or len(other_shape) != 3 or self.shape[0] != other_shape[0] \
+                or self.shape[2] != other_shape[1]:
+            raise ValueError(f"bmm: expected (b, n, m) and (b, m, p) tensors, got shapes "
+                             f"{self.shape} and {other_shape}")
+        return self @ other
+
+    # ----------------------------------------------------------------- random, in place
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return self._fill_random(_random.uniform_array(self.shape, a, b, generator,
+                                                       self._draw_dtype()), "uniform_")
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return self._fill_random(_random.normal_array(self.shape, mean, std, generator,
+                                                      self._draw_dtype()), "normal_")
+
+    def _draw_dtype(self):
+        return self.data.dtype if self.data.dtype in (np.float32, np.float64) else np.float64
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return self._fill_random(_random.bernoulli_array(self.shape, _data(p), generator),
+                                 "bernoulli_")
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        if to is None:
+            from_, to = 0, from_ if from_ else _random.default_random_bound(self.data.dtype)
+        return self._fill_random(_random.integers_array(self.shape, from_, to, generator),
+                                 "random_")
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return self._fill_random(_random.exponential_array(self.shape, lambd, generator),
+                                 "exponential_")
+
+    def bernoulli(self, *, generator=None):
+        """0/1 draws with the probabilities in this tensor (``torch.bernoulli``)."""
+        return Tensor(_random.bernoulli_array(self.shape, self.data, generator)
+                      .astype(self.data.dtype))
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return Tensor._make(_random.multinomial_array(self.data, num_samples, replacement,
+                                                      generator), False)
+
+    def _fill_random(self, values, name: str):
+        return self._in_place(lambda a, b, out: np.copyto(out, b, casting="unsafe"), values,
+                              name)
+
 
 _autograd._Tensor = Tensor  # bind the engine to this class
 
 # --------------------------------------------------------------------------- helpers
 
-# What topk and sort return: a pair that also has .values and .indices, as
-# torch.return_types.topk / sort.
-TopK = namedtuple("topk", ["values", "indices"])
-Sort = namedtuple("sort", ["values", "indices"])
+
+def _is_dtype_name(value) -> bool:
+    """True for dtype strings ("float64", "torch.float64"), false for device names."""
+    if isinstance(value, _dtypes.device):
+        return False
+    try:
+        _dtypes.as_dtype(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _dims(dim):
+    """PyTorch's dim argument (None, an int or a tuple) as NumPy's axis."""
+    return tuple(dim) if isinstance(dim, list) else dim
 
 
 def _data(value):
@@ -947,8 +1413,16 @@ def normalize_single_axis(axis, shape, op: str) -> int:
 # --------------------------------------------------------------------------- functions
 
 
-def where(condition, a, b) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``)."""
+def where(condition, a=None, b=None):
+    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``).
+    With the condition alone: the indices where it holds, one int64 tensor per dimension
+    (``torch.where(cond)``, which is ``nonzero(as_tuple=True)``)."""
+    if a is None and b is None:
+        condition = condition if isinstance(condition, Tensor) else Tensor(condition)
+        return condition.nonzero(as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both the values where the condition holds and where it "
+                        "does not, or only the condition")
     like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else None
     if like is not None:
         a = a if isinstance(a, Tensor) else _scalar_operand(a, like)

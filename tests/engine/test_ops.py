@@ -260,8 +260,10 @@ REDUCTIONS = [
     Reduction("sum_keywords", lambda t, a, k: t.sum(axis=a, keepdims=k), np.sum,
               tst.float_arrays),
     Reduction("mean", lambda t, a, k: t.mean(a, k), np.mean, tst.float_arrays),
-    Reduction("max", lambda t, a, k: t.max(a, k), np.max, tst.distinct_arrays),
-    Reduction("min", lambda t, a, k: t.min(axis=a, keepdims=k), np.min, tst.distinct_arrays),
+    Reduction("amax", lambda t, a, k: t.amax(() if a is None else a, k), np.max,
+              tst.distinct_arrays),
+    Reduction("amin", lambda t, a, k: t.amin(() if a is None else a, keepdim=k), np.min,
+              tst.distinct_arrays),
     Reduction("logsumexp", lambda t, a, k: t.logsumexp(a, k), logsumexp_reference,
               tst.float_arrays),
 ]
@@ -314,7 +316,7 @@ def tst_normalized(axis, ndim):
 
 def test_max_and_min_share_the_gradient_among_ties():
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]), requires_grad=True)
-    x.max(axis=1).sum().backward()
+    x.amax(1).sum().backward()
     np.testing.assert_allclose(x.grad.data, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
     x.grad = None
     x.min().backward()
@@ -657,7 +659,7 @@ FLOAT32_OPS = {
     "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(), "relu": lambda t: t.relu(),
     "leaky_relu_f64": lambda t: t.leaky_relu(F64(0.1)), "softplus": lambda t: t.softplus(),
     "softplus_f64": lambda t: t.softplus(beta=F64(2)), "sum": lambda t: t.sum(1),
-    "mean": lambda t: t.mean(), "max": lambda t: t.max(1), "min": lambda t: t.min(),
+    "mean": lambda t: t.mean(), "max": lambda t: t.amax(1), "min": lambda t: t.min(),
     "var": lambda t: t.var(1), "std": lambda t: t.std(0, correction=0),
     "logsumexp": lambda t: t.logsumexp(1), "softmax": lambda t: t.softmax(1),
     "log_softmax": lambda t: t.log_softmax(0), "reshape": lambda t: t.reshape(3, 2),
@@ -806,7 +808,7 @@ def test_linear_shape_mismatch_names_in_features():
 
 
 @pytest.mark.parametrize("call", [
-    lambda t: t.sum(axis=2), lambda t: t.mean(axis=-3), lambda t: t.max(axis=(0, 5)),
+    lambda t: t.sum(axis=2), lambda t: t.mean(axis=-3), lambda t: t.amax((0, 5)),
     lambda t: t.min(axis=2), lambda t: t.var(axis=2), lambda t: t.std(axis=2),
     lambda t: t.logsumexp(axis=2), lambda t: t.softmax(axis=2),
     lambda t: t.log_softmax(axis=-3), lambda t: t.argmax(axis=2), lambda t: t.argmin(axis=2),
@@ -924,8 +926,10 @@ def test_kinks_and_ties_match_torch():
         (lambda t: t.leaky_relu(0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
         (lambda t: t.softplus(beta=2.0, threshold=1.0),
          lambda t: torch.nn.functional.softplus(t, beta=2.0, threshold=1.0)),
-        (lambda t: t.max(), torch.max), (lambda t: t.min(axis=1), lambda t: t.amin(dim=1)),
-        (lambda t: t.max(axis=0, keepdims=True), lambda t: t.amax(dim=0, keepdim=True)),
+        (lambda t: t.max(), torch.max), (lambda t: t.amin(1), lambda t: t.amin(dim=1)),
+        (lambda t: t.amax(dim=0, keepdim=True), lambda t: t.amax(dim=0, keepdim=True)),
+        (lambda t: t.min(axis=1).values, lambda t: t.min(dim=1).values),
+        (lambda t: t.max(0, keepdim=True).values, lambda t: t.max(0, keepdim=True).values),
     ]
     for ours_fn, torch_fn in cases:
         ours, theirs = torch_pair(x)
@@ -944,7 +948,14 @@ def test_axis_arguments_also_take_pytorchs_dim_and_keepdim():
     ported code such as ``logits.argmax(dim=1)`` or ``x.sum(dim=0, keepdim=True)`` runs."""
     x = np.random.default_rng(0).normal(size=(2, 3, 4))
     t = Tensor(x)
-    for name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "argmax", "argmin"):
+    for name in ("max", "min"):  # with a dim: (values, indices), as in torch
+        method = getattr(t, name)
+        for dim in (1, -1):
+            expected = method(axis=dim, keepdims=True)
+            np.testing.assert_array_equal(method(dim=dim, keepdim=True).values.data,
+                                          expected.values.data)
+            np.testing.assert_array_equal(method(dim).indices.data, method(dim=dim)[1].data)
+    for name in ("sum", "mean", "var", "std", "logsumexp", "argmax", "argmin"):
         method = getattr(t, name)
         for dim in (1, -1) if name.startswith("arg") else (1, -1, (0, 2)):
             expected = method(axis=dim, keepdims=True).data

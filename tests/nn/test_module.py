@@ -365,14 +365,18 @@ def test_repr_is_a_tree_like_pytorch():
 # --------------------------------------------------------------------------- state dict
 
 
-def test_state_dict_holds_copies_and_round_trips_into_a_fresh_model():
+def test_state_dict_holds_detached_tensors_sharing_memory_and_round_trips():
     tg.manual_seed(1)
     model = Encoder()
     state = model.state_dict()
     assert list(state) == ["scale", "encoder.0.weight", "encoder.0.bias",
                            "encoder.2.weight", "encoder.2.bias", "head.weight"]
-    state["head.weight"][...] = 7.0
-    assert not np.all(model.head.weight.data == 7.0)  # a copy, not a view
+    assert all(isinstance(v, Tensor) and not v.requires_grad for v in state.values())
+    state["head.weight"][...] = 7.0  # as in PyTorch: a view of the parameter
+    assert np.all(model.head.weight.data == 7.0)
+    snapshot = copy.deepcopy(model.state_dict())  # the PyTorch way to keep a copy
+    snapshot["head.weight"][...] = 1.0
+    assert np.all(model.head.weight.data == 7.0)
 
     tg.manual_seed(2)
     other = Encoder()
@@ -451,7 +455,10 @@ def _checkpoint():
 
 
 def _assert_same(loaded, original):
-    assert type(loaded) is type(original), (loaded, original)
+    if isinstance(original, dict):  # state dicts are OrderedDicts; they load as dicts
+        assert isinstance(loaded, dict), (loaded, original)
+    else:
+        assert type(loaded) is type(original), (loaded, original)
     if isinstance(original, dict):
         assert list(loaded) == list(original)
         for key in original:
@@ -460,6 +467,9 @@ def _assert_same(loaded, original):
         assert len(loaded) == len(original)
         for a, b in zip(loaded, original):
             _assert_same(a, b)
+    elif isinstance(original, Tensor):
+        assert isinstance(loaded, Tensor) and loaded.dtype == original.dtype
+        assert np.array_equal(loaded.data, original.data, equal_nan=True)
     elif isinstance(original, (np.ndarray, np.generic)):
         assert loaded.dtype == original.dtype and loaded.shape == original.shape
         assert np.array_equal(loaded, original, equal_nan=True)

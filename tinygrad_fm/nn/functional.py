@@ -16,7 +16,8 @@ import numpy as np
 from .. import ops
 from ..autograd import ArrayFunction
 from ..ops.common import constant
-from ..tensor import Tensor, default_generator, one_hot
+from ..random import numpy_rng
+from ..tensor import Tensor, one_hot
 
 __all__ = [
     "linear", "relu", "tanh", "sigmoid", "leaky_relu", "softmax", "log_softmax",
@@ -29,7 +30,7 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
-    "interpolate",
+    "interpolate", "relu6", "hardtanh", "hardswish", "mish",
     "scaled_dot_product_attention",
 ]
 
@@ -111,7 +112,7 @@ class Dropout(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x, p):
-        keep = default_generator().random(x.shape, dtype=np.float32) >= p
+        keep = numpy_rng().random(x.shape, dtype=np.float32) >= p
         mask = keep.astype(x.dtype)
         mask *= 0.0 if p == 1.0 else 1.0 / (1.0 - p)
         ctx.save_for_backward(mask)
@@ -1038,6 +1039,37 @@ def silu(input, inplace: bool = False) -> Tensor:
     return Silu.apply(input)
 
 
+def relu6(input, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``, as PyTorch's (a hardtanh: slope 1 strictly inside (0, 6))."""
+    input = _as_tensor(input, "relu6")
+    _check_floating(input, "relu6")
+    return input.relu6()
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """``x`` clipped to [min_val, max_val]; slope 1 strictly inside, 0 outside."""
+    input = _as_tensor(input, "hardtanh")
+    _check_floating(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    return input.hardtanh(min_val, max_val)
+
+
+def hardswish(input, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``."""
+    input = _as_tensor(input, "hardswish")
+    _check_floating(input, "hardswish")
+    return input.hardswish()
+
+
+def mish(input, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    input = _as_tensor(input, "mish")
+    _check_floating(input, "mish")
+    return input.mish()
+
+
 class Elu(ArrayFunction):
     """``x`` where positive, else ``alpha * (exp(x) - 1)``; slope 1 or ``alpha * exp(x)``."""
 
@@ -1511,7 +1543,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, mask_shape: tuple)
     _check_floating(input, "dropout")
     if p == 1.0:
         return input * np.zeros(mask_shape, dtype=input.dtype)
-    keep = default_generator().random(mask_shape, dtype=np.float32) >= p
+    keep = numpy_rng().random(mask_shape, dtype=np.float32) >= p
     return input * (keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p)))
 
 

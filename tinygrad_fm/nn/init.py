@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, default_generator
+from ..random import numpy_rng
+from ..tensor import Tensor
 
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out", "zeros_", "ones_", "constant_",
@@ -94,7 +95,7 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     array = _target(tensor, "uniform_")
     if not a <= b:
         raise ValueError(f"uniform_: the lower bound a={a} must not exceed b={b}")
-    generator = default_generator() if generator is None else generator
+    generator = numpy_rng(generator)
     sample = generator.random(array.shape, dtype=_draw_dtype(array))
     sample *= b - a
     sample += a
@@ -107,7 +108,7 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     array = _target(tensor, "normal_")
     if not std >= 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    generator = default_generator() if generator is None else generator
+    generator = numpy_rng(generator)
     sample = generator.standard_normal(array.shape, dtype=_draw_dtype(array))
     sample *= std
     sample += mean

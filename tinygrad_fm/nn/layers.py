@@ -189,7 +189,50 @@ class ELU(Module):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-for _layer in (Dropout, ReLU, LeakyReLU, SiLU, ELU):
+class ReLU6(Module):
+    """``min(max(x, 0), 6)``. {inplace}"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input):
+        return F.relu6(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardtanh(Module):
+    """``x`` clipped to [min_val, max_val]. {inplace}"""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + \
+            (", inplace=True" if self.inplace else "")
+
+
+class Hardswish(ReLU6):
+    """``x * relu6(x + 3) / 6``. {inplace}"""
+
+    def forward(self, input):
+        return F.hardswish(input)
+
+
+class Mish(ReLU6):
+    """``x * tanh(softplus(x))``. {inplace}"""
+
+    def forward(self, input):
+        return F.mish(input)
+
+
+for _layer in (Dropout, ReLU, LeakyReLU, SiLU, ELU, ReLU6, Hardtanh, Hardswish, Mish):
     _layer.__doc__ = _layer.__doc__.format(inplace=_INPLACE_NOTE)
 del _layer
 

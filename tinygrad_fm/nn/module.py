@@ -10,7 +10,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _recording
-from ..tensor import Tensor
+from .. import dtypes as _dtypes
+from ..tensor import Tensor, _is_dtype_name
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
            "IncompatibleKeys"]
@@ -278,12 +279,27 @@ class Module:
             else:
                 param.grad.data[...] = 0
 
-    def to(self, dtype) -> "Module":
-        """Convert floating parameters and buffers to ``dtype`` (e.g. float64 for
-        gradcheck). Their arrays are replaced, so do this before creating an optimizer."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, dtype=None, device=None, non_blocking=False) -> "Module":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype),
+        as ``torch.nn.Module.to``: floating parameters and buffers take the dtype (their
+        arrays are replaced, so do this before creating an optimizer); only the CPU
+        exists, so another device raises an error naming it."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, _dtypes.device)) and not _is_dtype_name(arg):
+                device = arg
+            else:
+                dtype = arg
+        _dtypes.check_device(device, "Module.to")
+        if dtype is None:
+            return self
+        dtype = _dtypes.as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to: dtype must be floating point, got {dtype}")
+        return self._convert_floating(dtype)
+
+    def _convert_floating(self, dtype) -> "Module":
         for member in list(self.parameters()) + list(self.buffers()):
             if member.data.dtype.kind == "f" and member.data.dtype != dtype:
                 member.data = member.data.astype(dtype)
@@ -292,10 +308,20 @@ class Module:
         return self
 
     def float(self) -> "Module":
-        return self.to(np.float32)
+        return self._convert_floating(np.dtype(np.float32))
 
     def double(self) -> "Module":
-        return self.to(np.float64)
+        return self._convert_floating(np.dtype(np.float64))
+
+    def half(self) -> "Module":
+        return self._convert_floating(np.dtype(np.float16))
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        _dtypes.check_device("cuda", "Module.cuda")
+        return self
 
     # ------------------------------------------------------------ state dict
 
@@ -311,9 +337,11 @@ class Module:
                 if buffer is not None and name not in owner._non_persistent_buffers:
                     yield dot + name, buffer
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Dotted name -> a copy of the parameter's (or persistent buffer's) array."""
-        return {name: member.data.copy() for name, member in self._state_members()}
+    def state_dict(self) -> "OrderedDict[str, Tensor]":
+        """Dotted name -> the parameter (or persistent buffer) as a detached Tensor that
+        shares its memory, as in PyTorch (so a later update shows in it: copy it, e.g.
+        ``copy.deepcopy(model.state_dict())``, to keep a snapshot)."""
+        return OrderedDict((name, member.detach()) for name, member in self._state_members())
 
     def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays of ``state_dict`` into this module's parameters and buffers.

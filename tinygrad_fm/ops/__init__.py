@@ -2,7 +2,9 @@
 
 common (axis helpers), arithmetic, unary, matmul, reduce (and softmax), movement,
 indexing, norm (batch/layer/group normalisation), embedding, conv (convolution, its
-adjoint, unfold/fold), padding, pool, nograd (array functions without a gradient). ``ops.X`` names every op whatever its family.
+adjoint, unfold/fold), padding, pool, nograd (array functions without a gradient),
+pointwise (more elementwise functions), linalg (einsum, solve, inv, det). ``ops.X``
+names every op whatever its family.
 
 Every op works on NumPy arrays. Backward returns gradients in the broadcast (output)
 shape where that is natural; the engine sums them back to each input's shape. Ops check
@@ -27,3 +29,5 @@ from .conv import *
 from .padding import *
 from .pool import *
 from .nograd import *
+from .pointwise import *
+from .linalg import *

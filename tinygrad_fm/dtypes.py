@@ -1,0 +1,180 @@
+"""PyTorch's dtype and device names.
+
+The dtypes are NumPy's scalar types, so ``x.dtype == torch.float32`` holds (a NumPy dtype
+compares equal to its type) and they can be passed wherever NumPy takes a dtype. Only the
+CPU exists: ``device("cuda")`` can be named (as in PyTorch, where constructing a device
+never fails) but moving data there raises an error that names it.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+__all__ = ["float32", "float", "float64", "double", "float16", "half", "int64", "long",
+           "int32", "int", "int16", "short", "int8", "uint8", "bool", "device", "as_dtype",
+           "check_device", "dtype_name", "cuda", "mps", "backends", "get_default_dtype",
+           "set_default_dtype", "is_floating_point"]
+
+float32 = np.float32
+float = np.float32  # noqa: A001  (torch.float)
+float64 = double = np.float64
+float16 = half = np.float16
+int64 = long = np.int64
+int32 = np.int32
+int = np.int32  # noqa: A001  (torch.int)
+int16 = short = np.int16
+int8 = np.int8
+uint8 = np.uint8
+bool = np.bool_  # noqa: A001  (torch.bool)
+
+_TORCH_NAMES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64",
+                np.dtype(np.float16): "float16", np.dtype(np.int64): "int64",
+                np.dtype(np.int32): "int32", np.dtype(np.int16): "int16",
+                np.dtype(np.int8): "int8", np.dtype(np.uint8): "uint8",
+                np.dtype(np.bool_): "bool"}
+_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def as_dtype(dtype) -> np.dtype:
+    """A NumPy dtype from a torch-style name: ``torch.float64``, ``"float64"``,
+    ``"torch.float64"``, a NumPy dtype, or Python's ``float``/``int``/``bool``."""
+    if isinstance(dtype, str):
+        name = dtype[6:] if dtype.startswith("torch.") else dtype
+        if name.endswith("Tensor"):  # x.type("torch.DoubleTensor")
+            inverse = {v: k for k, v in _TENSOR_TYPES.items()}
+            if name in inverse:
+                name = inverse[name]
+        dtype = name
+    if dtype is builtins.float:
+        return np.dtype(np.float32)  # PyTorch's default floating dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"not a dtype: {dtype!r}; use one of torch's names, e.g. "
+                        "torch.float32, torch.float64, torch.int64, torch.bool") from None
+
+
+def dtype_name(dtype) -> str:
+    """``'float32'`` etc. (PyTorch's spelling, without the ``torch.`` prefix)."""
+    return _TORCH_NAMES.get(np.dtype(dtype), str(np.dtype(dtype)))
+
+
+def tensor_type_name(dtype) -> str:
+    """What ``Tensor.type()`` returns: ``'torch.FloatTensor'`` and so on."""
+    name = dtype_name(dtype)
+    return "torch." + _TENSOR_TYPES.get(name, name)
+
+
+def is_floating_point(dtype) -> builtins.bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def get_default_dtype():
+    return np.float32
+
+
+def set_default_dtype(dtype) -> None:
+    if np.dtype(dtype) != np.float32:
+        raise NotImplementedError(f"set_default_dtype({dtype}): only float32 is supported as "
+                                  "the default; pass dtype= to the factories or call "
+                                  ".double() instead")
+
+
+class device:  # noqa: N801  (torch.device)
+    """``torch.device``: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:0")``.
+    Naming any device works; only ``cpu`` can hold tensors."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a string such as 'cpu', got {type!r}")
+        if ":" in type:
+            if index is not None:
+                raise ValueError(f"device: {type!r} already names an index; do not pass "
+                                 "index= as well")
+            type, _, number = type.partition(":")
+            try:
+                index = builtins.int(number)
+            except ValueError:
+                raise ValueError(f"device: invalid device string {type + ':' + number!r}"
+                                 ) from None
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+
+CPU = device("cpu")
+
+
+def check_device(where, op: str = "to") -> None:
+    """Raise for any device other than the CPU (``None`` means "leave it")."""
+    if where is None:
+        return
+    name = where.type if isinstance(where, device) else \
+        str(where).partition(":")[0] if isinstance(where, str) else None
+    if name is None:
+        raise TypeError(f"{op}: expected a device (e.g. 'cpu' or torch.device('cpu')), "
+                        f"got {where!r}")
+    if name != "cpu":
+        raise RuntimeError(f"{op}: device {str(where)!r} is not available: tinygrad_fm runs "
+                           "on the CPU only (NumPy); use 'cpu', or pick the device with "
+                           "'cuda' if torch.cuda.is_available() else 'cpu'")
+
+
+class _Accelerator:
+    """``torch.cuda`` / ``torch.backends.mps``: never available here."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def is_available(self) -> builtins.bool:
+        return False
+
+    def device_count(self) -> builtins.int:
+        return 0
+
+    def manual_seed(self, seed) -> None:  # torch.cuda.manual_seed: nothing to seed
+        return None
+
+    manual_seed_all = manual_seed
+
+    def is_built(self) -> builtins.bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{self._name}: not available (CPU only)>"
+
+
+cuda = _Accelerator("cuda")
+mps = _Accelerator("mps")
+
+
+class _Backends:
+    cuda = cuda
+    mps = mps
+
+
+backends = _Backends()

@@ -1,0 +1,137 @@
+"""``torch.linalg``: solve, inv, det, norm, vector_norm, matrix_norm (differentiable), and
+the contractions einsum and tensordot (exported at the top level as in PyTorch)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor
+
+__all__ = ["solve", "inv", "det", "norm", "vector_norm", "matrix_norm", "einsum",
+           "tensordot", "matmul"]
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def solve(A, B, *, left=True) -> Tensor:
+    """X with ``A @ X = B`` (B a matrix or, when it has A's shape without the last axis,
+    a vector); batched over leading axes."""
+    if not left:
+        raise NotImplementedError("linalg.solve(left=False) is not supported; solve "
+                                  "A.mT X = B.mT and transpose instead")
+    return ops.Solve.apply(_tensor(A), _tensor(B))
+
+
+def inv(A) -> Tensor:
+    return ops.Inv.apply(_tensor(A))
+
+
+def det(A) -> Tensor:
+    return ops.Det.apply(_tensor(A))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """The vector ``ord``-norm over ``dim`` (all elements by default): 2, 1, inf, -inf,
+    0 or any other number."""
+    x = _tensor(x)
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(ord, str):
+        raise ValueError(f"linalg.vector_norm: ord must be a number, got {ord!r} (use "
+                         "matrix_norm for 'fro' and 'nuc')")
+    return ops.Norm.apply(x, ord, _dims(dim), keepdim)
+
+
+def _dims(dim):
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:
+    """'fro', 1, -1 (largest / smallest absolute column sum), inf, -inf (row sums) over
+    the two axes ``dim``. The spectral norms (2, -2, 'nuc') are not supported."""
+    A = _tensor(A)
+    if dtype is not None:
+        A = A.to(dtype)
+    dim = tuple(dim)
+    if len(dim) != 2:
+        raise ValueError(f"linalg.matrix_norm: dim must name two dimensions, got {dim}")
+    if A.ndim < 2:
+        raise ValueError(f"linalg.matrix_norm: expected a tensor with at least 2 dimensions, "
+                         f"got shape {A.shape}")
+    rows, cols = (a % A.ndim for a in dim)
+    if ord == "fro":
+        return ops.Norm.apply(A, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} (singular values) is not "
+                                  "supported; use 'fro', 1, -1, inf or -inf")
+    if ord in (1, -1, math.inf, -math.inf):
+        summed_axis, reduced_axis = (rows, cols) if abs(ord) == 1 else (cols, rows)
+        sums = A.abs().sum(dim=summed_axis, keepdim=True)
+        out = sums.amax(reduced_axis, keepdim=True) if ord > 0 else \
+            sums.amin(reduced_axis, keepdim=True)
+        return out if keepdim else out.squeeze(dim=(rows, cols))
+    raise ValueError(f"linalg.matrix_norm: unknown ord {ord!r}; use 'fro', 1, -1, inf or -inf")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """``torch.linalg.norm``: with ``ord=None`` the 2-norm of the flattened tensor (or
+    over an int ``dim``) or the Frobenius norm over a 2-tuple ``dim``; with ``ord`` a
+    vector norm for 1-D input / int dim, a matrix norm for 2-D input / 2-tuple dim."""
+    A = _tensor(A)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is None and ord is not None:
+        if A.ndim == 2:
+            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        if A.ndim != 1:
+            raise ValueError(f"linalg.norm: with ord={ord!r} and no dim the input must be 1-D "
+                             f"or 2-D, got shape {A.shape}")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def einsum(equation, *operands) -> Tensor:
+    """``torch.einsum("ij,jk->ik", a, b)`` (operands may also come as one list);
+    ``...`` and the implicit output form are supported."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    return ops.Einsum.apply(equation, *[_tensor(x) for x in operands])
+
+
+def tensordot(a, b, dims=2) -> Tensor:
+    """Sum over the last ``dims`` axes of ``a`` and the first of ``b``, or over the
+    listed pairs ``dims=([a axes], [b axes])``."""
+    a, b = _tensor(a), _tensor(b)
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ValueError(f"tensordot: dims must be >= 0, got {dims}")
+        axes_a = list(range(a.ndim - dims, a.ndim))
+        axes_b = list(range(dims))
+    else:
+        axes_a, axes_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(axes_a) != len(axes_b):
+        raise ValueError(f"tensordot: dims {dims} pair {len(axes_a)} axes of a with "
+                         f"{len(axes_b)} of b")
+    axes_a = [d % a.ndim for d in axes_a]
+    axes_b = [d % b.ndim for d in axes_b]
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    subs_a = [next(letters) for _ in range(a.ndim)]
+    subs_b = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(axes_a, axes_b):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: dimension {i} of a (size {a.shape[i]}) and "
+                             f"dimension {j} of b (size {b.shape[j]}) differ")
+        subs_b[j] = subs_a[i]
+    out = [s for i, s in enumerate(subs_a) if i not in axes_a] + \
+        [s for j, s in enumerate(subs_b) if j not in axes_b]
+    return einsum("".join(subs_a) + "," + "".join(subs_b) + "->" + "".join(out), a, b)
+
+
+def matmul(a, b) -> Tensor:
+    return _tensor(a) @ b

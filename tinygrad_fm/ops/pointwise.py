@@ -1,0 +1,224 @@
+"""More elementwise functions with PyTorch's gradients: sin, cos, log1p, expm1, rsqrt,
+sign, relu6 (hardtanh), hardswish, mish, nan_to_num.
+
+Each has the fast array ``backward`` and a ``differentiable_backward`` written with
+Tensor ops (for ``create_graph=True``). Domain edges (log1p of x < -1, rsqrt of 0) give
+NaN/inf without NumPy warnings, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import ArrayFunction
+
+__all__ = ["Sin", "Cos", "Log1p", "Expm1", "Rsqrt", "Sign", "Hardtanh", "Hardswish", "Mish",
+           "NanToNum"]
+
+_QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _constant(like, array):
+    """A Tensor (not requiring grad) of ``array`` in the class of ``like``."""
+    return like._make(np.asarray(array, dtype=like.data.dtype), False)
+
+
+class Sin(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(**_QUIET):
+            return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * inputs[0].cos()
+
+
+class Cos(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(**_QUIET):
+            return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return -grad * inputs[0].sin()
+
+
+class Log1p(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(**_QUIET):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        with np.errstate(**_QUIET):
+            return grad / (x + 1)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad / (inputs[0] + 1)
+
+
+class Expm1(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(**_QUIET):
+            out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * (output + 1)
+
+
+class Rsqrt(ArrayFunction):
+    """1 / sqrt(x); its gradient is -0.5 * x^(-3/2) = -0.5 * out^3."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(**_QUIET):
+            out = 1 / np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(**_QUIET):
+            return grad * (-0.5 * out * out * out)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * (-0.5 * output * output * output)
+
+
+class Sign(ArrayFunction):
+    """-1, 0 or 1 (and 0 for NaN, as PyTorch gives); the gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sign(x)
+        return np.where(np.isnan(out), 0, out).astype(x.dtype) if x.dtype.kind == "f" else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros_like(grad)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * 0
+
+
+class Hardtanh(ArrayFunction):
+    """clip(x, low, high) with PyTorch's hardtanh gradient: 1 strictly inside (low,
+    high), 0 elsewhere (relu6 is hardtanh(x, 0, 6))."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.bounds = (low, high)
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.bounds
+        return grad * ((x > low) & (x < high)), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.bounds
+        return grad * _constant(grad, (x > low) & (x < high)), None, None
+
+
+class Hardswish(ArrayFunction):
+    """x * relu6(x + 3) / 6; gradient 0 below -3, (2x + 3) / 6 on [-3, 3], 1 above
+    (PyTorch's, including its choice at the two kinks)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        slope = np.where(x < -3, 0, np.where(x <= 3, (2 * x + 3) / 6, 1)).astype(grad.dtype)
+        return grad * slope
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (x,) = ctx.saved_tensors
+        below, middle = _constant(grad, x < -3), _constant(grad, (x >= -3) & (x <= 3))
+        above = _constant(grad, x > 3)
+        slope = middle * (2 * inputs[0] + 3) / 6 + above + below * 0
+        return grad * slope
+
+
+def _softplus(x):
+    return np.logaddexp(0, x)
+
+
+class Mish(ArrayFunction):
+    """x * tanh(softplus(x)); gradient tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x * np.tanh(_softplus(x))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        tanh_sp = np.tanh(_softplus(x))
+        sigmoid = 0.5 * (1 + np.tanh(0.5 * x))
+        return (grad * (tanh_sp + x * sigmoid * (1 - tanh_sp * tanh_sp))).astype(grad.dtype)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        x = inputs[0]
+        tanh_sp = x.softplus(threshold=float("inf")).tanh()
+        return grad * (tanh_sp + x * x.sigmoid() * (1 - tanh_sp * tanh_sp))
+
+
+class NanToNum(ArrayFunction):
+    """NaN, +inf and -inf replaced by numbers; the gradient passes only where x is
+    finite, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        return np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.isfinite(x), None, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (x,) = ctx.saved_tensors
+        return grad * _constant(grad, np.isfinite(x)), None, None, None
