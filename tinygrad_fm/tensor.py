@@ -236,9 +236,11 @@ class Tensor:
                     f"backward() without a gradient is only defined for scalar outputs, "
                     f"but this tensor has shape {self.shape}; pass gradient= (an array of "
                     "that shape) or reduce it first, e.g. .sum()")
-            _autograd._run((self,), (np.ones_like(self.data),), bool(retain_graph), False)
+            with ops.quiet_numpy():  # inf and nan flow through backward silently, as torch
+                _autograd._run((self,), (np.ones_like(self.data),), bool(retain_graph), False)
             return
-        _autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+        with ops.quiet_numpy():
+            _autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_(self) -> "Tensor":
         self.data[...] = 0
@@ -432,10 +434,14 @@ class Tensor:
 
     def __floordiv__(self, other):
         """Floor division (not differentiable: its gradient is zero almost everywhere)."""
-        return ops.ArrayCall.apply(np.floor_divide, self.data, _data(self._operand(other)))
+        with ops.quiet_numpy():  # x // 0: inf or nan without a warning, as torch
+            return ops.ArrayCall.apply(np.floor_divide, self.data,
+                                       _data(self._operand(other)))
 
     def __rfloordiv__(self, other):
-        return ops.ArrayCall.apply(np.floor_divide, _data(self._operand(other)), self.data)
+        with ops.quiet_numpy():
+            return ops.ArrayCall.apply(np.floor_divide, _data(self._operand(other)),
+                                       self.data)
 
     def __mod__(self, other):
         """Python's (and PyTorch's ``%``) remainder, with the sign of the divisor;

@@ -1,11 +1,14 @@
 """Checkpoints: nested state dicts saved as one ``.npz`` file, loaded without pickle.
 
 ``save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)``
+(``torch.save``; any nesting of the values below, to a path or a binary file object)
 stores every array as an ``.npz`` member named by its path of keys joined with ``/``
 (``"model/0.weight"``, so ``np.load(path)["model/0.weight"]`` works too) and the rest --
 the nesting, int and str keys, lists, tuples, Python numbers, bools, None and strings --
 as a JSON description in one more member. ``load`` reads it back with
-``allow_pickle=False``: a file from an untrusted source cannot run code.
+``allow_pickle=False``: a file from an untrusted source cannot run code, a malformed
+description is one ``ValueError`` naming the file, and an archive whose members would
+decompress to more than ``MAX_UNCOMPRESSED_BYTES`` is refused before it is read.
 
 Round trips are exact: arrays keep dtype and shape, NumPy scalars their type, tuples stay
 tuples and int keys stay ints. Tensors come back as Tensors (without requires_grad).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -80,22 +84,24 @@ def _describe(path: tuple) -> str:
     return "key path " + "/".join(str(key) for key in path) if path else "the top level"
 
 
-def save(obj, path) -> None:
-    """Write ``obj`` (a dict, possibly nested; see the module docstring) to ``path``.
+def save(obj, f, *args, **kwargs) -> None:
+    """Write ``obj`` (a nested structure; see the module docstring) to ``f``, a path or a
+    binary file object (``torch.save``'s pickle options are accepted and ignored).
 
-    The file is written under a temporary name in the same folder and then renamed over
-    ``path``, so an interrupted save never leaves a half-written checkpoint in its place.
-    ``path`` is used as given (no ``.npz`` is appended).
+    A path is written under a temporary name in the same folder and then renamed over
+    it, so an interrupted save never leaves a half-written checkpoint in its place. The
+    path is used as given (no ``.npz`` is appended).
     """
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"save: expected a dict (e.g. a state dict), got {type(obj).__name__}")
     encoder = _Encoder()
     structure = encoder.encode(obj)
     description = json.dumps({"format": _FORMAT_VERSION, "root": structure})
     members = dict(encoder.arrays)
     members[STRUCTURE_KEY] = np.array(description)
+    if hasattr(f, "write"):
+        np.savez(f, **members)
+        return
 
-    path = os.fspath(path)
+    path = os.fspath(f)
     folder = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # os.open with mode 0o666 honours the umask, as a plain open() of the target would.
@@ -114,15 +120,22 @@ def save(obj, path) -> None:
         raise
 
 
+# A checkpoint may hold at most this many bytes once decompressed (the sum of its members'
+# declared sizes, checked before anything is read), so a small crafted file (a "zip
+# bomb") cannot exhaust memory. Pass max_bytes= to load() to change it.
+MAX_UNCOMPRESSED_BYTES = 16 * 1024 ** 3
+# Deeper nesting than this is refused as malformed (no real state dict comes close).
+MAX_DEPTH = 200
+
+
 class _Decoder:
     def __init__(self, archive, path: str):
         self.archive = archive
         self.path = path
 
-    def _array(self, name: str) -> np.ndarray:
-        if name not in self.archive.files:
-            raise ValueError(f"load: {self.path} is damaged: its structure names an array "
-                             f"{name!r} that is not in the file")
+    def _array(self, name) -> np.ndarray:
+        if not isinstance(name, str) or name not in self.archive.files:
+            raise _Malformed(f"its structure names an array {name!r} that is not in the file")
         try:
             return self.archive[name]
         except ValueError as error:  # an object array: it would need pickle
@@ -130,38 +143,98 @@ class _Decoder:
                              f"stored with pickle, which could run arbitrary code ({error})"
                              ) from None
 
-    def decode(self, node):
+    def decode(self, node, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise _Malformed(f"its structure is nested more than {MAX_DEPTH} levels deep")
         if not isinstance(node, dict) or len(node) != 1:
-            raise ValueError(f"load: {self.path} has a malformed structure entry {node!r}")
+            raise _Malformed(f"a structure entry is {_preview(node)}, not a one-key object")
         ((kind, content),) = node.items()
         if kind == "array":
             return self._array(content)
         if kind == "tensor":
             return Tensor(self._array(content))
         if kind == "scalar":
-            return self._array(content)[()]
+            array = self._array(content)
+            if array.ndim != 0:
+                raise _Malformed(f"the scalar {content!r} has shape {array.shape}")
+            return array[()]
         if kind == "value":
+            if content is not None and not isinstance(content, (bool, int, str)):
+                raise _Malformed(f"a value entry holds {_preview(content)}")
             return content
         if kind == "float":
+            if not isinstance(content, str):
+                raise _Malformed(f"a float entry holds {_preview(content)}, not its repr")
             return float(content)
+        if kind in ("list", "tuple"):
+            if not isinstance(content, list):
+                raise _Malformed(f"a {kind} entry holds {_preview(content)}, not a list")
+            items = [self.decode(item, depth + 1) for item in content]
+            return items if kind == "list" else tuple(items)
         if kind == "dict":
-            return {key: self.decode(item) for key, item in content}
-        if kind == "list":
-            return [self.decode(item) for item in content]
-        if kind == "tuple":
-            return tuple(self.decode(item) for item in content)
-        raise ValueError(f"load: {self.path} has an unknown structure entry kind {kind!r}")
+            if not isinstance(content, list):
+                raise _Malformed(f"a dict entry holds {_preview(content)}, not a list of pairs")
+            result = {}
+            for pair in content:
+                if not (isinstance(pair, list) and len(pair) == 2
+                        and isinstance(pair[0], (str, int)) and not isinstance(pair[0], bool)):
+                    raise _Malformed(f"a dict item is {_preview(pair)}, not a [key, value] "
+                                     "pair with a str or int key")
+                result[pair[0]] = self.decode(pair[1], depth + 1)
+            return result
+        raise _Malformed(f"it has an unknown structure entry kind {kind!r}")
 
 
-def load(path) -> dict:
-    """Read a file written by :func:`save` (never unpickling anything).
+class _Malformed(Exception):
+    """Raised inside the decoder; load() turns it into one ValueError naming the file."""
+
+
+def _preview(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_declared_sizes(source, path: str, max_bytes) -> None:
+    """Refuse an archive whose members would decompress to more than ``max_bytes``.
+    The sizes are read from the zip directory before any member is decompressed (and
+    zipfile never inflates a member beyond its declared size)."""
+    if max_bytes is None:
+        return
+    try:
+        with zipfile.ZipFile(source) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # not a zip: np.load reports what it is
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    if total > max_bytes:
+        raise ValueError(f"load: refusing to load {path}: its members would decompress to "
+                         f"{total:,} bytes, more than the limit of {max_bytes:,} (a damaged "
+                         "or malicious file, e.g. a zip bomb); if the checkpoint is genuine, "
+                         "pass a larger max_bytes=")
+
+
+def load(f, map_location=None, weights_only=None, *, mmap=None, max_bytes=None, **kwargs):
+    """Read what :func:`save` wrote, from a path or a binary file object, never
+    unpickling anything (``torch.load``'s arguments are accepted; ``map_location`` may
+    only name the CPU).
 
     A plain ``.npz`` without the structure description (e.g. from ``np.savez``) loads as
-    a flat dict of member name -> array.
+    a flat dict of member name -> array. A file whose members would decompress to more
+    than ``max_bytes`` (default :data:`MAX_UNCOMPRESSED_BYTES`) is refused before it is
+    read, and a malformed structure description raises one ``ValueError`` naming the file.
     """
-    path = os.fspath(path)
+    from ..dtypes import check_device
+    if map_location is not None and not callable(map_location) and \
+            not isinstance(map_location, Mapping):
+        check_device(map_location, "load(map_location=...)")
+    path = repr(f) if hasattr(f, "read") else os.fspath(f)
+    source = f if hasattr(f, "read") else path
+    _check_declared_sizes(source, path, MAX_UNCOMPRESSED_BYTES if max_bytes is None
+                          else max_bytes)
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = np.load(source, allow_pickle=False)
     except ValueError as error:  # a pickle file
         raise ValueError(f"load: refusing to load {path}: it is not a .npz checkpoint but "
                          f"pickled data, which could run arbitrary code ({error})") from None
@@ -170,16 +243,24 @@ def load(path) -> dict:
                          "written by save(); read it with np.load")
     with archive:
         decoder = _Decoder(archive, path)
-        if STRUCTURE_KEY not in archive.files:
-            return {name: decoder._array(name) for name in archive.files}
         try:
-            description = json.loads(str(decoder._array(STRUCTURE_KEY)))
-            root = description["root"]
+            if STRUCTURE_KEY not in archive.files:
+                return {name: decoder._array(name) for name in archive.files}
+            try:
+                description = json.loads(str(decoder._array(STRUCTURE_KEY)))
+            except (ValueError, RecursionError) as error:
+                raise _Malformed(f"its structure description is not valid JSON "
+                                 f"({type(error).__name__})") from None
+            if not isinstance(description, dict) or "root" not in description \
+                    or "format" not in description:
+                raise _Malformed("its structure description lacks 'format' or 'root'")
             version = description["format"]
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"load: {path} has an unreadable structure description "
-                             f"({error})") from None
-        if version != _FORMAT_VERSION:
-            raise ValueError(f"load: {path} is in checkpoint format {version!r}; this "
-                             f"version of tinygrad_fm reads format {_FORMAT_VERSION}")
-        return decoder.decode(root)
+            if version != _FORMAT_VERSION:
+                raise ValueError(f"load: {path} is in checkpoint format {version!r}; this "
+                                 f"version of tinygrad_fm reads format {_FORMAT_VERSION}")
+            return decoder.decode(description["root"])
+        except _Malformed as error:
+            raise ValueError(f"load: {path} is damaged or was not written by save(): "
+                             f"{error}") from None
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise ValueError(f"load: {path} is damaged: {error}") from None

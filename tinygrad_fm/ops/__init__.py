@@ -16,7 +16,7 @@ turn a float32 array into float64, and their gradient is never needed.
 """
 
 # ruff: noqa: F401,F403
-from .common import AxisError, _broadcast_error, _expand_reduced, _reduced_count, normalize_axis, reduction_axes
+from .common import AxisError, _broadcast_error, _expand_reduced, _reduced_count, normalize_axis, quiet_numpy, reduction_axes
 from .arithmetic import *
 from .matmul import *
 from .unary import *

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
-from .common import _broadcast_error, constant, is_tensor
+from .common import _broadcast_error, constant, is_tensor, quiet_numpy
 
 
 class Add(ArrayFunction):
@@ -70,7 +70,8 @@ class Div(ArrayFunction):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            return a / b
+            with quiet_numpy():  # x / 0 = inf, 0 / 0 = nan without a warning, as torch
+                return a / b
         except ValueError:
             raise _broadcast_error("div", a, b) from None
 
@@ -85,8 +86,9 @@ class Div(ArrayFunction):
     @staticmethod
     def _gradients(ctx, grad, a, b):
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad / b if need_a else None
-        grad_b = -grad * a / (b * b) if need_b else None
+        with quiet_numpy():
+            grad_a = grad / b if need_a else None
+            grad_b = -grad * a / (b * b) if need_b else None
         return grad_a, grad_b
 
 
@@ -97,7 +99,8 @@ class PowScalar(ArrayFunction):
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
-        return x ** exponent
+        with quiet_numpy():  # (-1) ** 0.5 = nan, 0 ** -1 = inf, as torch
+            return x ** exponent
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,7 +110,8 @@ class PowScalar(ArrayFunction):
             return grad * 2 * x, None
         if p == 0:  # constant 1; x ** -1 would make 0 * inf = NaN at x = 0
             return np.zeros_like(grad), None
-        return grad * p * x ** (p - 1), None
+        with quiet_numpy():
+            return grad * p * x ** (p - 1), None
 
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):
@@ -126,7 +130,8 @@ class Pow(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         try:
-            out = a ** b
+            with quiet_numpy():
+                out = a ** b
         except ValueError:
             raise _broadcast_error("pow", a, b) from None
         ctx.save_for_backward(a, b, out)
@@ -136,8 +141,13 @@ class Pow(ArrayFunction):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = grad * out * np.log(a, dtype=out.dtype) if need_b else None
+        zero = np.zeros((), dtype=grad.dtype)
+        with quiet_numpy():
+            # PyTorch's choices where the formulas give 0 * inf: b = 0 has slope 0 in a,
+            # and a = 0 with b >= 0 has slope 0 in b
+            grad_a = np.where(b == 0, zero, grad * b * a ** (b - 1)) if need_a else None
+            grad_b = np.where((a == 0) & (b >= 0), zero,
+                              grad * out * np.log(a, dtype=out.dtype)) if need_b else None
         return grad_a, grad_b
 
     @staticmethod
@@ -304,7 +314,8 @@ class Cast(ArrayFunction):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.input_dtype = x.dtype
-        return x.astype(dtype, copy=False)
+        with quiet_numpy():  # nan or inf to an integer type: unspecified, as in torch
+            return x.astype(dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):

@@ -77,3 +77,32 @@ def expand_reduced(grad, shape: tuple, axes, keepdims: bool):
 def is_tensor(value) -> bool:
     from ..autograd import _Tensor
     return isinstance(value, _Tensor)
+
+
+# --------------------------------------------------------------------------- quiet NumPy
+#
+# PyTorch computes log(-1) = nan, 1/0 = inf and exp(1000) = inf without a warning; NumPy
+# warns. Ops whose inputs can reach those cases run inside ``with quiet_numpy():``. The
+# setting is prepared once (np.errstate builds it anew on every entry, about 10x the cost
+# of this), falling back to np.errstate where NumPy's internals differ.
+
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    _QUIET_SETTING = _make_extobj(divide="ignore", over="ignore", invalid="ignore")
+
+    class quiet_numpy:
+        """NumPy's divide/overflow/invalid warnings off inside the block."""
+
+        __slots__ = ("_token",)
+
+        def __enter__(self):
+            self._token = _extobj_contextvar.set(_QUIET_SETTING)
+
+        def __exit__(self, *exc):
+            _extobj_contextvar.reset(self._token)
+            return False
+
+except ImportError:  # pragma: no cover - another NumPy layout
+    def quiet_numpy():
+        return np.errstate(divide="ignore", over="ignore", invalid="ignore")

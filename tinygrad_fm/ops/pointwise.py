@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
+from .common import quiet_numpy
 
 __all__ = ["Sin", "Cos", "Log1p", "Expm1", "Rsqrt", "Sign", "Hardtanh", "Hardswish", "Mish",
            "NanToNum"]
 
-_QUIET = dict(divide="ignore", invalid="ignore", over="ignore")
+
 
 
 def _constant(like, array):
@@ -27,7 +28,7 @@ class Sin(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             return np.sin(x)
 
     @staticmethod
@@ -44,7 +45,7 @@ class Cos(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             return np.cos(x)
 
     @staticmethod
@@ -61,13 +62,13 @@ class Log1p(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             return np.log1p(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             return grad / (x + 1)
 
     @staticmethod
@@ -78,7 +79,7 @@ class Log1p(ArrayFunction):
 class Expm1(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             out = np.expm1(x)
         ctx.save_for_backward(out)
         return out
@@ -98,7 +99,7 @@ class Rsqrt(ArrayFunction):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             out = 1 / np.sqrt(x)
         ctx.save_for_backward(out)
         return out.astype(x.dtype, copy=False)
@@ -106,7 +107,7 @@ class Rsqrt(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(**_QUIET):
+        with quiet_numpy():
             return grad * (-0.5 * out * out * out)
 
     @staticmethod

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import ArrayFunction
-from .common import constant
+from .common import constant, quiet_numpy
 
 
 class Exp(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(x)
+        with quiet_numpy():  # exp(1000) = inf, as torch
+            out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -27,12 +28,14 @@ class Log(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with quiet_numpy():  # log(0) = -inf, log(-1) = nan, as torch
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad / x
+        with quiet_numpy():
+            return grad / x
 
     differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: grad / inputs[0])
 
@@ -40,14 +43,16 @@ class Log(ArrayFunction):
 class Sqrt(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
-        out = np.sqrt(x)
+        with quiet_numpy():  # sqrt(-1) = nan, as torch
+            out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * 0.5 / out
+        with quiet_numpy():
+            return grad * 0.5 / out
 
     differentiable_backward = staticmethod(
         lambda ctx, grad, inputs, output: grad * 0.5 / output)

@@ -1,0 +1,243 @@
+"""Small PyTorch programs, written as PyTorch code against a ``torch`` parameter, run
+once with PyTorch and once with ``import tinygrad_fm as torch``: the same numbers come
+out. Initial weights come from NumPy (copied in under no_grad, as a user porting a model
+would load them), so both runs start from the same point."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_fm
+
+real_torch = pytest.importorskip("torch")
+
+
+def _weights(seed, *shapes):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) * 0.3 for s in shapes]
+
+
+def _load_weights(torch, model, arrays):
+    with torch.no_grad():
+        for p, a in zip(model.parameters(), arrays):
+            p.copy_(torch.tensor(a))
+
+
+def _both(program, *args, **kwargs):
+    return program(real_torch, *args, **kwargs), program(tinygrad_fm, *args, **kwargs)
+
+
+def _close(theirs, ours, rtol=1e-5, atol=1e-6):
+    np.testing.assert_allclose(np.asarray(ours, dtype=np.float64),
+                               np.asarray(theirs, dtype=np.float64), rtol=rtol, atol=atol)
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def linear_regression(torch):
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.standard_normal((64, 3)).astype(np.float32))
+    true_w = torch.tensor([[2.0], [-1.0], [0.5]])
+    y = X @ true_w + 0.3 + 0.01 * torch.tensor(rng.standard_normal((64, 1)).astype(np.float32))
+    model = torch.nn.Linear(3, 1)
+    _load_weights(torch, model, _weights(1, (1, 3), (1,)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)
+    loss_fn = torch.nn.MSELoss()
+    losses = []
+    for step in range(40):
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return losses + model.weight.detach().numpy().ravel().tolist() + [scheduler.get_last_lr()[0]]
+
+
+def logistic_regression(torch):
+    rng = np.random.default_rng(1)
+    X = torch.tensor(rng.standard_normal((100, 2)).astype(np.float32))
+    y = ((X[:, 0] + 2 * X[:, 1]) > 0).float().unsqueeze(1)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    _load_weights(torch, model, _weights(2, (1, 2), (1,)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    criterion = torch.nn.BCEWithLogitsLoss()
+    for _ in range(50):
+        optimizer.zero_grad()
+        logits = model(X)
+        loss = criterion(logits, y)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        predictions = (torch.sigmoid(model(X)) > 0.5).float()
+        accuracy = (predictions == y).float().mean().item()
+    return [loss.item(), accuracy]
+
+
+def mlp_with_param_groups_onecycle_and_resume(torch, checkpoint):
+    nn, F = torch.nn, torch.nn.functional
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(4, 16)
+            self.out = nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.out(F.relu(self.hidden(x)))
+
+    rng = np.random.default_rng(3)
+    X = torch.tensor(rng.standard_normal((32, 4)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 3, 32))
+
+    def build():
+        model = MLP()
+        _load_weights(torch, model, _weights(4, (16, 4), (16,), (3, 16), (3,)))
+        decay = [p for n, p in model.named_parameters() if n.endswith("weight")]
+        no_decay = [p for n, p in model.named_parameters() if n.endswith("bias")]
+        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                                       {"params": no_decay, "weight_decay": 0.0}], lr=1e-2)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=20)
+        return model, optimizer, scheduler
+
+    def train(model, optimizer, scheduler, steps):
+        losses = []
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(X), y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)
+            optimizer.step()
+            scheduler.step()
+            losses.append(loss.item())
+        return losses
+
+    model, optimizer, scheduler = build()
+    losses = train(model, optimizer, scheduler, 10)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "epoch": 10, "note": "halfway",
+                "history": losses}, checkpoint)
+    model, optimizer, scheduler = build()  # a fresh process would start here
+    state = torch.load(checkpoint)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    assert state["epoch"] == 10 and state["note"] == "halfway"
+    losses = state["history"] + train(model, optimizer, scheduler, 10)
+    with torch.no_grad():
+        accuracy = (model(X).argmax(dim=1) == y).float().mean().item()
+    return losses + [accuracy, scheduler.get_last_lr()[0]]
+
+
+def autoencoder(torch):
+    nn = torch.nn
+    rng = np.random.default_rng(5)
+    data = torch.tensor(rng.random((20, 8)).astype(np.float32))
+    model = nn.Sequential(nn.Linear(8, 3), nn.Tanh(), nn.Linear(3, 8), nn.Sigmoid())
+    _load_weights(torch, model, _weights(6, (3, 8), (3,), (8, 3), (8,)))
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(30):
+        reconstruction = model(data)
+        loss = nn.functional.mse_loss(reconstruction, data)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def causal_attention(torch):
+    """One head of causal self-attention written by hand, the mask as people write it."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(7)
+    T, C = 5, 4
+    x = torch.tensor(rng.standard_normal((2, T, C)).astype(np.float32), requires_grad=True)
+    wq, wk, wv = (torch.tensor(w) for w in _weights(8, (C, C), (C, C), (C, C)))
+    q, k, v = x @ wq, x @ wk, x @ wv
+    scores = q @ k.transpose(-2, -1) / math.sqrt(C)
+    mask = torch.tril(torch.ones(T, T))
+    scores = scores.masked_fill(mask == 0, float("-inf"))
+    attention = F.softmax(scores, dim=-1)
+    out = attention @ v
+    out.sum().backward()
+    future = attention[:, torch.triu(torch.ones(T, T), diagonal=1) == 1]
+    assert (future == 0).all()  # no position attends to a later one
+    return out.detach().numpy().ravel().tolist() + x.grad.numpy().ravel().tolist()
+
+
+def data_pipeline(torch):
+    from_data = torch.utils.data
+    rng = np.random.default_rng(9)
+    features = torch.tensor(rng.standard_normal((30, 2)).astype(np.float32))
+    labels = torch.tensor(rng.integers(0, 2, 30))
+    dataset = from_data.TensorDataset(features, labels)
+    train_set, val_set = from_data.random_split(dataset, [0.8, 0.2])
+    assert len(train_set) == 24 and len(val_set) == 6
+    loader = from_data.DataLoader(dataset, batch_size=8, shuffle=False)
+    model = torch.nn.Linear(2, 2)
+    _load_weights(torch, model, _weights(10, (2, 2), (2,)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    seen = []
+    for epoch in range(3):
+        correct = 0
+        for x, y in loader:
+            assert y.dtype == torch.int64
+            logits = model(x)
+            loss = torch.nn.functional.cross_entropy(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            correct += (logits.argmax(1) == y).sum().item()
+        seen.append(correct / len(dataset))
+    shuffled = from_data.DataLoader(train_set, batch_size=5, shuffle=True, drop_last=True)
+    assert sum(len(y) for _, y in shuffled) == 20
+    return seen + [loss.item()]
+
+
+def dtype_and_device_handling(torch):
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = torch.nn.Linear(3, 2).to(device)
+    _load_weights(torch, model, _weights(11, (2, 3), (2,)))
+    x = torch.arange(6, dtype=torch.float32).reshape(2, 3).to(device)
+    assert x.dtype == torch.float32 and str(x.device) == "cpu"
+    double_model = model.double()
+    out = double_model(x.double())
+    assert out.dtype == torch.float64 and x.long().dtype == torch.int64
+    assert x.int().dtype == torch.int32 and x.bool().dtype == torch.bool
+    assert x.half().dtype == torch.float16 and x.to(torch.float64).dtype == torch.float64
+    labels = torch.zeros(2, dtype=torch.long)
+    y = out.type_as(x)
+    return y.detach().cpu().numpy().ravel().tolist() + labels.tolist() + [x.sum().item()]
+
+
+PROGRAMS = [linear_regression, logistic_regression, autoencoder, causal_attention,
+            data_pipeline, dtype_and_device_handling]
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
+def test_program_gives_pytorchs_numbers(program):
+    theirs, ours = _both(program)
+    assert len(theirs) == len(ours)
+    _close(theirs, ours)
+
+
+def test_mlp_with_param_groups_onecycle_clipping_and_resume(tmp_path):
+    theirs = mlp_with_param_groups_onecycle_and_resume(real_torch, tmp_path / "torch.pt")
+    ours = mlp_with_param_groups_onecycle_and_resume(tinygrad_fm, tmp_path / "ours.pt")
+    _close(theirs, ours, rtol=2e-5, atol=2e-6)
+
+
+def test_masked_fill_with_mask_eq_zero_masks_and_accuracy_line_works():
+    torch = tinygrad_fm
+    scores = torch.zeros(3, 3)
+    mask = torch.tril(torch.ones(3, 3))
+    masked = scores.masked_fill(mask == 0, float("-inf"))
+    assert np.isneginf(masked.numpy()[np.triu_indices(3, 1)]).all()
+    assert np.isfinite(masked.numpy()[np.tril_indices(3)]).all()
+    pred, y = torch.tensor([1, 2, 3, 4]), torch.tensor([1, 0, 3, 0])
+    assert (pred == y).float().mean().item() == 0.5
+    assert (pred != y).sum().item() == 2
