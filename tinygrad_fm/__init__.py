@@ -28,10 +28,6 @@ from . import utils  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (torch.save / torch.load)
 from .jit import jit  # noqa: E402  (step capture; tinygrad_fm.jit is the decorator)
 
-# torch.autograd.gradcheck, whatever shape the autograd module takes
-if not hasattr(autograd, "gradcheck"):
-    autograd.gradcheck = gradcheck
-
 inference_mode = no_grad
 uniform = Tensor.uniform
 

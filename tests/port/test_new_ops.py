@@ -13,6 +13,14 @@ import helpers as tst
 import tinygrad_fm as tg
 from helpers import assert_gradcheck
 from tinygrad_fm import Tensor
+from tinygrad_fm.autograd import gradgradcheck
+
+
+def assert_gradgradcheck(fn, *arrays):
+    """Second derivatives (through each op's differentiable_backward) equal central
+    differences of the first."""
+    assert gradgradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
+                              for a in arrays])
 
 # name -> (function taking the library module and a tensor, input strategy)
 UNARY = {
@@ -76,6 +84,7 @@ def test_unary_ops_gradcheck_and_match_torch(name, data):
     fn, strategy = UNARY[name]
     x = data.draw(strategy(data.draw(tst.shapes(max_dims=3))))
     assert_gradcheck(lambda t: fn(tg, t), x)
+    assert_gradgradcheck(lambda t: fn(tg, t), x)
     _assert_matches_torch(fn, x)
 
 
@@ -101,6 +110,7 @@ EINSUMS = [
 def test_einsum_gradcheck_and_matches_torch(equation, shapes, data):
     arrays = [data.draw(tst.float_arrays(s)) for s in shapes]
     assert_gradcheck(lambda *ts: tg.einsum(equation, *ts), *arrays)
+    assert_gradgradcheck(lambda *ts: tg.einsum(equation, *ts), *arrays)
     _assert_matches_torch(lambda lib, *ts: lib.einsum(equation, *ts), *arrays)
 
 
@@ -120,6 +130,7 @@ def test_einsum_accepts_a_list_and_rejects_bad_equations():
 def test_tensordot_gradcheck_and_matches_torch(dims, shapes, data):
     arrays = [data.draw(tst.float_arrays(s)) for s in shapes]
     assert_gradcheck(lambda a, b: tg.tensordot(a, b, dims), *arrays)
+    assert_gradgradcheck(lambda a, b: tg.tensordot(a, b, dims), *arrays)
     _assert_matches_torch(lambda lib, a, b: lib.tensordot(a, b, dims), *arrays)
 
 
@@ -151,8 +162,11 @@ def test_solve_inv_det_gradcheck_and_match_torch(a, data):
     b_vector = data.draw(tst.float_arrays((n,)))
     for b in (b_matrix, b_vector):
         assert_gradcheck(lambda x, y: tg.linalg.solve(x, y), a, b)
+        assert_gradgradcheck(lambda x, y: tg.linalg.solve(x, y), a, b)
         _assert_matches_torch(lambda lib, x, y: lib.linalg.solve(x, y), a, b, rtol=1e-7)
     assert_gradcheck(lambda x: tg.linalg.inv(x), a)
+    assert_gradgradcheck(lambda x: tg.linalg.inv(x), a)
+    assert_gradgradcheck(lambda x: tg.linalg.det(x), a)
     _assert_matches_torch(lambda lib, x: lib.linalg.inv(x), a, rtol=1e-7)
     assert_gradcheck(lambda x: tg.linalg.det(x), a)
     _assert_matches_torch(lambda lib, x: lib.linalg.det(x), a, rtol=1e-7)
@@ -188,6 +202,7 @@ def test_matrix_norms_gradcheck_and_match_torch(ord_, seed):
     a = np.random.default_rng(seed).uniform(0.2, 2.0, (3, 4)) * \
         np.random.default_rng(seed + 1).choice([-1.0, 1.0], (3, 4))
     assert_gradcheck(lambda x: tg.linalg.matrix_norm(x, ord_), a)
+    assert_gradgradcheck(lambda x: tg.linalg.matrix_norm(x, ord_), a)
     _assert_matches_torch(lambda lib, x: lib.linalg.matrix_norm(x, ord_), a)
     _assert_matches_torch(lambda lib, x: lib.linalg.norm(x, ord_), a)
 
