@@ -1701,7 +1701,7 @@ def _embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_fr
         else:  # connected, with a zero (empty) gradient
             bags = bags + sample_weights.sum() * 0
     if mode == "max":
-        out = bags.masked_fill(~valid[..., None], -np.inf).max(1)
+        out = bags.masked_fill(~valid[..., None], -np.inf).amax(1)
         return out.masked_fill(~valid.any(axis=1, keepdims=True), 0.0)
     out = (bags * keep).sum(1)
     if mode == "mean":
