@@ -480,7 +480,8 @@ class Tensor:
         if dtype == self.data.dtype:
             return self
         if self.requires_grad and dtype.kind not in "fc":
-            return ops.ArrayCall.apply(np.ndarray.astype, self.data, dtype)
+            with ops.quiet_numpy():  # nan or inf to an integer: unspecified, as in torch
+                return ops.ArrayCall.apply(np.ndarray.astype, self.data, dtype)
         return ops.Cast.apply(self, dtype)
 
     def float(self):
@@ -1120,22 +1121,22 @@ class Tensor:
     # ----------------------------------------------------------------- logical
 
     def any(self, dim=None, keepdim=False):
-        return Tensor._make(np.any(self.data, axis=_dims(dim), keepdims=keepdim), False)
+        return ops.ArrayCall.apply(np.any, self.data, axis=_dims(dim), keepdims=keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return Tensor._make(np.all(self.data, axis=_dims(dim), keepdims=keepdim), False)
+        return ops.ArrayCall.apply(np.all, self.data, axis=_dims(dim), keepdims=keepdim)
 
     def isnan(self):
-        return Tensor._make(np.isnan(self.data), False)
+        return ops.ArrayCall.apply(np.isnan, self.data)
 
     def isinf(self):
-        return Tensor._make(np.isinf(self.data), False)
+        return ops.ArrayCall.apply(np.isinf, self.data)
 
     def isfinite(self):
-        return Tensor._make(np.isfinite(self.data), False)
+        return ops.ArrayCall.apply(np.isfinite, self.data)
 
     def logical_not(self):
-        return Tensor._make(np.logical_not(self.data), False)
+        return ops.ArrayCall.apply(np.logical_not, self.data)
 
     def logical_and(self, other):
         return self._compare(np.logical_and, other)
@@ -1156,7 +1157,7 @@ class Tensor:
         if self.data.dtype.kind not in "biu":
             raise TypeError(f"~ is defined for bool and integer tensors only, got dtype "
                             f"{self.data.dtype}")
-        return Tensor._make(np.invert(self.data), False)
+        return ops.ArrayCall.apply(np.invert, self.data)
 
     def __and__(self, other):
         return self._bitwise(np.bitwise_and, other, "&")
@@ -1257,7 +1258,7 @@ class Tensor:
     def _stepwise(self, function):
         """A piecewise-constant function: its gradient is zero (a detached result, as
         nothing flows back through it)."""
-        return Tensor._make(function(self.data), False)
+        return ops.ArrayCall.apply(function, self.data)
 
     # ----------------------------------------------------------------- shapes
 
