@@ -191,7 +191,7 @@ def _max_min(data):
             return (t * t) + (t * t * t)
         return (t * t).amax(axis, keepdims) + (t * t * t).amin(axis, keepdims)
 
-    return [x], lambda t: (t * t).max(axis, keepdims) + (t * t * t).min(axis, keepdims), \
+    return [x], lambda t: (t * t).amax(axis, keepdims) + (t * t * t).amin(axis, keepdims), \
         torch_op
 
 
