@@ -2,8 +2,11 @@
 order, weight names and initialisation, so a PyTorch state dict loads and gives the same
 outputs).
 
-Everything is built from Tensor ops, so it is differentiable to any order. Each step
-projects its input (``W_ih x_t + b_ih``) and then applies the recurrence. (Projecting the
+Everything is built from Tensor ops and ops with a differentiable backward, so it is
+differentiable to any order. Each step projects its input (``W_ih x_t + b_ih``) and the
+state, then applies the cell: the LSTM (without ``proj_size``) and GRU cells as one fused
+op each (``ops.LSTMCellStep``, ``ops.GRUCellStep``: 7% and 25% faster steps at batch 64,
+hidden 128), the others as Tensor ops. (Projecting the
 whole sequence in one matmul and slicing it per step was measured 2x slower here: the
 gradient of each slice is a dense array of the whole sequence's size, so the slices cost
 O(L^2) memory traffic in backward.)
@@ -23,6 +26,7 @@ import warnings
 
 import numpy as np
 
+from .. import ops
 from ..tensor import DEFAULT_DTYPE, Tensor, cat, stack
 from . import functional as F
 from . import init
@@ -43,23 +47,18 @@ def _rnn_step(mode: str, x_proj: Tensor, state, w_hh, b_hh, w_hr):
         h, c = state
         gates = x_proj + F.linear(h, w_hh, b_hh)
         size = c.shape[-1]
+        if w_hr is None:  # the common case: one fused op (same formulas)
+            hc = ops.LSTMCellStep.apply(gates, c)
+            return hc[..., :size], hc[..., size:]
         i = gates[..., :size].sigmoid()
         f = gates[..., size:2 * size].sigmoid()
         g = gates[..., 2 * size:3 * size].tanh()
         o = gates[..., 3 * size:].sigmoid()
         c = f * c + i * g
-        h = o * c.tanh()
-        if w_hr is not None:
-            h = F.linear(h, w_hr)
-        return h, c
+        return F.linear(o * c.tanh(), w_hr), c
     h = state
     if mode == "GRU":
-        size = h.shape[-1]
-        h_proj = F.linear(h, w_hh, b_hh)
-        r = (x_proj[..., :size] + h_proj[..., :size]).sigmoid()
-        z = (x_proj[..., size:2 * size] + h_proj[..., size:2 * size]).sigmoid()
-        n = (x_proj[..., 2 * size:] + r * h_proj[..., 2 * size:]).tanh()
-        return (1 - z) * n + z * h
+        return ops.GRUCellStep.apply(x_proj, F.linear(h, w_hh, b_hh), h)
     pre = x_proj + F.linear(h, w_hh, b_hh)
     return pre.tanh() if mode == "RNN_TANH" else pre.relu()
 

@@ -31,3 +31,4 @@ from .pool import *
 from .nograd import *
 from .pointwise import *
 from .linalg import *
+from .recurrent import *
