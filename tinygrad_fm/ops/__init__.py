@@ -3,8 +3,8 @@
 common (axis helpers), arithmetic, unary, matmul, reduce (and softmax), movement,
 indexing, norm (batch/layer/group normalisation), embedding, conv (convolution, its
 adjoint, unfold/fold), padding, pool, nograd (array functions without a gradient),
-pointwise (more elementwise functions), linalg (einsum, solve, inv, det). ``ops.X``
-names every op whatever its family.
+pointwise (more elementwise functions), linalg (einsum, solve, inv, det), recurrent
+(fused LSTM/GRU cell steps). ``ops.X`` names every op whatever its family.
 
 Every op works on NumPy arrays. Backward returns gradients in the broadcast (output)
 shape where that is natural; the engine sums them back to each input's shape. Ops check
