@@ -31,10 +31,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	WANDB_SILENT=true $(PYTHON) examples/fashion_mnist.py $(ARGS)
 
-# Two test processes, one BLAS thread each: two processes with a multi-threaded BLAS each
-# would put 4 busy-waiting threads on 2 cores (training tests ran up to 10x slower).
+# Two test processes; tests/conftest.py gives each (and the scripts they start) one BLAS
+# thread.
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
 # PyTorch, JAX and numba (the fused optimizer update) are optional: without them the
 # benchmark leaves their columns out (and tinygrad_fm's Adam takes the NumPy update).

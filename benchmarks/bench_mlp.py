@@ -32,12 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import tinygrad_fm as tg
+from tinygrad_fm import nn, optim
+from tinygrad_fm.nn import functional as F
 
-import tinygrad_fm as tg  # noqa: E402
-from tinygrad_fm import nn, optim  # noqa: E402
-from tinygrad_fm.nn import functional as F  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SIZES = (784, 128, 128, 128, 128, 10)
 TRAIN_SIZE = 54_000

@@ -738,7 +738,7 @@ class Tensor:
         return ops.ArrayCall.apply(np.argmin, self.data, axis=axis, keepdims=keepdims)
 
 
-    # ----------------------------------------------------------------- more of PyTorch's ops
+    # --------------------------------------- clamping, gather/scatter, reordering, sorting
 
     def clamp_min(self, min):
         return self.clip(min=min)

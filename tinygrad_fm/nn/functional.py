@@ -870,7 +870,7 @@ def _reduce_tensor(losses: Tensor, reduction: str) -> Tensor:
     return losses
 
 
-# --------------------------------------------------------------------------- more activations
+# --------------------------------------------------------------------------- smooth activations
 
 # Cephes' rational approximations of erf and erfc (Moshier, ndtr.c; relative error about
 # 1e-16 in float64). NumPy has no erf, and the core package needs NumPy only.
@@ -1136,7 +1136,7 @@ def logsigmoid(input) -> Tensor:
 log_sigmoid = logsigmoid  # PyTorch's functional name is logsigmoid; both are accepted
 
 
-# --------------------------------------------------------------------------- more losses
+# --------------------------------------------------------------------------- binary and robust losses
 
 
 def _loss_scale(grad: np.ndarray, reduction: str, count: int):

@@ -16,6 +16,7 @@ tuples and int keys stay ints. Tensors come back as Tensors (without requires_gr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "atomic_write"]
 
 STRUCTURE_KEY = "__tinygrad_fm_structure__"
 _FORMAT_VERSION = 1
@@ -101,14 +102,29 @@ def save(obj, f, *args, **kwargs) -> None:
         np.savez(f, **members)
         return
 
-    path = os.fspath(f)
+    with atomic_write(f) as file:
+        np.savez(file, **members)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", encoding=None):
+    """Open a temporary file beside ``path`` for writing, then replace ``path`` with it.
+
+    On success the data is flushed to disk before the rename, so ``path`` holds either
+    its old content or the whole new one, never a partial write; on any error (including
+    KeyboardInterrupt) the temporary file is removed and ``path`` is left as it was.
+    ``mode`` is ``"wb"`` or ``"w"`` (text, with ``encoding``).
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_write: mode must be 'wb' or 'w', got {mode!r}")
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # os.open with mode 0o666 honours the umask, as a plain open() of the target would.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **members)
+        with os.fdopen(descriptor, mode, encoding=encoding) as file:
+            yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

@@ -2,9 +2,9 @@
 
 Like ``torch.optim.Optimizer``. A subclass passes its hyper-parameter defaults to
 ``Optimizer.__init__``, checks them in :meth:`Optimizer._validate` and updates one
-parameter group in :meth:`Optimizer._step_group`. Each algorithm's per-parameter
-update is a plain function of NumPy arrays (``_sgd_update``, ``_adam_update``, ...) so it
-can run equally on one parameter or on one flat buffer holding many.
+parameter group in :meth:`Optimizer._step_group`. Each algorithm's update is a
+plain function of NumPy arrays (``_sgd_update``, ``_adam_update``, ...), called once per
+parameter, so the arithmetic reads apart from the bookkeeping of groups and state.
 
 Updates run in place on ``p.data`` (other code holds views of it) and never write into
 ``p.grad``; intermediate results go to work arrays that the optimizer keeps between

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import signal
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -19,37 +17,37 @@ import pytest
 
 import tinygrad_fm as tg
 from tinygrad_fm import nn, optim
+from tinygrad_fm.nn import functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-sys.path.insert(0, str(EXAMPLES))
+import fashion_mnist
+from experiment.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from experiment.config import ConfigError, RunOptions, parse_command_line
+from experiment.data import RandomShift, training_transform
+from experiment.tracking import start_wandb
+from experiment.training import (LOSSES, TrainingDiverged, TrainingInterrupted,
+                                 build_optimizer, build_scheduler, confusion_matrix, evaluate,
+                                 squared_error_loss)
+from fashion_mnist import MLPConfig, build_model
 
-import common  # noqa: E402
-import fashion_mnist  # noqa: E402
-
-SCRIPT = EXAMPLES / "fashion_mnist.py"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "examples" / "fashion_mnist.py"
 EPOCH_LINE = re.compile(
     r"epoch (\d+)/(\d+): train_loss=([\d.]+) train_accuracy=([\d.]+) "
     r"val_loss=([\d.]+) val_accuracy=([\d.]+)")
+DEFAULTS = MLPConfig().as_dict()
 
 
-def _data_available() -> bool:
-    folder = os.environ.get("FASHION_MNIST_DIR")
-    return bool(folder) and Path(folder).is_dir()
+def parse(argv):
+    return parse_command_line(fashion_mnist.parser(), MLPConfig, argv)
 
 
-needs_data = pytest.mark.skipif(
-    not _data_available(),
-    reason="set FASHION_MNIST_DIR to a folder with the Fashion-MNIST IDX files (make test "
-           "does this when ../shared/datasets exists)")
+def model_of(config: dict):
+    return build_model(MLPConfig.from_mapping(config))
 
 
-def run_script(*args, timeout=180, env_extra=None):
-    env = dict(os.environ, WANDB_SILENT="true")
-    env.pop("WANDB_MODE", None)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, env=env)
+def train(config, **options):
+    """fashion_mnist.train with the run options as keywords."""
+    return fashion_mnist.train(config, RunOptions(**options))
 
 
 # ----------------------------------------------------------------------------- flags
@@ -80,28 +78,26 @@ FLAGS = [
 @pytest.mark.parametrize("short, long, text, key, expected", FLAGS, ids=[f[1] for f in FLAGS])
 def test_every_assignment_flag_has_a_short_and_a_long_form(short, long, text, key, expected):
     for flag in (short, long):
-        args = fashion_mnist.parse_args([flag, text])
-        assert getattr(args, key) == expected
-        assert key in args.explicit
-        config = fashion_mnist.config_from_args(args)
-        assert config[key] == expected
+        command = parse([flag, text])
+        assert getattr(command.config, key) == expected
+        assert key in command.options.explicit
         # every other key keeps its default
-        assert {k: v for k, v in config.items() if k != key} == \
-            {k: v for k, v in common.DEFAULTS.items() if k != key}
+        assert {k: v for k, v in command.config.as_dict().items() if k != key} == \
+            {k: v for k, v in DEFAULTS.items() if k != key}
 
 
 def test_defaults_are_the_assignments_best_configuration():
-    config = fashion_mnist.config_from_args(fashion_mnist.parse_args([]))
-    assert {k: config[k] for k in FLAG_DEFAULTS} == FLAG_DEFAULTS
-    assert common.run_name(config).startswith("hl_4_sz_128_bs_64_ac_tanh_opt_adam")
-    assert config["lr_schedule"] == "cosine" and config["dropout"] == 0
+    config = parse([]).config
+    assert {k: getattr(config, k) for k in FLAG_DEFAULTS} == FLAG_DEFAULTS
+    assert config.run_name().startswith("hl_4_sz_128_bs_64_ac_tanh_opt_adam")
+    assert config.lr_schedule == "cosine" and config.dropout == 0
 
 
 def test_the_default_cosine_schedule_anneals_from_the_learning_rate_to_zero():
-    config = common.resolve_config({"epochs": 2})
-    model = common.build_model(config)
-    optimizer = common.build_optimizer(config, model.parameters())
-    scheduler = common.build_scheduler(config, optimizer, steps_per_epoch=5)
+    config = MLPConfig(epochs=2)
+    model = build_model(config)
+    optimizer = build_optimizer(config, model.parameters())
+    scheduler = build_scheduler(config, optimizer, steps_per_epoch=5)
     assert isinstance(scheduler, optim.lr_scheduler.CosineAnnealingLR)
     rates = [optimizer.param_groups[0]["lr"]]
     for _ in range(10):
@@ -135,7 +131,7 @@ FLAG_DEFAULTS = {
     ("--lr-schedule", "OneCycle", "lr_schedule", "onecycle"),
 ])
 def test_choices_accept_any_letter_case(flag, typed, key, canonical):
-    assert getattr(fashion_mnist.parse_args([flag, typed]), key) == canonical
+    assert getattr(parse([flag, typed]).config, key) == canonical
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -152,7 +148,7 @@ def test_choices_accept_any_letter_case(flag, typed, key, canonical):
 ])
 def test_bad_options_give_argparse_errors(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
-        fashion_mnist.parse_args(argv)
+        parse(argv)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("usage:")
@@ -161,7 +157,7 @@ def test_bad_options_give_argparse_errors(capsys, argv, message):
 
 def test_an_invalid_choice_lists_the_valid_ones(capsys):
     with pytest.raises(SystemExit):
-        fashion_mnist.parse_args(["-a", "gelu"])
+        parse(["-a", "gelu"])
     err = capsys.readouterr().err
     choices = re.search(r"\(choose from (.*)\)", err).group(1)
     assert [c.strip(" '") for c in choices.split(",")] == ["identity", "sigmoid", "tanh", "ReLU"]
@@ -169,7 +165,7 @@ def test_an_invalid_choice_lists_the_valid_ones(capsys):
 
 def test_help_documents_random_init_and_extras(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        fashion_mnist.parse_args(["--help"])
+        parse(["--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "random = normal with std 0.01" in text
@@ -179,38 +175,41 @@ def test_help_documents_random_init_and_extras(capsys):
 
 
 def test_preset_best_is_overridden_by_explicit_flags():
-    args = fashion_mnist.parse_args(["--preset", "best", "-e", "3", "-sz", "256"])
-    config = fashion_mnist.config_from_args(args)
-    expected = dict(common.PRESETS["best"], epochs=3, hidden_size=256)
-    assert {k: config[k] for k in expected} == expected
-    assert config["optimizer"] == "adamw" and config["lr_schedule"] == "onecycle"
-    assert config["dropout"] > 0
+    command = parse(["--preset", "best", "-e", "3", "-sz", "256"])
+    config = command.config
+    expected = dict(MLPConfig.PRESETS["best"], epochs=3, hidden_size=256)
+    assert {k: getattr(config, k) for k in expected} == expected
+    assert config.optimizer == "adamw" and config.lr_schedule == "onecycle"
+    assert config.dropout > 0
+    assert command.preset == "best" and set(expected) <= command.options.explicit
 
 
 def test_extra_run_options():
-    args = fashion_mnist.parse_args(
+    command = parse(
         ["--seed", "7", "--data-dir", "/data", "--wandb-mode", "offline", "--out", "o",
          "--save", "--resume", "o/checkpoint.npz", "--quiet", "--limit-train", "500"])
-    assert (args.seed, args.data_dir, args.wandb_mode, args.out, args.save, args.resume,
-            args.quiet, args.limit_train) == (7, "/data", "offline", "o", True,
-                                              "o/checkpoint.npz", True, 500)
-    plain = fashion_mnist.parse_args([])
-    assert (plain.wandb_mode, plain.out, plain.save, plain.resume, plain.quiet,
-            plain.limit_train) == (None, None, False, None, False, None)
+    options = command.options
+    assert (command.config.seed, options.data_dir, options.wandb_mode, options.out_dir,
+            options.save, options.resume, options.quiet, command.config.limit_train) == \
+        (7, "/data", "offline", "o", True, "o/checkpoint.npz", True, 500)
+    plain = parse([])
+    assert (plain.options.wandb_mode, plain.options.out_dir, plain.options.save,
+            plain.options.resume, plain.options.quiet, plain.config.limit_train) == \
+        (None, None, False, None, False, None)
 
 
 # ----------------------------------------------------------------------------- configuration
 
 
-def test_resolve_config_takes_sweep_style_dicts():
-    config = common.resolve_config({"epochs": 5, "num_layers": 3, "hidden_size": 64,
+def test_from_mapping_takes_sweep_style_dicts():
+    config = MLPConfig.from_mapping({"epochs": 5, "num_layers": 3, "hidden_size": 64,
                                     "weight_decay": 0.0005, "learning_rate": 1e-3,
                                     "optimizer": "NADAM", "batch_size": 32,
                                     "weight_init": "xavier", "activation": "relu",
                                     "learning-rate": 3e-3})
-    assert config["optimizer"] == "nadam" and config["activation"] == "ReLU"
-    assert config["weight_init"] == "Xavier" and config["learning_rate"] == 3e-3
-    assert config["epochs"] == 5 and config["loss"] == "cross_entropy"
+    assert config.optimizer == "nadam" and config.activation == "ReLU"
+    assert config.weight_init == "Xavier" and config.learning_rate == 3e-3
+    assert config.epochs == 5 and config.loss == "cross_entropy"
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -221,9 +220,20 @@ def test_resolve_config_takes_sweep_style_dicts():
     ({"learning_rate": "fast"}, "learning_rate: expected a number"),
     ({"weight_decay": float("nan")}, "weight_decay: expected a finite number"),
 ])
-def test_resolve_config_rejects_bad_values_by_name(bad, message):
-    with pytest.raises(common.ConfigError, match=re.escape(message)):
-        common.resolve_config(bad)
+def test_from_mapping_rejects_bad_values_by_name(bad, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        MLPConfig.from_mapping(bad)
+
+
+def test_a_config_is_frozen_and_validated_however_it_is_built():
+    with pytest.raises(ConfigError, match="hidden_size: must be at least 1"):
+        MLPConfig(hidden_size=0)
+    config = MLPConfig(activation="relu")
+    assert config.activation == "ReLU"
+    with pytest.raises(AttributeError):
+        config.epochs = 3
+    with pytest.raises(ConfigError, match="dropout: expected a number in"):
+        config.replace(dropout=1.0)
 
 
 @pytest.mark.parametrize("name, cls, expected", [
@@ -240,24 +250,21 @@ def test_resolve_config_rejects_bad_values_by_name(bad, message):
                             "weight_decay": 1e-4}),
 ])
 def test_each_optimizer_name_builds_the_right_optimizer(name, cls, expected):
-    args = fashion_mnist.parse_args(["-o", name.upper(), "-lr", "0.05", "-m", "0.8",
-                                     "-beta", "0.7", "-beta1", "0.85", "-beta2", "0.95",
-                                     "-eps", "1e-6", "-w_d", "1e-4"])
-    config = fashion_mnist.config_from_args(args)
-    model = common.build_model(config)
-    optimizer = common.build_optimizer(config, model.parameters())
+    config = parse(["-o", name.upper(), "-lr", "0.05", "-m", "0.8", "-beta", "0.7",
+                    "-beta1", "0.85", "-beta2", "0.95", "-eps", "1e-6", "-w_d", "1e-4"]).config
+    model = build_model(config)
+    optimizer = build_optimizer(config, model.parameters())
     assert type(optimizer) is cls
     group = optimizer.param_groups[0]
     assert {k: group[k] for k in expected} == expected
-    assert len(group["params"]) == 2 * (config["num_layers"] + 1)
+    assert len(group["params"]) == 2 * (config.num_layers + 1)
 
 
 def test_onecycle_schedule_peaks_at_the_learning_rate():
-    config = common.resolve_config({"lr_schedule": "onecycle", "learning_rate": 0.01,
-                                    "epochs": 2, "optimizer": "adamw"})
-    model = common.build_model(config)
-    optimizer = common.build_optimizer(config, model.parameters())
-    scheduler = common.build_scheduler(config, optimizer, steps_per_epoch=10)
+    config = MLPConfig(lr_schedule="onecycle", learning_rate=0.01, epochs=2, optimizer="adamw")
+    model = build_model(config)
+    optimizer = build_optimizer(config, model.parameters())
+    scheduler = build_scheduler(config, optimizer, steps_per_epoch=10)
     assert isinstance(scheduler, optim.lr_scheduler.OneCycleLR)
     assert scheduler.total_steps == 20
     rates = []
@@ -267,8 +274,7 @@ def test_onecycle_schedule_peaks_at_the_learning_rate():
         rates.append(optimizer.param_groups[0]["lr"])
     assert max(rates) == pytest.approx(0.01)
     assert rates[-1] < 1e-4
-    constant = common.resolve_config({"lr_schedule": "constant"})
-    assert common.build_scheduler(constant, optimizer, 10) is None
+    assert build_scheduler(MLPConfig(lr_schedule="constant"), optimizer, 10) is None
 
 
 # ----------------------------------------------------------------------------- model
@@ -277,7 +283,7 @@ def test_onecycle_schedule_peaks_at_the_learning_rate():
 @pytest.mark.parametrize("activation, cls", [("identity", nn.Identity), ("sigmoid", nn.Sigmoid),
                                              ("tanh", nn.Tanh), ("ReLU", nn.ReLU)])
 def test_model_layout(activation, cls):
-    model = common.build_model({"num_layers": 3, "hidden_size": 32, "activation": activation,
+    model = model_of({"num_layers": 3, "hidden_size": 32, "activation": activation,
                                 "dropout": 0.25})
     linears = [m for m in model if isinstance(m, nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == \
@@ -290,7 +296,7 @@ def test_model_layout(activation, cls):
 
 
 def test_zero_hidden_layers_is_softmax_regression():
-    model = common.build_model({"num_layers": 0})
+    model = model_of({"num_layers": 0})
     assert len(model) == 1 and (model[0].in_features, model[0].out_features) == (784, 10)
 
 
@@ -302,7 +308,7 @@ def test_zero_hidden_layers_is_softmax_regression():
 ])
 def test_weight_initialisation(scheme, activation, expected_std):
     tg.manual_seed(0)
-    model = common.build_model({"num_layers": 2, "hidden_size": 400, "weight_init": scheme,
+    model = model_of({"num_layers": 2, "hidden_size": 400, "weight_init": scheme,
                                 "activation": activation})
     for layer in [m for m in model if isinstance(m, nn.Linear)][:2]:
         weight = layer.weight.data
@@ -318,9 +324,9 @@ def test_weight_initialisation(scheme, activation, expected_std):
 
 def test_same_seed_same_initial_weights():
     tg.manual_seed(3)
-    a = common.build_model({}).state_dict()
+    a = model_of({}).state_dict()
     tg.manual_seed(3)
-    b = common.build_model({}).state_dict()
+    b = model_of({}).state_dict()
     assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
@@ -328,7 +334,7 @@ def test_random_shift_moves_whole_images_within_the_limit():
     rng = np.random.default_rng(0)
     images = rng.integers(1, 256, (200, 28, 28), dtype=np.uint8)  # no zero pixels
     tg.manual_seed(1)
-    shifted = common.RandomShift(2)(images)
+    shifted = RandomShift(2)(images)
     assert shifted.dtype == np.float32 and shifted.shape == (200, 784)
     shifted = np.rint(shifted.reshape(200, 28, 28) * 255).astype(np.int64)
     seen = set()
@@ -343,10 +349,10 @@ def test_random_shift_moves_whole_images_within_the_limit():
         seen.add((dy, dx))
     assert len(seen) == 25  # every shift in [-2, 2]^2 occurs
     tg.manual_seed(1)
-    again = common.RandomShift(2)(images)
+    again = RandomShift(2)(images)
     assert np.array_equal(np.rint(again.reshape(200, 28, 28) * 255), shifted)
-    assert common.training_transform(0) is tg.utils.data.to_float_flat
-    assert fashion_mnist.parse_args(["--augment-shift", "2"]).augment_shift == 2
+    assert training_transform(0) is tg.utils.data.to_float_flat
+    assert parse(["--augment-shift", "2"]).config.augment_shift == 2
 
 
 def test_squared_error_loss_is_mean_over_samples_and_classes():
@@ -355,76 +361,30 @@ def test_squared_error_loss_is_mean_over_samples_and_classes():
     labels = rng.integers(0, 10, 6)
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     expected = np.mean((probabilities - np.eye(10)[labels]) ** 2)
-    loss = common.loss_function("MEAN_SQUARED_ERROR")(tg.Tensor(logits), labels)
+    loss = LOSSES[MLPConfig.check_value("loss", "MEAN_SQUARED_ERROR")](tg.Tensor(logits), labels)
     assert loss.dtype == np.float32
     assert loss.item() == pytest.approx(expected, rel=1e-5)
     x = tg.Tensor(logits, requires_grad=True)
-    common.squared_error_loss(x, labels).backward()
+    squared_error_loss(x, labels).backward()
     assert x.grad.shape == (6, 10) and np.abs(x.grad.data).sum() > 0
 
 
 def test_evaluate_and_confusion_matrix():
-    model = common.build_model({"num_layers": 1, "hidden_size": 8})
+    model = model_of({"num_layers": 1, "hidden_size": 8})
     images = np.random.default_rng(1).integers(0, 256, (30, 28, 28), dtype=np.uint8)
     labels = np.arange(30) % 10
-    loss, accuracy, predicted = common.evaluate(model, images, labels,
-                                                common.cross_entropy_loss, batch_size=7)
+    loss, accuracy, predicted = evaluate(model, images, labels, F.cross_entropy, batch_size=7)
     x = tg.Tensor(images.reshape(30, -1).astype(np.float32) / 255)
     logits = model(x)
-    assert loss == pytest.approx(common.cross_entropy_loss(logits, labels).item(), rel=1e-5)
+    assert loss == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-5)
     assert np.array_equal(predicted, logits.data.argmax(axis=1))
     assert accuracy == pytest.approx(np.mean(predicted == labels))
-    counts = common.confusion_matrix(labels, predicted, 10)
+    counts = confusion_matrix(labels, predicted, 10)
     assert counts.sum() == 30 and np.trace(counts) == np.sum(predicted == labels)
     assert counts[labels[0], predicted[0]] >= 1
 
 
 # ----------------------------------------------------------------------------- wandb
-
-
-class FakeRun:
-    def __init__(self, **kwargs):
-        self.kwargs = kwargs
-        self.id = "fake123"
-        self.dir = str(Path(kwargs["dir"]) / "wandb" / "offline-run-x" / "files")
-        self.summary = {}
-        self.logged = []
-        self.exit_code = "open"
-
-    def log(self, data, step=None):
-        self.logged.append((step, data))
-
-    def finish(self, exit_code=None):
-        self.exit_code = exit_code
-
-
-def fake_wandb(logged_in: bool):
-    module = types.ModuleType("wandb")
-    module.runs = []
-    module.login = lambda prompt=True, verify=True: logged_in if not prompt else \
-        pytest.fail("wandb.login must not prompt")
-
-    def init(settings=None, **kwargs):
-        run = FakeRun(**kwargs)
-        module.runs.append(run)
-        return run
-
-    module.init = init
-    module.Settings = lambda **kwargs: kwargs
-    module.Image = lambda path: ("image", Path(path).name)
-    module.Table = lambda columns: types.SimpleNamespace(columns=columns, rows=[],
-                                                         add_data=lambda *r: None)
-    module.plot = types.SimpleNamespace(
-        confusion_matrix=lambda **kwargs: ("confusion_matrix", kwargs))
-    return module
-
-
-def install_fake_wandb(monkeypatch, logged_in: bool):
-    """A stand-in wandb module in place of the real one, with $WANDB_MODE unset."""
-    module = fake_wandb(logged_in)
-    monkeypatch.setitem(sys.modules, "wandb", module)
-    monkeypatch.delenv("WANDB_MODE", raising=False)
-    return module
 
 
 @pytest.mark.parametrize("logged_in, env_mode, mode, expected", [
@@ -434,16 +394,15 @@ def install_fake_wandb(monkeypatch, logged_in: bool):
     (True, "offline", None, "offline"),
     (True, None, "offline", "offline"),
 ])
-def test_wandb_mode_selection_never_prompts(monkeypatch, tmp_path, logged_in, env_mode, mode,
-                                            expected):
-    module = fake_wandb(logged_in)
-    monkeypatch.setitem(sys.modules, "wandb", module)
+def test_wandb_mode_selection_never_prompts(monkeypatch, tmp_path, fake_wandb, logged_in,
+                                            env_mode, mode, expected):
+    fake_wandb(logged_in)
     if env_mode:
         monkeypatch.setenv("WANDB_MODE", env_mode)
     else:
         monkeypatch.delenv("WANDB_MODE", raising=False)
     lines = []
-    run = common.start_wandb(common.resolve_config({}), mode=mode, out_dir=tmp_path, name="n",
+    run = start_wandb(DEFAULTS, mode=mode, out_dir=tmp_path, name="n",
                              log=lines.append)
     assert run.kwargs["mode"] == expected
     assert run.kwargs["dir"] == str(tmp_path) and run.kwargs["project"] == "tinygrad-fm"
@@ -458,15 +417,15 @@ def test_wandb_disabled_or_missing(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "wandb", None)  # `import wandb` raises ImportError
     monkeypatch.delenv("WANDB_MODE", raising=False)
     lines = []
-    config = common.resolve_config({})
-    assert common.start_wandb(config, mode=None, out_dir=tmp_path, name="n",
+    config = DEFAULTS
+    assert start_wandb(config, mode=None, out_dir=tmp_path, name="n",
                               log=lines.append) is None
     assert lines == ["wandb is not installed (pip install wandb); continuing without it"]
     lines.clear()
-    assert common.start_wandb(config, mode="disabled", out_dir=tmp_path, name="n",
+    assert start_wandb(config, mode="disabled", out_dir=tmp_path, name="n",
                               log=lines.append) is None
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    assert common.start_wandb(config, mode=None, out_dir=tmp_path, name="n",
+    assert start_wandb(config, mode=None, out_dir=tmp_path, name="n",
                               log=lines.append) is None
     assert lines == []
 
@@ -474,10 +433,10 @@ def test_wandb_disabled_or_missing(monkeypatch, tmp_path):
 # ----------------------------------------------------------------------------- end to end
 
 
-@needs_data
-def test_one_short_epoch_end_to_end(tmp_path):
+@pytest.mark.needs_data
+def test_one_short_epoch_end_to_end(tmp_path, run_example):
     out = tmp_path / "run"
-    result = run_script("-e", "1", "--limit-train", "3000", "--wandb-mode", "offline",
+    result = run_example("fashion_mnist.py", "-e", "1", "--limit-train", "3000", "--wandb-mode", "offline",
                         "--out", out, "--save", "-a", "relu", "-w_i", "he")
     assert result.returncode == 0, result.stderr
     (line,) = [m for m in EPOCH_LINE.finditer(result.stdout)]
@@ -514,12 +473,12 @@ def test_one_short_epoch_end_to_end(tmp_path):
     assert summary["wandb_dir"] == str(runs[0])
 
 
-@needs_data
-def test_nan_guard_stops_with_a_clear_message(tmp_path):
+@pytest.mark.needs_data
+def test_nan_guard_stops_with_a_clear_message(tmp_path, run_example):
     out = tmp_path / "run"
-    result = run_script("-e", "2", "--limit-train", "2000", "--wandb-mode", "disabled",
+    result = run_example("fashion_mnist.py", "-e", "2", "--limit-train", "2000", "--wandb-mode", "disabled",
                         "-o", "sgd", "-a", "relu", "-lr", "1e6", "--out", out)
-    assert result.returncode == fashion_mnist.EXIT_DIVERGED
+    assert result.returncode == EXIT_FAILED
     assert "Traceback" not in result.stderr
     message = re.search(r"the loss became (nan|inf|-inf) in epoch 1, step (\d+)", result.stderr)
     assert message, result.stderr
@@ -530,11 +489,11 @@ def test_nan_guard_stops_with_a_clear_message(tmp_path):
     assert summary["epochs_completed"] == 0
 
 
-@needs_data
-def test_train_raises_training_diverged_and_marks_the_wandb_run_failed(monkeypatch, tmp_path):
-    module = install_fake_wandb(monkeypatch, logged_in=False)
-    with pytest.raises(common.TrainingDiverged) as error:
-        common.train({"optimizer": "sgd", "activation": "ReLU", "learning_rate": 1e6,
+@pytest.mark.needs_data
+def test_train_raises_training_diverged_and_marks_the_wandb_run_failed(tmp_path, fake_wandb):
+    module = fake_wandb(logged_in=False)
+    with pytest.raises(TrainingDiverged) as error:
+        train({"optimizer": "sgd", "activation": "ReLU", "learning_rate": 1e6,
                       "limit_train": 1000, "epochs": 1}, out_dir=tmp_path, quiet=True,
                      figures=False, log=lambda *a: None)
     assert error.value.epoch == 1 and isinstance(error.value.step, int)
@@ -543,16 +502,15 @@ def test_train_raises_training_diverged_and_marks_the_wandb_run_failed(monkeypat
     assert run.exit_code == 1 and run.summary["status"] == "diverged"
 
 
-@needs_data
-def test_a_run_logs_its_name_config_metrics_and_figures_to_wandb(monkeypatch, tmp_path):
-    module = install_fake_wandb(monkeypatch, logged_in=True)
-    config = common.resolve_config({"epochs": 2, "limit_train": 500, "num_layers": 1,
-                                    "hidden_size": 16})
-    result = common.train(config, out_dir=tmp_path, quiet=True, log=lambda *a: None)
+@pytest.mark.needs_data
+def test_a_run_logs_its_name_config_metrics_and_figures_to_wandb(tmp_path, fake_wandb):
+    module = fake_wandb(logged_in=True)
+    config = MLPConfig(epochs=2, limit_train=500, num_layers=1, hidden_size=16)
+    result = train(config, out_dir=tmp_path, quiet=True, log=lambda *a: None)
     (run,) = module.runs
     assert run.kwargs["mode"] == "online"
     assert run.kwargs["name"] == "hl_1_sz_16_bs_64_ac_tanh_opt_adam_lr_0.001_wd_0_wi_xavier"
-    assert run.kwargs["config"] == config  # the full configuration
+    assert run.kwargs["config"] == config.as_dict()  # the full configuration
     (samples_step, samples), *epochs, (final_step, final) = run.logged
     assert samples_step == 0 and samples == {"samples": ("image", "samples.png")}
     assert [step for step, _ in epochs] == [1, 2] and final_step == 2
@@ -570,22 +528,22 @@ def test_a_run_logs_its_name_config_metrics_and_figures_to_wandb(monkeypatch, tm
     assert run.summary["status"] == "finished" and run.exit_code is None  # finished
 
 
-@needs_data
-def test_ctrl_c_finishes_the_wandb_run_marked_failed(monkeypatch, tmp_path):
-    module = install_fake_wandb(monkeypatch, logged_in=False)
+@pytest.mark.needs_data
+def test_ctrl_c_finishes_the_wandb_run_marked_failed(tmp_path, fake_wandb):
+    module = fake_wandb(logged_in=False)
 
     def ctrl_c(record):
         raise KeyboardInterrupt
 
-    with pytest.raises(common.TrainingInterrupted) as stopped:
-        common.train({"epochs": 3, "limit_train": 500}, out_dir=tmp_path, quiet=True,
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train({"epochs": 3, "limit_train": 500}, out_dir=tmp_path, quiet=True,
                      figures=False, save=True, on_epoch_end=ctrl_c, log=lambda *a: None)
     assert stopped.value.checkpoint_epoch == 1
     (run,) = module.runs
     assert run.exit_code == 1 and run.summary["status"] == "interrupted"
 
 
-@needs_data
+@pytest.mark.needs_data
 def test_the_progress_bar_of_each_epoch_shows_the_running_loss(monkeypatch, tmp_path):
     import tqdm.auto
 
@@ -606,7 +564,7 @@ def test_the_progress_bar_of_each_epoch_shows_the_running_loss(monkeypatch, tmp_
             self.closed = True
 
     monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
-    result = common.train({"epochs": 2, "limit_train": 800, "batch_size": 16}, out_dir=tmp_path,
+    result = train({"epochs": 2, "limit_train": 800, "batch_size": 16}, out_dir=tmp_path,
                           wandb_mode="disabled", figures=False, log=lambda *a: None)
     assert [bar.kwargs["desc"] for bar in bars] == ["epoch 1/2", "epoch 2/2"]
     assert all(bar.kwargs["total"] == 50 and not bar.kwargs["disable"] and bar.closed
@@ -623,29 +581,29 @@ def _metrics(folder: Path) -> list:
     return records
 
 
-@needs_data
+@pytest.mark.needs_data
 def test_interrupt_then_resume_matches_an_uninterrupted_run(tmp_path):
     # dropout and augmentation draw random numbers: the resumed run must draw the same ones
     config = {"epochs": 3, "limit_train": 1500, "dropout": 0.2, "augment_shift": 1, "seed": 5}
     quiet = dict(wandb_mode="disabled", quiet=True, figures=False)
-    straight = common.train(config, out_dir=tmp_path / "straight", **quiet)
+    straight = train(config, out_dir=tmp_path / "straight", **quiet)
 
     def stop_after_first_epoch(record):
         if record["epoch"] == 1:
             raise KeyboardInterrupt
 
-    with pytest.raises(common.TrainingInterrupted) as stopped:
-        common.train(config, out_dir=tmp_path / "stopped", save=True,
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(config, out_dir=tmp_path / "stopped", save=True,
                      on_epoch_end=stop_after_first_epoch, **quiet)
     assert stopped.value.checkpoint_epoch == 1
     assert stopped.value.checkpoint == tmp_path / "stopped" / "checkpoint.npz"
     summary = json.loads((tmp_path / "stopped" / "summary.json").read_text())
     assert summary["status"] == "interrupted"
 
-    with pytest.raises(common.ConfigError, match="hidden_size: checkpoint 128, requested 64"):
-        common.train({"hidden_size": 64}, resume=tmp_path / "stopped", **quiet)
+    with pytest.raises(ConfigError, match="hidden_size: checkpoint 128, requested 64"):
+        train({"hidden_size": 64}, resume=tmp_path / "stopped", **quiet)
 
-    resumed = common.train(None, resume=tmp_path / "stopped", **quiet)
+    resumed = train(None, resume=tmp_path / "stopped", **quiet)
     assert resumed["out_dir"] == str(tmp_path / "stopped")
     assert _metrics(tmp_path / "stopped") == _metrics(tmp_path / "straight")
     assert resumed["test_loss"] == straight["test_loss"]
@@ -653,8 +611,8 @@ def test_interrupt_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert resumed["confusion_matrix"] == straight["confusion_matrix"]
 
 
-@needs_data
-def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
+@pytest.mark.needs_data
+def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path, run_example):
     out = tmp_path / "run"
     # A constant rate, so that the resumed run may change the number of epochs.
     command = [sys.executable, str(SCRIPT), "-e", "500", "--limit-train", "1000",
@@ -669,7 +627,7 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == fashion_mnist.EXIT_INTERRUPTED, stderr
+    assert process.returncode == EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr
     assert not EPOCH_LINE.search(stdout)  # --quiet
     match = re.search(r"the checkpoint of epoch (\d+) is kept in (\S+); continue with "
@@ -681,7 +639,7 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
 
     # Continue for one more epoch (only --epochs may change on resume).
-    result = run_script("--resume", out, "-e", kept + 1, "--wandb-mode", "disabled")
+    result = run_example("fashion_mnist.py", "--resume", out, "-e", kept + 1, "--wandb-mode", "disabled")
     assert result.returncode == 0, result.stderr
     lines = EPOCH_LINE.findall(result.stdout)
     assert [int(epoch) for epoch, *_ in lines] == [kept + 1]
@@ -689,25 +647,25 @@ def test_ctrl_c_keeps_the_last_checkpoint_and_resume_continues(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["epochs_completed"] == kept + 1
 
-    refused = run_script("--resume", out, "-a", "relu", "--wandb-mode", "disabled")
-    assert refused.returncode == fashion_mnist.EXIT_USAGE
+    refused = run_example("fashion_mnist.py", "--resume", out, "-a", "relu", "--wandb-mode", "disabled")
+    assert refused.returncode == EXIT_USAGE
     assert "activation: checkpoint 'tanh', requested 'ReLU'" in refused.stderr
 
 
-@needs_data
+@pytest.mark.needs_data
 def test_a_scheduled_run_cannot_change_its_length_on_resume(tmp_path):
-    common.train({"epochs": 1, "limit_train": 500}, out_dir=tmp_path, save=True,
+    train({"epochs": 1, "limit_train": 500}, out_dir=tmp_path, save=True,
                  wandb_mode="disabled", quiet=True, figures=False)
-    with pytest.raises(common.ConfigError, match="cosine learning-rate schedule is laid out "
+    with pytest.raises(ConfigError, match="cosine learning-rate schedule is laid out "
                                                  "for the original number of epochs"):
-        common.train({"epochs": 2}, resume=tmp_path, wandb_mode="disabled", quiet=True)
+        train({"epochs": 2}, resume=tmp_path, wandb_mode="disabled", quiet=True)
 
 
-@needs_data
+@pytest.mark.needs_data
 def test_without_matplotlib_it_trains_and_says_why_there_are_no_figures(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     lines = []
-    result = common.train({"epochs": 1, "limit_train": 500}, out_dir=tmp_path,
+    result = train({"epochs": 1, "limit_train": 500}, out_dir=tmp_path,
                           wandb_mode="disabled", quiet=True, log=lines.append)
     assert result["status"] == "finished"
     assert lines == ["matplotlib is not installed (pip install matplotlib); no figures are "

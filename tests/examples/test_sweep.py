@@ -2,25 +2,27 @@
 pool with resume, and the online path through its wandb seam."""
 
 import copy
+import dataclasses
 import functools
 import json
 import math
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-sys.path.insert(0, str(EXAMPLES))
-
-import fashion_mnist  # noqa: E402
-import sweep  # noqa: E402
-from sweep import SweepConfigError  # noqa: E402
+import sweep
+from experiment import sweep_runner, sweep_spec
+from experiment.cli import EXIT_INTERRUPTED
+from experiment.config import parse_command_line
+from experiment.sweep_runner import SweepInterrupted, append_result, read_results
+from experiment.sweep_spec import SweepConfigError, config_key, expand
+from experiment.training import TrainingDiverged
+from fashion_mnist import MLPConfig, parser, train
 
 pytest.importorskip("yaml")
 
@@ -35,6 +37,19 @@ ASSIGNMENT_GRID = {
     "weight_init": ["random", "Xavier"],
     "activation": ["sigmoid", "tanh", "ReLU"],
 }
+
+
+def validate(config, offline=True):
+    return sweep_spec.validate_sweep_config(config, MLPConfig, offline=offline)
+
+
+def run_config(parameters, overrides=None, seed=None) -> dict:
+    return sweep_spec.run_config(MLPConfig, parameters, overrides, seed).as_dict()
+
+
+def run_sweep(spec, out_dir, train_fn=train, **options):
+    return sweep_runner.run_sweep(spec, out_dir, config_cls=MLPConfig, train_fn=train_fn,
+                                  **options)
 
 
 def small_sweep(method="grid", **parameters):
@@ -53,14 +68,16 @@ def stand_in_accuracy(config):
     return min(score, 0.99)
 
 
-def stand_in_train(config, *, out_dir, **options):
-    """Behaves like fashion_mnist.train for the sweep: writes into out_dir, returns the
-    history and test accuracy; diverges for learning_rate 0.5, crashes for hidden_size 13."""
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    (Path(out_dir) / "options.json").write_text(json.dumps(
-        {"config": config, **{k: v for k, v in options.items()}}, default=str))
+def stand_in_train(config, options):
+    """Behaves like fashion_mnist.train for the sweep: writes into options.out_dir, returns
+    the history and test accuracy; diverges for learning_rate 0.5, crashes for
+    hidden_size 13."""
+    config = config.as_dict()
+    Path(options.out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(options.out_dir) / "options.json").write_text(json.dumps(
+        {"config": config, **dataclasses.asdict(options)}, default=str))
     if config["learning_rate"] == 0.5:
-        raise fashion_mnist.TrainingDiverged(2, 17, float("nan"), 0.5)
+        raise TrainingDiverged(2, 17, float("nan"), 0.5)
     if config["hidden_size"] == 13:
         raise RuntimeError("stand-in crash")
     accuracy = stand_in_accuracy(config)
@@ -70,15 +87,15 @@ def stand_in_train(config, *, out_dir, **options):
             "test_loss": 0.5, "wandb_dir": None}
 
 
-def interrupting_train(config, *, out_dir, marker, **options):
+def interrupting_train(config, options, *, marker):
     """Sends the sweep's process Ctrl-C (once, while the marker file exists) when it is
     given hidden_size 16, then waits to be stopped; trains like stand_in_train otherwise."""
-    if config["hidden_size"] == 16 and os.path.exists(marker):
+    if config.hidden_size == 16 and os.path.exists(marker):
         os.remove(marker)
         time.sleep(0.5)  # let the sweep finish recording the previous run
         os.kill(os.getppid(), signal.SIGINT)
         time.sleep(60)
-    return stand_in_train(config, out_dir=out_dir, **options)
+    return stand_in_train(config, options)
 
 
 def lines_of(path):
@@ -89,8 +106,8 @@ def lines_of(path):
 
 
 def test_sweep_yaml_holds_the_assignment_grid_under_the_training_flags():
-    raw = sweep.load_sweep_config(sweep.DEFAULT_CONFIG)
-    spec = sweep.validate_sweep_config(raw)
+    raw = sweep_spec.load_sweep_config(sweep.DEFAULT_CONFIG)
+    spec = validate(raw)
     assert raw["metric"] == {"name": "val_accuracy", "goal": "maximize"}
     assert spec.method in ("random", "grid") and spec.run_cap
     grid = {name: spec_["values"] for name, spec_ in raw["parameters"].items()
@@ -99,13 +116,13 @@ def test_sweep_yaml_holds_the_assignment_grid_under_the_training_flags():
     # The schedule is not the assignment's, but the file says which one its runs use.
     pinned = {name: spec_ for name, spec_ in raw["parameters"].items() if name not in grid}
     assert pinned == {"lr_schedule": {"value": "cosine"}}
-    assert sweep._space_size(spec) == math.prod(map(len, ASSIGNMENT_GRID.values()))
-    assert all(p["lr_schedule"] == "cosine" for p in sweep.expand(spec, count=20, seed=0))
+    assert sweep_spec._space_size(spec) == math.prod(map(len, ASSIGNMENT_GRID.values()))
+    assert all(p["lr_schedule"] == "cosine" for p in expand(spec, count=20, seed=0))
     # A sweep run is exactly a training run: wandb's agent passes --name=value flags.
-    for parameters in sweep.expand(spec, count=5, seed=3):
+    for parameters in expand(spec, count=5, seed=3):
         argv = [f"--{name}={value}" for name, value in parameters.items()]
-        from_flags = fashion_mnist.config_from_args(fashion_mnist.parse_args(argv))
-        assert from_flags == sweep.build_run_config(parameters)
+        from_flags = parse_command_line(parser(), MLPConfig, argv).config.as_dict()
+        assert from_flags == run_config(parameters)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -116,7 +133,7 @@ def test_sweep_yaml_holds_the_assignment_grid_under_the_training_flags():
     ({"run_cap": 0}, "run_cap"),
     ({"early_stop": True}, "unknown key 'early_stop'"),
     ({"parameters": {}}, "parameters:"),
-    ({"parameters": {"lr": {"values": [0.1]}}}, "parameters.lr: not a flag of fashion_mnist.py"),
+    ({"parameters": {"lr": {"values": [0.1]}}}, "parameters.lr: not a flag of the training script"),
     ({"parameters": {"optimizer": {"values": ["sgd", "adamax"]}}},
      "parameters.optimizer: optimizer: 'adamax' is not one of"),
     ({"parameters": {"learning_rate": {"values": ["fast"]}}},
@@ -155,89 +172,89 @@ def test_sweep_yaml_holds_the_assignment_grid_under_the_training_flags():
 def test_invalid_sweep_configurations_are_rejected_naming_the_key(change, message):
     config = {**small_sweep(), **change}
     with pytest.raises(SweepConfigError) as error:
-        sweep.validate_sweep_config(config)
+        validate(config)
     assert message in str(error.value)
 
 
 def test_wandb_only_distributions_pass_online_but_not_offline():
     config = small_sweep(method="bayes", learning_rate={"distribution": "log_uniform",
                                                         "min": -9, "max": -2})
-    sweep.validate_sweep_config(config, offline=False)
+    validate(config, offline=False)
     with pytest.raises(SweepConfigError, match="run the sweep online"):
-        sweep.validate_sweep_config(config, offline=True)
+        validate(config, offline=True)
 
 
 def test_yaml_files_are_read_with_a_yaml_library_and_errors_name_the_file(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("method: grid\nparameters:\n  activation:\n    values: [relu, tanh]\n"
                     "  learning_rate:\n    values: [1e-3, 0.01]\n")
-    spec = sweep.validate_sweep_config(sweep.load_sweep_config(path))
+    spec = validate(sweep_spec.load_sweep_config(path))
     # Canonical spellings and numbers, whatever YAML made of them ('1e-3' is a string).
     assert spec.parameters[0].values == ("ReLU", "tanh")
     assert spec.parameters[1].values == (0.001, 0.01)
     path.write_text("method: grid\nparameters: [unclosed\n")
     with pytest.raises(SweepConfigError, match="s.yaml is not valid YAML"):
-        sweep.load_sweep_config(path)
+        sweep_spec.load_sweep_config(path)
     path.write_text("- just\n- a list\n")
     with pytest.raises(SweepConfigError, match="a sweep file is a mapping"):
-        sweep.load_sweep_config(path)
+        sweep_spec.load_sweep_config(path)
     with pytest.raises(SweepConfigError, match="cannot read the sweep file"):
-        sweep.load_sweep_config(tmp_path / "missing.yaml")
+        sweep_spec.load_sweep_config(tmp_path / "missing.yaml")
 
 
 # ----------------------------------------------------------------------------- expansion
 
 
 def test_grid_enumerates_every_combination_in_a_stable_order():
-    spec = sweep.validate_sweep_config(small_sweep(
+    spec = validate(small_sweep(
         hidden_size={"values": [8, 16, 32]}, activation={"values": ["tanh", "ReLU"]},
         optimizer={"value": "adam"}, num_layers={"distribution": "int_uniform", "min": 1,
                                                  "max": 2}))
-    grid = sweep.expand(spec)
+    grid = expand(spec)
     assert len(grid) == 3 * 2 * 1 * 2
-    assert grid == sweep.expand(spec, seed=99)  # the seed does not touch a grid
+    assert grid == expand(spec, seed=99)  # the seed does not touch a grid
     assert grid[0] == {"hidden_size": 8, "activation": "tanh", "optimizer": "adam",
                        "num_layers": 1}
     assert grid[1] == {**grid[0], "num_layers": 2}  # the last parameter varies fastest
     assert grid[-1] == {"hidden_size": 32, "activation": "ReLU", "optimizer": "adam",
                         "num_layers": 2}
     assert len({json.dumps(g, sort_keys=True) for g in grid}) == len(grid)
-    assert sweep.expand(spec, count=5) == grid[:5]
-    capped = sweep.validate_sweep_config({**spec.raw, "run_cap": 3})
-    assert sweep.expand(capped) == grid[:3] and sweep.expand(capped, count=10) == grid[:3]
+    assert expand(spec, count=5) == grid[:5]
+    capped = validate({**spec.raw, "run_cap": 3})
+    assert expand(capped) == grid[:3] and expand(capped, count=10) == grid[:3]
 
 
 def test_grid_of_q_uniform_steps_and_refusal_of_continuous_distributions():
-    spec = sweep.validate_sweep_config(small_sweep(
+    spec = validate(small_sweep(
         hidden_size={"distribution": "q_uniform", "min": 16, "max": 64, "q": 16}))
-    assert [g["hidden_size"] for g in sweep.expand(spec)] == [16, 32, 48, 64]
-    spec = sweep.validate_sweep_config(small_sweep(
+    assert [g["hidden_size"] for g in expand(spec)] == [16, 32, 48, 64]
+    spec = validate(small_sweep(
         learning_rate={"distribution": "uniform", "min": 0.001, "max": 0.1}))
     with pytest.raises(SweepConfigError, match="parameters.learning_rate: method grid needs"):
-        sweep.expand(spec)
+        expand(spec)
 
 
 def test_random_sampling_is_reproducible_with_a_seed():
-    spec = sweep.validate_sweep_config(sweep.load_sweep_config(sweep.DEFAULT_CONFIG))
-    first, again = sweep.expand(spec, count=12, seed=7), sweep.expand(spec, count=12, seed=7)
+    spec = validate(sweep_spec.load_sweep_config(sweep.DEFAULT_CONFIG))
+    first, again = expand(spec, count=12, seed=7), expand(spec, count=12, seed=7)
     assert first == again and len(first) == 12
-    assert sweep.expand(spec, count=12, seed=8) != first
+    assert expand(spec, count=12, seed=8) != first
     assert len({json.dumps(s, sort_keys=True) for s in first}) == 12  # distinct
     for sample in first:
         for name, values in ASSIGNMENT_GRID.items():
             assert sample[name] in values
-    assert len(sweep.expand(spec, seed=0)) == spec.run_cap  # run_cap is the default count
+    assert len(expand(spec, seed=0)) == spec.run_cap  # run_cap is the default count
 
 
 def test_random_sampling_follows_each_distribution():
-    spec = sweep.validate_sweep_config(small_sweep(
+    spec = validate(small_sweep(
         method="random",
         learning_rate={"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-1},
         momentum={"distribution": "uniform", "min": 0.5, "max": 0.9},
         num_layers={"distribution": "int_uniform", "min": 1, "max": 3},
         hidden_size={"distribution": "q_uniform", "min": 16, "max": 128, "q": 16},
         optimizer={"values": ["sgd", "adam"], "probabilities": [0.9, 0.1]}))
-    samples = sweep.expand(spec, count=2000, seed=1)
+    samples = expand(spec, count=2000, seed=1)
     rates = np.log10([s["learning_rate"] for s in samples])
     assert rates.min() >= -5 and rates.max() <= -1
     assert abs(np.median(rates) + 3) < 0.15  # uniform in log space: median at 1e-3
@@ -251,38 +268,38 @@ def test_random_sampling_follows_each_distribution():
 
 
 def test_a_pinned_constant_leaves_the_random_samples_of_the_others_as_they_were():
-    spec = sweep.validate_sweep_config(small_sweep("random"))
-    pinned = sweep.validate_sweep_config(small_sweep(
+    spec = validate(small_sweep("random"))
+    pinned = validate(small_sweep(
         "random", hidden_size={"values": [8, 16]}, activation={"values": ["tanh", "ReLU"]},
         lr_schedule={"value": "CONSTANT"}))
-    plain = sweep.expand(spec, count=3, seed=4)
-    with_constant = sweep.expand(pinned, count=3, seed=4)
+    plain = expand(spec, count=3, seed=4)
+    with_constant = expand(pinned, count=3, seed=4)
     assert [p.pop("lr_schedule") for p in with_constant] == ["constant"] * 3
     assert with_constant == plain
 
 
 def test_random_search_needs_a_count_and_stops_at_the_size_of_the_space():
-    spec = sweep.validate_sweep_config(small_sweep(method="random"))
+    spec = validate(small_sweep(method="random"))
     with pytest.raises(SweepConfigError, match="--count"):
-        sweep.expand(spec)
-    assert len(sweep.expand(spec, count=50)) == 4  # only 2 x 2 distinct configurations
+        expand(spec)
+    assert len(expand(spec, count=50)) == 4  # only 2 x 2 distinct configurations
     with pytest.raises(SweepConfigError, match="count must be a positive integer"):
-        sweep.expand(spec, count=0)
+        expand(spec, count=0)
 
 
 def test_bayes_is_refused_offline_because_it_needs_the_wandb_service():
-    spec = sweep.validate_sweep_config(small_sweep(method="bayes"))
+    spec = validate(small_sweep(method="bayes"))
     with pytest.raises(SweepConfigError, match="bayes needs wandb's sweep service"):
-        sweep.expand(spec, count=3)
+        expand(spec, count=3)
 
 
 def test_config_key_is_a_stable_hash_of_what_is_trained():
-    config = sweep.build_run_config({"hidden_size": 64, "optimizer": "nag"})
+    config = run_config({"hidden_size": 64, "optimizer": "nag"})
     reordered = dict(reversed(list(config.items())))
-    assert sweep.config_key(config) == sweep.config_key(reordered)
-    assert sweep.config_key(config) == sweep.config_key({**config, "wandb_project": "other"})
-    assert sweep.config_key(config) != sweep.config_key({**config, "hidden_size": 65})
-    assert sweep.config_key(config) != sweep.config_key({**config, "limit_train": 100})
+    assert config_key(config) == config_key(reordered)
+    assert config_key(config) == config_key({**config, "wandb_project": "other"})
+    assert config_key(config) != config_key({**config, "hidden_size": 65})
+    assert config_key(config) != config_key({**config, "limit_train": 100})
 
 
 # ----------------------------------------------------------------------------- results file
@@ -290,18 +307,18 @@ def test_config_key_is_a_stable_hash_of_what_is_trained():
 
 def test_results_file_appends_rows_and_survives_a_cut_short_line(tmp_path, capsys):
     path = tmp_path / "results.jsonl"
-    sweep.append_result(path, {"key": "a", "status": "finished"})
+    append_result(path, {"key": "a", "status": "finished"})
     with open(path, "a") as file:
         file.write('{"key": "b", "sta')  # killed while writing
-    assert sweep.read_results(path) == [{"key": "a", "status": "finished"}]
+    assert read_results(path) == [{"key": "a", "status": "finished"}]
     assert "cut-short last line" in capsys.readouterr().err
-    sweep.append_result(path, {"key": "c", "status": "failed"})
+    append_result(path, {"key": "c", "status": "failed"})
     with pytest.raises(ValueError, match="line 2 is not JSON"):
-        sweep.read_results(path)  # the cut line is now in the middle: damage, not a tail
+        read_results(path)  # the cut line is now in the middle: damage, not a tail
     path.write_text('{"key": "a"}\n{"key": "b"}')  # no final newline
-    sweep.append_result(path, {"key": "c"})
-    assert [row["key"] for row in sweep.read_results(path)] == ["a", "b", "c"]
-    assert sweep.read_results(tmp_path / "none.jsonl") == []
+    append_result(path, {"key": "c"})
+    assert [row["key"] for row in read_results(path)] == ["a", "b", "c"]
+    assert read_results(tmp_path / "none.jsonl") == []
 
 
 # ----------------------------------------------------------------------------- offline sweep
@@ -311,7 +328,7 @@ def test_offline_sweep_records_every_run_with_failures_and_pins_blas(tmp_path):
     spec = small_sweep(hidden_size={"values": [8, 13, 16]},
                        learning_rate={"values": [0.01, 0.5]})
     seen = []
-    rows = sweep.run_sweep(spec, tmp_path, workers=2, seed=3, wandb_mode="disabled",
+    rows = run_sweep(spec, tmp_path, workers=2, seed=3, wandb_mode="disabled",
                            overrides={"epochs": 2, "activation": "ReLU"},
                            train_fn=stand_in_train, on_result=seen.append, log=lambda *_: None)
     assert len(rows) == 6 and len(seen) == 6
@@ -326,9 +343,9 @@ def test_offline_sweep_records_every_run_with_failures_and_pins_blas(tmp_path):
     finished = by_config[(16, 0.01)]
     config = finished["config"]
     assert finished["status"] == "finished"
-    assert config == sweep.build_run_config({"hidden_size": 16, "learning_rate": 0.01},
+    assert config == run_config({"hidden_size": 16, "learning_rate": 0.01},
                                             {"epochs": 2, "activation": "ReLU"}, seed=3)
-    assert finished["key"] == sweep.config_key(config)
+    assert finished["key"] == config_key(config)
     assert finished["best_val_accuracy"] == pytest.approx(stand_in_accuracy(config))
     assert finished["final_val_loss"] == pytest.approx(0.5)
     assert finished["test_accuracy"] == pytest.approx(stand_in_accuracy(config) - 0.01)
@@ -348,19 +365,19 @@ def test_offline_sweep_records_every_run_with_failures_and_pins_blas(tmp_path):
 def test_resume_skips_recorded_runs_and_retry_failed_reruns_crashes(tmp_path):
     spec = small_sweep(hidden_size={"values": [8, 13, 16]})
     quiet = {"wandb_mode": "disabled", "train_fn": stand_in_train, "log": lambda *_: None}
-    first = sweep.run_sweep(spec, tmp_path, count=2, **quiet)
+    first = run_sweep(spec, tmp_path, count=2, **quiet)
     assert len(first) == 2
     with pytest.raises(FileExistsError, match="--resume"):
-        sweep.run_sweep(spec, tmp_path, **quiet)
+        run_sweep(spec, tmp_path, **quiet)
     ran = []
-    rows = sweep.run_sweep(spec, tmp_path, resume=True, on_result=ran.append, **quiet)
+    rows = run_sweep(spec, tmp_path, resume=True, on_result=ran.append, **quiet)
     assert [r["parameters"]["hidden_size"] for r in ran] == [16]
     assert [r["parameters"]["hidden_size"] for r in rows] == [8, 13, 16]
     assert rows[:2] == first  # recorded rows are returned as they were
     again = []
-    sweep.run_sweep(spec, tmp_path, resume=True, on_result=again.append, **quiet)
+    run_sweep(spec, tmp_path, resume=True, on_result=again.append, **quiet)
     assert again == []
-    sweep.run_sweep(spec, tmp_path, resume=True, retry_failed=True, on_result=again.append,
+    run_sweep(spec, tmp_path, resume=True, retry_failed=True, on_result=again.append,
                     **quiet)
     assert [(r["parameters"]["hidden_size"], r["status"]) for r in again] == [(13, "failed")]
     assert len(lines_of(tmp_path / "results.jsonl")) == 4
@@ -368,11 +385,11 @@ def test_resume_skips_recorded_runs_and_retry_failed_reruns_crashes(tmp_path):
 
 def test_overrides_that_make_configurations_equal_run_them_once(tmp_path):
     spec = small_sweep(epochs={"values": [5, 10]}, hidden_size={"values": [8]})
-    rows = sweep.run_sweep(spec, tmp_path, overrides={"epochs": 1}, wandb_mode="disabled",
+    rows = run_sweep(spec, tmp_path, overrides={"epochs": 1}, wandb_mode="disabled",
                            train_fn=stand_in_train, log=lambda *_: None)
     assert len(rows) == 1 and rows[0]["config"]["epochs"] == 1
     with pytest.raises(SweepConfigError, match="overrides: unknown configuration key"):
-        sweep.run_sweep(spec, tmp_path / "x", overrides={"epoch": 1}, train_fn=stand_in_train)
+        run_sweep(spec, tmp_path / "x", overrides={"epoch": 1}, train_fn=stand_in_train)
 
 
 def test_ctrl_c_stops_the_workers_and_resume_runs_only_the_rest(tmp_path, capsys):
@@ -384,7 +401,7 @@ def test_ctrl_c_stops_the_workers_and_resume_runs_only_the_rest(tmp_path, capsys
     argv = ["--config", str(config), "--offline", "--out", str(out), "--workers", "1",
             "--wandb-mode", "disabled"]
     status = sweep.main(argv, train_fn=functools.partial(interrupting_train, marker=str(marker)))
-    assert status == sweep.EXIT_INTERRUPTED
+    assert status == EXIT_INTERRUPTED
     assert "continue with:" in capsys.readouterr().err
     assert [r["parameters"]["hidden_size"] for r in lines_of(out / "results.jsonl")] == [8]
     assert multiprocessing.active_children() == []  # the stopped worker is gone
@@ -422,8 +439,8 @@ def test_real_offline_sweep_with_two_workers_interruption_and_resume(tmp_path):
     def interrupt(row):
         raise KeyboardInterrupt
 
-    with pytest.raises(sweep.SweepInterrupted) as stopped:
-        sweep.run_sweep(sweep.load_sweep_config(config), out, workers=2,
+    with pytest.raises(SweepInterrupted) as stopped:
+        run_sweep(sweep_spec.load_sweep_config(config), out, workers=2,
                         overrides={"limit_train": 1000}, on_result=interrupt,
                         log=lambda *_: None)
     assert (stopped.value.recorded, stopped.value.total) == (1, 2)
@@ -499,18 +516,19 @@ class FakeWandb:
 
 def test_online_sweep_hands_the_yaml_to_wandb_unchanged_and_trains_given_configs(tmp_path,
                                                                                 capsys):
-    raw = sweep.load_sweep_config(sweep.DEFAULT_CONFIG)
+    raw = sweep_spec.load_sweep_config(sweep.DEFAULT_CONFIG)
     sent = copy.deepcopy(raw)
     fake = FakeWandb([{"optimizer": "nadam", "hidden_size": 64, "activation": "relu"},
                       {"optimizer": "sgd", "learning_rate": 0.5}])
     trained = []
 
-    def train(config, **options):
+    def train(config, options):
         trained.append((config, options))
-        return stand_in_train(config, **options)
+        return stand_in_train(config, options)
 
-    sweep_id = sweep.run_online(sent, count=2, project="proj", out_dir=tmp_path,
-                                overrides={"epochs": 1}, train_fn=train, wandb_module=fake)
+    sweep_id = sweep_runner.run_online(sent, config_cls=MLPConfig, train_fn=train, count=2,
+                                       project="proj", out_dir=tmp_path,
+                                       overrides={"epochs": 1}, wandb_module=fake)
     assert sweep_id == "abc123"
     assert fake.sweeps == [{"sweep": raw, "entity": None, "project": "proj"}]
     assert fake.sweeps[0]["sweep"] is sent and sent == raw
@@ -518,15 +536,15 @@ def test_online_sweep_hands_the_yaml_to_wandb_unchanged_and_trains_given_configs
                             "count": 2}]
     assert "wandb agent me/proj/abc123" in capsys.readouterr().out
     first_config, first_options = trained[0]
-    assert first_config == fashion_mnist.resolve_config(
-        {"optimizer": "nadam", "hidden_size": 64, "activation": "ReLU", "epochs": 1})
-    assert first_options["wandb_run"] is fake.runs[0]
-    assert Path(first_options["out_dir"]).parent == tmp_path / "runs"
-    assert fake.runs[0].name == fashion_mnist.run_name(first_config)
+    assert first_config == MLPConfig(optimizer="nadam", hidden_size=64, activation="ReLU",
+                                     epochs=1)
+    assert first_options.wandb_run is fake.runs[0]
+    assert Path(first_options.out_dir).parent == tmp_path / "runs"
+    assert fake.runs[0].name == first_config.run_name()
     assert fake.runs[0].config["activation"] == "ReLU"  # the resolved config is logged
     assert fake.runs[0].finished == 0
     assert fake.runs[1].finished == 1  # diverged: marked failed, the agent goes on
-    assert trained[1][0]["learning_rate"] == 0.5
+    assert trained[1][0].learning_rate == 0.5
 
 
 def test_cli_goes_online_with_credentials_and_offline_without(tmp_path, monkeypatch, capsys):

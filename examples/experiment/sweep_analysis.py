@@ -34,16 +34,15 @@ Public API::
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-import common  # noqa: E402
-from sweep import LOGGING_KEYS, RESULTS_NAME, read_results  # noqa: E402
+from .figures import new_figure, save_figure
+from .files import file_in, write_json, write_text
+from .sweep_runner import RESULTS_NAME, read_results
+from .sweep_spec import LOGGING_KEYS
 
 LOW_ACCURACY = 0.65
 #: Below this many finished runs the importances are not to be trusted.
@@ -73,7 +72,7 @@ FIGURES = {"scatter": "val_accuracy_vs_time.png",
 
 
 def _results_path(results) -> Path:
-    return common.file_in(results, RESULTS_NAME, "results file",
+    return file_in(results, RESULTS_NAME, "results file",
                           "give the results.jsonl of a sweep (or its folder)")
 
 
@@ -245,11 +244,11 @@ DPI = 110
 
 
 def _save(figure, path: Path) -> str:
-    return str(common.save_figure(figure, path))
+    return str(save_figure(figure, path))
 
 
 def plot_scatter(rows: Sequence[dict], path: Path) -> Optional[str]:
-    figure = common.new_figure(8, 4.5, dpi=DPI)
+    figure = new_figure(8, 4.5, dpi=DPI)
     if figure is None:
         return None
     axis = figure.subplots()
@@ -287,7 +286,7 @@ def plot_parallel_coordinates(rows: Sequence[dict], names: Sequence[str],
     if not finished or not names:
         return None
     labels = list(names) + ["val_accuracy"]
-    figure = common.new_figure(max(8.0, 1.5 * len(labels) + 2), 5.5, dpi=DPI)
+    figure = new_figure(max(8.0, 1.5 * len(labels) + 2), 5.5, dpi=DPI)
     if figure is None:
         return None
     from matplotlib import colormaps
@@ -325,7 +324,7 @@ def plot_importance(parameters: Sequence[dict], features: Sequence[dict], path: 
                     model_note: Optional[str]) -> Optional[str]:
     shown = sorted((f for f in features if f["correlation"] is not None),
                    key=lambda f: abs(f["correlation"]), reverse=True)[:15]
-    figure = common.new_figure(11, 0.32 * max(len(parameters), len(shown), 4) + 1.6, dpi=DPI)
+    figure = new_figure(11, 0.32 * max(len(parameters), len(shown), 4) + 1.6, dpi=DPI)
     if figure is None:
         return None
     left, right = figure.subplots(1, 2)
@@ -423,15 +422,14 @@ def analyze(results, out_dir=None) -> dict:
         "small_sample_warning": warning,
         "total_wall_time_s": float(sum(row.get("wall_time_s", 0.0) for row in rows)),
         "figures": figures,
-        "figures_note": (None if any(figures.values()) or common.new_figure(1, 1) is not None
+        "figures_note": (None if any(figures.values()) or new_figure(1, 1) is not None
                          else "matplotlib is not installed (pip install matplotlib), so no "
                               "figures are written"),
         "summary_markdown": str(out_dir / "summary.md"),
     }
-    common.write_json(out_dir / "summary.json", summary)
+    write_json(out_dir / "summary.json", summary)
     markdown = render_markdown(summary)
-    common.write_atomic(out_dir / "summary.md",
-                        lambda temporary: Path(temporary).write_text(markdown, encoding="utf-8"))
+    write_text(out_dir / "summary.md", markdown)
     return summary
 
 

@@ -1,21 +1,18 @@
-"""examples/sweep_analysis.py: importance, correlation, low-accuracy settings, figures and
+"""experiment/sweep_analysis.py: importance, correlation, low-accuracy settings, figures and
 the summary, on results files whose structure is known."""
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-sys.path.insert(0, str(EXAMPLES))
+import sweep
+from experiment import sweep_analysis
+from fashion_mnist import MLPConfig
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("yaml")
-
-import sweep  # noqa: E402
-import sweep_analysis  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -211,7 +208,7 @@ def test_the_summary_states_the_schedule_and_the_settings_every_run_shared(tmp_p
     assert "Settings every run shared: seed=0, loss=cross_entropy, epochs=5." in markdown
     assert f"learning-rate schedule of every run: {schedule}" in \
         sweep_analysis.format_brief(summary)
-    assert set(sweep_analysis.SCHEDULES) == set(sweep.fashion_mnist.CHOICES["lr_schedule"])
+    assert set(sweep_analysis.SCHEDULES) == set(MLPConfig.flags()["lr_schedule"].choices)
 
 
 def test_a_varying_schedule_is_named_and_results_without_configurations_say_nothing(tmp_path):

@@ -16,14 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_example_fashion_mnist import EXAMPLES, fake_wandb
-
-sys.path.insert(0, str(EXAMPLES))
-
-import common  # noqa: E402
-import compare_losses  # noqa: E402
-import report  # noqa: E402
-import sweep  # noqa: E402
+import fashion_mnist
+import report
+import sweep
+from experiment import report_data, report_text, sweep_runner
+from experiment.cli import EXIT_USAGE
+from experiment.sweep_runner import RESULTS_NAME
+from fashion_mnist import MLPConfig
 
 pytest.importorskip("yaml")
 pytest.importorskip("matplotlib")
@@ -64,26 +63,26 @@ def _params_fingerprint(model) -> str:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny(tmp_path_factory, fake_wandb_module):
     """One tiny-budget report, made with a stand-in wandb that records every run, a record
     of the initial weights of every model trained, and the sweep's arguments."""
     if not (_have("FASHION_MNIST_DIR") and _have("MNIST_DIR")):
         pytest.skip("the datasets are not available")
     out = tmp_path_factory.mktemp("report") / "tiny"
-    wandb = fake_wandb(logged_in=False)
+    wandb = fake_wandb_module(logged_in=False)
     built, sweep_calls, training = [], [], {"out_dir": None}
-    original_build, original_train, original_sweep = (common.build_model, common.train,
-                                                      sweep.run_sweep)
+    original_build, original_train, original_sweep = (fashion_mnist.build_model,
+                                                      fashion_mnist.train, report_data.run_sweep)
 
     def recording_build(config, *args, **kwargs):
         model = original_build(config, *args, **kwargs)
         built.append((training["out_dir"], _params_fingerprint(model)))
         return model
 
-    def recording_train(config, *args, out_dir=None, **kwargs):
-        training["out_dir"] = Path(out_dir)
+    def recording_train(config, options):
+        training["out_dir"] = Path(options.out_dir)
         try:
-            return original_train(config, *args, out_dir=out_dir, **kwargs)
+            return original_train(config, options)
         finally:
             training["out_dir"] = None
 
@@ -91,18 +90,20 @@ def tiny(tmp_path_factory):
         # The workers are other processes, out of the stand-in's reach: record what the
         # report asked for and run the sweep without wandb.
         sweep_calls.append(dict(kwargs, spec=spec))
-        return original_sweep(spec, out_dir, **dict(kwargs, wandb_mode="disabled"))
+        return original_sweep(spec, out_dir, **dict(kwargs, wandb_mode="disabled",
+                                                    train_fn=original_train))
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "wandb", wandb)
         patch.delenv("WANDB_MODE", raising=False)
-        patch.setattr(common, "build_model", recording_build)
-        patch.setattr(common, "train", recording_train)
-        patch.setattr(sweep, "run_sweep", sweep_without_wandb)
+        patch.setattr(fashion_mnist, "build_model", recording_build)  # what train() calls
+        patch.setattr(report, "build_model", recording_build)  # what the report is given
+        patch.setattr(report, "train", recording_train)
+        patch.setattr(report_data, "run_sweep", sweep_without_wandb)
         status = report.main(["--out", str(out), "--budget", "tiny", "--workers", "1", "-q"])
     assert status == 0
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    data = json.loads((out / report.DATA_NAME).read_text(encoding="utf-8"))
+    data = json.loads((out / report_data.DATA_NAME).read_text(encoding="utf-8"))
     return {"out": out, "markdown": markdown, "data": data, "wandb_runs": wandb.runs,
             "built": built, "sweep_calls": sweep_calls}
 
@@ -143,7 +144,7 @@ def test_every_section_is_present_in_order_and_every_linked_figure_exists(tiny):
 
 @needs_both_datasets
 def test_the_markdown_is_rendered_from_report_data_alone(tiny):
-    assert report.render_markdown(tiny["data"]) == tiny["markdown"]
+    assert report_text.render_markdown(tiny["data"]) == tiny["markdown"]
 
 
 def _renderings(value) -> set:
@@ -153,11 +154,11 @@ def _renderings(value) -> set:
     if isinstance(value, str):
         return set(NUMBER.findall(value))
     v = float(value)
-    shown = {report.percent(v), f"{100 * v:.0f}%", report.decimal(v), f"{v:.2f}", f"{v:.3f}",
-             f"{v:+.2f}", report.setting(value), report.p_value(v), report.points(abs(v)),
+    shown = {report_text.percent(v), f"{100 * v:.0f}%", report_text.decimal(v), f"{v:.2f}", f"{v:.3f}",
+             f"{v:+.2f}", report_text.setting(value), report_text.p_value(v), report_text.points(abs(v)),
              f"{v:.0f}"}
     if v.is_integer():
-        shown.add(report.integer(v))
+        shown.add(report_text.integer(v))
     return shown
 
 
@@ -197,22 +198,22 @@ def test_quoted_numbers_equal_the_result_files_they_come_from(tiny):
     rows = {line.split(" | ")[0].strip("| "): line for line in parts[3].splitlines()
             if line.startswith("| ")}
     finals = {}
-    for name in report.OPTIMIZERS:
+    for name in report_data.OPTIMIZERS:
         summary = read_json(out / "optimizers" / name / "summary.json")
         history = read_jsonl(out / "optimizers" / name / "metrics.jsonl")
         assert summary["status"] == "finished" and summary["config"]["optimizer"] == name
         cells = [c.strip() for c in rows[name].strip("|").split("|")]
-        assert cells[1:5] == [report.decimal(history[-1]["train_loss"]),
-                              report.percent(history[-1]["val_accuracy"]),
-                              report.percent(max(r["val_accuracy"] for r in history)),
-                              report.percent(summary["test_accuracy"])]
+        assert cells[1:5] == [report_text.decimal(history[-1]["train_loss"]),
+                              report_text.percent(history[-1]["val_accuracy"]),
+                              report_text.percent(max(r["val_accuracy"] for r in history)),
+                              report_text.percent(summary["test_accuracy"])]
         finals[name] = history[-1]["val_accuracy"]
     best = max(finals, key=finals.get)
-    assert f"Best by final validation accuracy: **{best}** ({report.percent(finals[best])})" \
+    assert f"Best by final validation accuracy: **{best}** ({report_text.percent(finals[best])})" \
         in parts[3]
 
     # 4-6: counts from the sweep's results file and analysis
-    results = read_jsonl(out / "sweep" / sweep.RESULTS_NAME)
+    results = read_jsonl(out / "sweep" / RESULTS_NAME)
     analysis = read_json(out / "sweep" / "summary.json")
     assert len(results) == data["sweep"]["runs"] == analysis["runs"] == 3
     finished = sum(r["status"] == "finished" for r in results)
@@ -227,8 +228,8 @@ def test_quoted_numbers_equal_the_result_files_they_come_from(tiny):
               key=lambda r: r["best_val_accuracy"])
     run_summary = read_json(out / "sweep" / "runs" / Path(top["run_dir"]).name / "summary.json")
     assert f"`{top['run_name']}`" in parts[7]
-    assert (f"reached {report.percent(top['best_val_accuracy'])} validation accuracy and "
-            f"{report.percent(run_summary['test_accuracy'])} test accuracy") in parts[7]
+    assert (f"reached {report_text.percent(top['best_val_accuracy'])} validation accuracy and "
+            f"{report_text.percent(run_summary['test_accuracy'])} test accuracy") in parts[7]
     counts = np.asarray(run_summary["confusion_matrix"])
     classes = run_summary["classes"]
     mistakes = counts + counts.T
@@ -239,10 +240,10 @@ def test_quoted_numbers_equal_the_result_files_they_come_from(tiny):
                           f"{counts[i, j]:,} | {counts[j, i]:,} |")
 
     # 8: both losses, from compare_losses.py's folders
-    for loss in compare_losses.LOSSES:
+    for loss in MLPConfig.LOSSES:
         summary = read_json(out / "losses" / loss / "summary.json")
         assert summary["config"] == dict(top["config"], loss=loss)
-        assert f"| {loss} | {report.percent(summary['test_accuracy'])} |" in parts[8]
+        assert f"| {loss} | {report_text.percent(summary['test_accuracy'])} |" in parts[8]
 
     # 9: the dataset checksums are the files' own
     for dataset, folder in (("fashion_mnist", "FASHION_MNIST_DIR"), ("mnist", "MNIST_DIR")):
@@ -257,17 +258,17 @@ def test_quoted_numbers_equal_the_result_files_they_come_from(tiny):
         summary = read_json(out / "transfer" / f"{rank}-{row['run_name']}" / "summary.json")
         assert summary["config"] == dict(row["config"], dataset="mnist")
         line = next(line for line in parts[10].splitlines() if line.startswith(f"| {rank} |"))
-        assert line.endswith(f"| {report.percent(row['best_val_accuracy'])} | "
-                             f"{report.percent(summary['test_accuracy'])} |")
+        assert line.endswith(f"| {report_text.percent(row['best_val_accuracy'])} | "
+                             f"{report_text.percent(summary['test_accuracy'])} |")
 
 
 @needs_both_datasets
 def test_the_network_section_quotes_the_models_own_repr_and_parameter_counts(tiny):
     data, part = tiny["data"], sections(tiny["markdown"])[2]
-    model = common.build_model(data["optimizers"]["config"])  # the compared network
+    model = fashion_mnist.build_model(MLPConfig.from_mapping(data["optimizers"]["config"]))  # the compared network
     count = sum(p.numel() for p in model.parameters())
     assert f"```\n{model!r}\n```" in part
-    assert f"it has {report.integer(count)} trainable parameters" in part
+    assert f"it has {report_text.integer(count)} trainable parameters" in part
     rows = [line for line in part.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == len(data["network"]["depths"])
     for row, depth in zip(rows, data["network"]["depths"]):
@@ -275,13 +276,13 @@ def test_the_network_section_quotes_the_models_own_repr_and_parameter_counts(tin
         # input layer, depth - 1 hidden-to-hidden layers, output layer (weights and biases)
         expected = [785 * w + (depth - 1) * (w + 1) * w + (w + 1) * 10
                     for w in data["network"]["widths"]]
-        assert cells == [str(depth)] + [report.integer(n) for n in expected]
+        assert cells == [str(depth)] + [report_text.integer(n) for n in expected]
 
 
 @needs_both_datasets
 def test_the_sweep_section_states_the_schedule_the_runs_trained_with(tiny):
     out, part = tiny["out"], sections(tiny["markdown"])[4]
-    results = read_jsonl(out / "sweep" / sweep.RESULTS_NAME)
+    results = read_jsonl(out / "sweep" / RESULTS_NAME)
     (schedule,) = {row["config"]["lr_schedule"] for row in results}
     assert schedule == "cosine"  # pinned by the sweep file
     (line,) = [line for line in part.splitlines() if line.startswith("Settings the sweep does")]
@@ -296,15 +297,15 @@ def test_the_optimizers_start_from_the_same_weights_and_differ_only_in_the_optim
     out = tiny["out"]
     starts = {out_dir.name: fingerprint for out_dir, fingerprint in tiny["built"]
               if out_dir is not None and out_dir.parent == out / "optimizers"}
-    assert sorted(starts) == sorted(report.OPTIMIZERS)
+    assert sorted(starts) == sorted(report_data.OPTIMIZERS)
     assert len(set(starts.values())) == 1
-    configs = [read_json(out / "optimizers" / name / "config.json") for name in report.OPTIMIZERS]
-    assert [c.pop("optimizer") for c in configs] == list(report.OPTIMIZERS)
+    configs = [read_json(out / "optimizers" / name / "config.json") for name in report_data.OPTIMIZERS]
+    assert [c.pop("optimizer") for c in configs] == list(report_data.OPTIMIZERS)
     assert all(c == configs[0] for c in configs)
     # they did not all train the same way
     losses = {read_jsonl(out / "optimizers" / n / "metrics.jsonl")[-1]["train_loss"]
-              for n in report.OPTIMIZERS}
-    assert len(losses) == len(report.OPTIMIZERS)
+              for n in report_data.OPTIMIZERS}
+    assert len(losses) == len(report_data.OPTIMIZERS)
 
 
 @needs_both_datasets
@@ -334,12 +335,12 @@ def test_a_second_call_reuses_every_finished_run(tiny, tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(common, "train", no_training)
-    monkeypatch.setattr(compare_losses, "compare", no_training)
-    monkeypatch.setattr(sweep, "run_configuration", no_training)
+    monkeypatch.setattr(report, "train", no_training)
+    monkeypatch.setattr(report_data, "compare", no_training)
+    monkeypatch.setattr(sweep_runner, "_Workers", no_training)  # no worker is started
     monkeypatch.setenv("WANDB_MODE", "disabled")
     assert report.main(["--out", str(out), "--budget", "tiny", "--workers", "1", "-q"]) == 0
-    again = read_json(out / report.DATA_NAME)
+    again = read_json(out / report_data.DATA_NAME)
     first = tiny["data"]
     changing = ("calls", "this_call_s", "wall_time_s", "command")
     for data in (again, first):
@@ -347,7 +348,7 @@ def test_a_second_call_reuses_every_finished_run(tiny, tmp_path, monkeypatch):
         for key in changing:
             data["reproducibility"].pop(key)
     assert again == first
-    state = read_json(out / report.STATE_NAME)
+    state = read_json(out / report_data.STATE_NAME)
     assert [i["completed"] for i in state["invocations"]] == [True, True]
 
 
@@ -358,10 +359,10 @@ def test_a_folder_holding_another_budget_is_refused(tmp_path, capsys):
     out = tmp_path / "r"
     out.mkdir()
     state = {"budget": "tiny", "dataset": "fashion_mnist", "seed": 0, "group": "g",
-             "sweep_file_sha256": report._file_sha256(sweep.DEFAULT_CONFIG),
+             "sweep_file_sha256": report_data._file_sha256(sweep.DEFAULT_CONFIG),
              "wandb_project": "tinygrad-fm", "invocations": []}
-    (out / report.STATE_NAME).write_text(json.dumps(state))
-    assert report.main(["--out", str(out), "--budget", "quick", "-q"]) == report.EXIT_USAGE
+    (out / report_data.STATE_NAME).write_text(json.dumps(state))
+    assert report.main(["--out", str(out), "--budget", "quick", "-q"]) == EXIT_USAGE
     error = capsys.readouterr().err
     assert "budget: 'tiny' there, 'quick' asked" in error and "choose another --out" in error
     assert report.main(["--out", str(out), "--budget", "tiny", "--seed", "3", "-q"]) == 2
@@ -379,7 +380,7 @@ def test_bad_options_exit_with_status_2(tmp_path, capsys):
 
 
 def test_the_budgets_grow_from_tiny_to_full():
-    tiny, quick, full = (report.BUDGETS[name] for name in ("tiny", "quick", "full"))
+    tiny, quick, full = (report_data.BUDGETS[name] for name in ("tiny", "quick", "full"))
     assert tiny.sweep_count < quick.sweep_count and full.sweep_count is None  # file's run_cap
     assert tiny.epochs <= quick.epochs and full.epochs is None  # the sweep file's epochs
     assert tiny.limit_train is not None and quick.limit_train is None is full.limit_train
@@ -390,9 +391,9 @@ def test_the_budgets_grow_from_tiny_to_full():
 
 def test_fisher_p_value_equals_the_hypergeometric_tail():
     # 3 of 3 best runs hold a setting that 4 of 10 runs hold: C(4,3) C(6,0) / C(10,3)
-    assert report.fisher_greater(3, 3, 4, 10) == pytest.approx(4 / 120)
+    assert report_data.fisher_greater(3, 3, 4, 10) == pytest.approx(4 / 120)
     # 2 of 3: add C(4,2) C(6,1) / C(10,3)
-    assert report.fisher_greater(2, 3, 4, 10) == pytest.approx((4 + 36) / 120)
+    assert report_data.fisher_greater(2, 3, 4, 10) == pytest.approx((4 + 36) / 120)
 
 
 def _runs(*settings):
@@ -403,18 +404,18 @@ def test_shared_settings_of_the_best_runs_with_their_shares_and_p_values():
     top = _runs(("adam", 1e-3), ("adam", 1e-3), ("nadam", 1e-3))
     pool = top + _runs(("sgd", 1e-4), ("sgd", 1e-3), ("adam", 1e-4), ("sgd", 1e-4),
                        ("nag", 1e-4), ("sgd", 1e-4), ("rmsprop", 1e-4))
-    shared = report.shared_settings(pool, top, ["optimizer", "learning_rate"])
+    shared = report_data.shared_settings(pool, top, ["optimizer", "learning_rate"])
     assert [(s["parameter"], s["value"], s["runs_top"], s["runs_all"]) for s in shared] == [
         ("learning_rate", "0.001", 3, 4), ("optimizer", "adam", 2, 3)]
     assert shared[0]["p_value"] == pytest.approx(4 / 120)
     assert shared[0]["share_top"] == 1 and shared[0]["share_all"] == pytest.approx(0.4)
     # a value no more common among the best runs than overall is not listed
-    assert report.shared_settings(pool, pool, ["optimizer", "learning_rate"]) == []
+    assert report_data.shared_settings(pool, pool, ["optimizer", "learning_rate"]) == []
 
 
 def test_confused_pairs_add_both_directions():
     counts = np.array([[50, 3, 0], [9, 40, 1], [0, 7, 30]])
-    pairs = report.confused_pairs(counts, ["a", "b", "c"], 2)
+    pairs = report_data.confused_pairs(counts, ["a", "b", "c"], 2)
     assert pairs == [{"a": "a", "b": "b", "a_as_b": 3, "b_as_a": 9, "total": 12},
                      {"a": "b", "b": "c", "a_as_b": 1, "b_as_a": 7, "total": 8}]
 
@@ -433,11 +434,11 @@ def _findings_data(p_low: float, p_top: float) -> dict:
 
 
 def test_findings_claim_only_what_the_test_supports():
-    supported = "\n".join(report._findings(_findings_data(p_low=0.004, p_top=0.01)))
+    supported = "\n".join(report_text._findings(_findings_data(p_low=0.004, p_top=0.01)))
     assert ("Settings more common among them than among all runs: optimizer=sgd (4 of 5, "
             "80.00%, against 25.00% of all runs; p = 0.004)") in supported
     assert "learning_rate=0.001 (4 of 4, against 40.00% of all runs; p = 0.01)" in supported
-    unsupported = "\n".join(report._findings(_findings_data(p_low=0.3, p_top=0.2)))
+    unsupported = "\n".join(report_text._findings(_findings_data(p_low=0.3, p_top=0.2)))
     assert "Settings more common" not in unsupported
     assert "No setting is over-represented among them beyond what chance" in unsupported
     assert "No setting is more common among them than chance would give" in unsupported

@@ -4,18 +4,14 @@ confusion matrices saved side by side, and the wandb runs grouped."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.test_example_fashion_mnist import EXAMPLES, install_fake_wandb, needs_data
-
-sys.path.insert(0, str(EXAMPLES))
-
-import common  # noqa: E402
-import compare_losses  # noqa: E402
+import compare_losses
+from experiment.comparison import compare
+from fashion_mnist import MLPConfig, train
 
 QUICK = ["-e", "1", "--limit-train", "1500", "-nhl", "2", "-sz", "64"]
 
@@ -26,12 +22,15 @@ def test_the_loss_is_not_a_flag_here(capsys):
     assert exit_info.value.code == 2
     assert "argument -l/--loss: compare_losses.py trains with both losses" in \
         capsys.readouterr().err
-    args = compare_losses.parse_args(["-a", "relu", "-o", "NAG", "-e", "2"])
-    assert (args.activation, args.optimizer, args.epochs) == ("ReLU", "nag", 2)
-    assert not hasattr(args, "resume") or args.resume is None
+    command = compare_losses.parse_args(["-a", "relu", "-o", "NAG", "-e", "2"])
+    config = command.config
+    assert (config.activation, config.optimizer, config.epochs) == ("ReLU", "nag", 2)
+    assert command.options.resume is None and not command.options.save
+    with pytest.raises(SystemExit):
+        compare_losses.parse_args(["--save"])  # two runs: no single checkpoint to keep
 
 
-@needs_data
+@pytest.mark.needs_data
 def test_compare_trains_both_losses_and_saves_them_side_by_side(capsys, tmp_path):
     out = tmp_path / "cmp"
     status = compare_losses.main([*QUICK, "--wandb-mode", "disabled", "--out", str(out), "-q"])
@@ -60,13 +59,11 @@ def test_compare_trains_both_losses_and_saves_them_side_by_side(capsys, tmp_path
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@needs_data
-def test_the_runs_share_one_wandb_group(monkeypatch, tmp_path):
-    module = install_fake_wandb(monkeypatch, logged_in=True)
-    config = common.resolve_config({"epochs": 1, "limit_train": 1000, "num_layers": 1,
-                                    "hidden_size": 32})
-    outcome = compare_losses.compare(config, out_dir=tmp_path, quiet=True,
-                                     log=lambda *a: None)
+@pytest.mark.needs_data
+def test_the_runs_share_one_wandb_group(tmp_path, fake_wandb):
+    module = fake_wandb(logged_in=True)
+    config = MLPConfig(epochs=1, limit_train=1000, num_layers=1, hidden_size=32)
+    outcome = compare(config, train, out_dir=tmp_path, quiet=True, log=lambda *a: None)
     runs = module.runs
     assert [r.kwargs["job_type"] for r in runs] == ["cross_entropy", "mean_squared_error",
                                                      "comparison"]
@@ -85,13 +82,13 @@ def test_the_runs_share_one_wandb_group(monkeypatch, tmp_path):
     assert np.array(outcome["runs"]["mean_squared_error"]["confusion_matrix"]).sum() == 10_000
 
 
-@needs_data
+@pytest.mark.needs_data
 def test_a_diverging_loss_does_not_stop_the_other(tmp_path):
     # Plain SGD at a huge rate blows the ReLU network up under cross-entropy.
-    config = {"epochs": 1, "limit_train": 1000, "optimizer": "sgd", "activation": "ReLU",
-              "learning_rate": 1e6, "num_layers": 2, "hidden_size": 32}
-    outcome = compare_losses.compare(config, out_dir=tmp_path, wandb_mode="disabled",
-                                     quiet=True, figures=False, log=lambda *a: None)
+    config = MLPConfig(epochs=1, limit_train=1000, optimizer="sgd", activation="ReLU",
+                       learning_rate=1e6, num_layers=2, hidden_size=32)
+    outcome = compare(config, train, out_dir=tmp_path, wandb_mode="disabled", quiet=True,
+                      figures=False, log=lambda *a: None)
     assert "cross_entropy" in outcome["errors"]
     assert outcome["runs"]["cross_entropy"] is None
     comparison = json.loads((Path(tmp_path) / "comparison.json").read_text())

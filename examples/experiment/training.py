@@ -1,0 +1,452 @@
+"""Training one configuration: the optimizer, schedule and loss its flags name, evaluation,
+and :class:`TrainingRun`, which an example's epoch loop runs inside::
+
+    with TrainingRun(MLPConfig, config, options) as run:
+        config = run.config                        # with --resume, the checkpoint's
+        data = run.image_data()
+        model, optimizer, ... = ...                # the example's own
+        run.start(model, optimizer, scheduler, data)
+        for epoch in run.epochs():
+            for step, (x, y) in enumerate(run.progress(loader, epoch), 1):
+                ...                                # forward, loss, backward, step
+            run.end_epoch(epoch, train_loss=..., train_accuracy=..., val_loss=...,
+                          val_accuracy=...)
+        return run.finish(test_loss, test_accuracy, predicted)
+
+The run takes care of what a reader of the loop need not see: the seed, resuming from a
+checkpoint, the run folder and wandb (:class:`experiment.tracking.Tracker`), the
+progress bar, the per-epoch line, the checkpoint after every epoch, stopping when the
+loss diverges, and recording why a run stopped (Ctrl-C, divergence).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Mapping, Optional
+
+import numpy as np
+
+import tinygrad_fm as tg
+from tinygrad_fm.utils import data as tg_data
+from tinygrad_fm import nn, no_grad, optim
+from tinygrad_fm.nn import functional as F
+
+from . import data as example_data
+from .config import Config, ConfigError, RunOptions
+from .figures import (LOSS_AND_ACCURACY, new_figure, plot_confusion_matrix, plot_curves,
+                      plot_samples)
+from .files import file_in, new_folder
+from .tracking import Tracker
+
+CHECKPOINT_NAME = "checkpoint.npz"
+CHECKPOINT_FORMAT = 1
+EVAL_BATCH_SIZE = 5000
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite.
+
+    ``learning_rate`` is the configured rate (``-lr``), ``current_lr`` the scheduled rate
+    at the failing step.
+    """
+
+    def __init__(self, epoch: int, step, value: float, learning_rate: float,
+                 current_lr: Optional[float] = None):
+        self.epoch, self.step, self.value = epoch, step, value
+        self.learning_rate, self.current_lr = learning_rate, current_lr
+        where = f"step {step}" if isinstance(step, int) else step
+        rate = f"learning rate {learning_rate:g}"
+        if current_lr is not None and current_lr != learning_rate:
+            rate += f", {current_lr:g} at that step"
+        super().__init__(
+            f"training diverged: the loss became {value} in epoch {epoch}, {where} ({rate}). "
+            f"Try a smaller learning rate, e.g. -lr {learning_rate / 10:g}.")
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training; ``checkpoint`` holds epoch ``checkpoint_epoch`` (or is None)."""
+
+    def __init__(self, epochs_completed: int, checkpoint: Optional[Path],
+                 checkpoint_epoch: int, out_dir: Path, saving: bool = False):
+        self.epochs_completed, self.checkpoint, self.checkpoint_epoch, self.out_dir = (
+            epochs_completed, checkpoint, checkpoint_epoch, out_dir)
+        if checkpoint is not None:
+            hint = (f"the checkpoint of epoch {checkpoint_epoch} is kept in {checkpoint}; "
+                    f"continue with --resume {checkpoint}")
+        elif saving:
+            hint = "no checkpoint was written yet (the first is written when an epoch ends)"
+        else:
+            hint = "no checkpoint was written (add --save to keep one after every epoch)"
+        super().__init__(f"interrupted after {epochs_completed} completed epoch(s); {hint}")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be read or does not fit the run; the message names the file."""
+
+
+# ----------------------------------------------------------------------------- building blocks
+
+
+def build_optimizer(config, params) -> optim.Optimizer:
+    """The optimizer named by ``config.optimizer``, with the config's hyper-parameters.
+
+    ``sgd``: plain SGD; ``momentum``/``nag``: SGD with ``momentum`` (Nesterov for nag);
+    ``rmsprop``: RMSprop with ``alpha = beta``; ``adam``/``nadam``: with
+    ``betas = (beta1, beta2)``; ``adamw``: Adam with decoupled weight decay. Every one
+    gets ``weight_decay`` (an L2 term added to the gradient, except AdamW, whose decay
+    is decoupled) and, where it has one, ``eps = epsilon``. A value the optimizer itself
+    refuses raises ConfigError.
+    """
+    name, lr, wd = config.optimizer, config.learning_rate, config.weight_decay
+    betas, eps = (config.beta1, config.beta2), config.epsilon
+    params = list(params)
+    try:
+        if name == "sgd":
+            return optim.SGD(params, lr=lr, weight_decay=wd)
+        if name in ("momentum", "nag"):
+            return optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=wd,
+                             nesterov=name == "nag")
+        if name == "rmsprop":
+            return optim.RMSprop(params, lr=lr, alpha=config.beta, eps=eps, weight_decay=wd)
+        if name == "adam":
+            return optim.Adam(params, lr=lr, betas=betas, eps=eps, weight_decay=wd)
+        if name == "nadam":
+            return optim.NAdam(params, lr=lr, betas=betas, eps=eps, weight_decay=wd)
+        return optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=wd)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def build_scheduler(config, optimizer: optim.Optimizer, steps_per_epoch: int):
+    """The learning-rate schedule, stepped after every batch: ``cosine`` anneals from
+    ``learning_rate`` to 0 over the run (CosineAnnealingLR); ``onecycle`` warms up to a
+    peak of ``learning_rate`` and anneals (OneCycleLR); ``constant``: None."""
+    try:
+        if config.lr_schedule == "constant":
+            return None
+        if config.lr_schedule == "cosine":
+            return optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=config.epochs * steps_per_epoch)
+        return optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.learning_rate, epochs=config.epochs,
+            steps_per_epoch=steps_per_epoch)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
+def squared_error_loss(logits, labels):
+    """Squared error between softmax(logits) and the one-hot target, averaged over all
+    ``batch x classes`` elements (``mse_loss``'s default, as in PyTorch)."""
+    probabilities = F.softmax(logits, dim=1)
+    return F.mse_loss(probabilities, tg.one_hot(labels, logits.shape[1]))
+
+
+#: The training losses of ``--loss``: ``(logits, int labels) -> scalar Tensor``.
+LOSSES = {"cross_entropy": F.cross_entropy, "mean_squared_error": squared_error_loss}
+
+
+def evaluate(model, images, labels, loss_fn, batch_size: int = EVAL_BATCH_SIZE,
+             transform=tg_data.to_float_flat):
+    """Mean loss, accuracy and the predicted classes over ``(images, labels)``, in eval
+    mode (dropout off) and without recording a graph."""
+    model.eval()
+    loader = tg_data.DataLoader(tg_data.TensorDataset(images, labels), batch_size)
+    total_loss = 0.0
+    predictions = []
+    with no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for x, y in loader:
+            logits = model(tg.Tensor(transform(x)))
+            total_loss += loss_fn(logits, y).item() * len(y)
+            predictions.append(logits.argmax(axis=1).numpy())
+    predicted = np.concatenate(predictions) if predictions else np.empty(0, np.int64)
+    accuracy = float(np.mean(predicted == labels)) if len(labels) else float("nan")
+    return total_loss / max(len(labels), 1), accuracy, predicted
+
+
+def confusion_matrix(true_labels, predicted, num_classes: int) -> np.ndarray:
+    """counts[true, predicted] as an int64 (classes x classes) array."""
+    true_labels = np.asarray(true_labels, dtype=np.int64)
+    flat = np.bincount(true_labels * num_classes + np.asarray(predicted, dtype=np.int64),
+                       minlength=num_classes * num_classes)
+    return flat.reshape(num_classes, num_classes)
+
+
+def format_epoch(record: Mapping, epochs: int) -> str:
+    """``epoch 3/10: train_loss=0.3341 ... val_accuracy=0.8613 (3.9 s)``: the epoch's
+    metrics in the order they were recorded."""
+    metrics = " ".join(f"{key}={value:.4f}" for key, value in record.items()
+                       if key not in ("epoch", "lr", "epoch_time_s"))
+    return f"epoch {record['epoch']}/{epochs}: {metrics} ({record['epoch_time_s']:.1f} s)"
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def resolve_checkpoint(path) -> Path:
+    """``path`` itself, or ``path/checkpoint.npz`` when ``path`` is a run folder."""
+    return file_in(path, CHECKPOINT_NAME, "checkpoint", "give the checkpoint.npz of a run "
+                   "started with --save, or its run folder")
+
+
+def read_checkpoint(path) -> dict:
+    """The checkpoint's state; CheckpointError naming the file when it cannot be read or
+    was not written by an example."""
+    path = resolve_checkpoint(path)
+    try:
+        state = nn.load(path)
+    except Exception as error:  # a damaged or foreign file: one message, whatever broke
+        raise CheckpointError(f"{path} cannot be read as a checkpoint ({error})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a checkpoint of this example (format "
+                              f"{CHECKPOINT_FORMAT}); it may come from another program")
+    return state
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+class TrainingRun:
+    """One training run around an example's own loop (see the module docstring).
+
+    ``config``: a ``config_cls`` instance, a mapping of its flags, or None (the defaults;
+    with ``options.resume``, the checkpoint's). A resumed run may change only the
+    ``resumable`` flags, and of a mapping only its keys are compared (of a Config, those
+    in ``options.explicit``, or all).
+    """
+
+    def __init__(self, config_cls, config=None, options: RunOptions = RunOptions()):
+        self.config_cls, self.options = config_cls, options
+        self._requested = config
+        self.say = (lambda *_a, **_k: None) if options.quiet else options.log
+        self.tracker: Optional[Tracker] = None
+        self.checkpoint_state = None
+        self.data: Optional[example_data.ImageData] = None
+        self.history: list = []
+        self._bar = None
+        self._started = False
+        self._errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+    def __enter__(self) -> "TrainingRun":
+        self.started = time.perf_counter()
+        options, explicit = self.options, self.options.explicit
+        requested = self._requested
+        if isinstance(requested, Mapping) and explicit is None:
+            explicit = {str(key).replace("-", "_") for key in requested}
+        if requested is not None and not isinstance(requested, Config):
+            requested = self.config_cls.from_mapping(requested)
+        out_dir, self.save = options.out_dir, options.save
+        if options.resume is not None:
+            path = resolve_checkpoint(options.resume)
+            self.checkpoint_state = read_checkpoint(path)
+            try:
+                saved = self.config_cls.from_mapping(self.checkpoint_state["config"])
+            except (ConfigError, KeyError) as error:
+                raise CheckpointError(f"{path} holds no valid configuration ({error})") from None
+            self.config = saved.resumed_with(requested, explicit)
+            out_dir = path.parent if out_dir is None else out_dir
+            self.save = True
+        else:
+            self.config = requested if requested is not None else self.config_cls()
+        self.name = options.name or self.config.run_name()
+        self.out_dir = Path(out_dir) if out_dir is not None else new_folder(self.name)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_path = self.out_dir / CHECKPOINT_NAME if self.save else None
+        tg.manual_seed(self.config.seed)
+        # Overflow shows up as a non-finite loss, which stops training with a clear
+        # message; NumPy's RuntimeWarnings on the way there would only bury it.
+        self._errstate.__enter__()
+        return self
+
+    def image_data(self) -> example_data.ImageData:
+        """The configured dataset's images as this run uses them (see
+        :func:`experiment.data.image_data`)."""
+        self.data = example_data.image_data(self.config, self.options.data_dir)
+        return self.data
+
+    def start(self, model, optimizer, scheduler=None, data=None) -> None:
+        """Restore the checkpoint being resumed, open the run folder and wandb, and write
+        the figure of sample images (``data``: an ImageData, for the counts and samples)."""
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        data = data if data is not None else self.data
+        config, options = self.config, self.options
+        self.previous_time, run_id = 0.0, None
+        state = self.checkpoint_state
+        if state is not None:
+            try:
+                model.load_state_dict(state["model"])
+                optimizer.load_state_dict(state["optimizer"])
+                if scheduler is not None:
+                    scheduler.load_state_dict(state["scheduler"])
+                self.history = list(state["history"])
+                self.previous_time = float(state["train_time_s"])
+                run_id = state.get("wandb_run_id")
+                tg.default_generator().bit_generator.state = state["generator"]
+            except Exception as error:  # another model, wrong shapes, missing entries
+                raise CheckpointError(f"{resolve_checkpoint(options.resume)} does not fit "
+                                      f"this run: {error}") from None
+        self.start_epoch = self.saved_epoch = len(self.history)
+        self.train_time = self.previous_time
+        parameters = sum(p.numel() for p in model.parameters())
+        self.tracker = Tracker(self.out_dir, config.as_dict(), name=self.name,
+                               wandb_mode=options.wandb_mode, wandb_run=options.wandb_run,
+                               group=options.wandb_group, job_type=options.wandb_job_type,
+                               run_id=run_id, history=self.history, log=options.log)
+        images = (f"{len(data.train_labels)} training, {len(data.val_labels)} validation, "
+                  f"{len(data.test_labels)} test images of {config.dataset}; "
+                  if data is not None else "")
+        self.say(f"{self.name}: {images}{parameters:,} parameters; run folder {self.out_dir}")
+        self.result = {"status": "running", "config": config.as_dict(), "run_name": self.name,
+                       "out_dir": str(self.out_dir), "parameters": parameters,
+                       "history": self.history,
+                       "checkpoint": str(self.checkpoint_path) if self.checkpoint_path else None,
+                       "wandb_dir": self.tracker.sync_dir}
+        self.tracker.set_summary({"parameters": parameters})
+        self.figures = options.figures
+        if self.figures and new_figure(1, 1) is None:
+            options.log("matplotlib is not installed (pip install matplotlib); no figures are "
+                        "written")
+            self.figures = False
+        self._started = True
+        if self.figures and self.start_epoch == 0 and data is not None:
+            path = plot_samples(data.splits.train_images, data.splits.train_labels,
+                                data.classes, self.out_dir / "samples.png")
+            self.tracker.log_image("samples", path, step=0)
+
+    def epochs(self):
+        """The epochs left to train (all of them, unless resuming)."""
+        for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
+            self._epoch_started = time.perf_counter()
+            yield epoch
+
+    def progress(self, loader, epoch: int):
+        """``loader``'s batches of ``epoch`` behind a progress bar (none with --quiet).
+
+        The order of the loader's sampler is a function of (seed, epoch); setting the
+        epoch here keeps a resumed run on the same batches.
+        """
+        from tqdm.auto import tqdm
+
+        loader.sampler.set_epoch(epoch - 1)
+        # tqdm.auto's wrapper calls iter() in its constructor, so it gets an iterator.
+        self._bar = tqdm(iter(loader), desc=f"epoch {epoch}/{self.config.epochs}",
+                         total=len(loader), leave=False, disable=self.options.quiet,
+                         unit="batch", dynamic_ncols=True, mininterval=0.5)
+        return self._bar
+
+    def check_finite(self, loss: float, epoch: int, step) -> float:
+        """``loss``, or TrainingDiverged when it is NaN or infinite."""
+        if not math.isfinite(loss):
+            raise TrainingDiverged(epoch, step, loss, self.config.learning_rate,
+                                   self.optimizer.param_groups[0]["lr"])
+        return loss
+
+    def show_running_loss(self, step: int, loss: float) -> None:
+        """The epoch's mean loss so far, on the progress bar every 25 steps."""
+        if step % 25 == 0:
+            self._bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def end_epoch(self, epoch: int, **metrics) -> dict:
+        """Record an epoch (train_loss, train_accuracy, val_loss, val_accuracy): its line
+        in metrics.jsonl, wandb and the output, and the checkpoint (with --save)."""
+        self._close_bar()
+        if not math.isfinite(metrics["val_loss"]):
+            raise TrainingDiverged(epoch, "validation", metrics["val_loss"],
+                                   self.config.learning_rate,
+                                   self.optimizer.param_groups[0]["lr"])
+        epoch_time = time.perf_counter() - self._epoch_started
+        self.train_time += epoch_time
+        record = {"epoch": epoch, **metrics, "lr": self.optimizer.param_groups[0]["lr"],
+                  "epoch_time_s": epoch_time}
+        self.history.append(record)
+        self.tracker.log_epoch(record)
+        self.say(format_epoch(record, self.config.epochs))
+        if self.checkpoint_path is not None:
+            self._save_checkpoint(epoch)
+        if self.options.on_epoch_end is not None:
+            self.options.on_epoch_end(record)
+        return record
+
+    def _save_checkpoint(self, epoch: int) -> None:
+        nn.save({"format": CHECKPOINT_FORMAT, "config": self.config.as_dict(), "epoch": epoch,
+                 "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                 "history": self.history, "train_time_s": self.train_time,
+                 "generator": tg.default_generator().bit_generator.state,
+                 "wandb_run_id": self.tracker.run_id},
+                self.checkpoint_path)
+        self.saved_epoch = epoch
+
+    def finish(self, test_loss: float, test_accuracy: float, predicted=None) -> dict:
+        """Record the test results (the confusion matrix of ``predicted`` against the test
+        labels), write the figures and summary.json, log them; returns the run's result:
+        ``status``, ``config``, ``run_name``, ``out_dir``, ``parameters``, ``history``
+        (one record per epoch), ``checkpoint``, ``wandb_dir``, ``test_loss``,
+        ``test_accuracy``, ``confusion_matrix``, ``classes``, ``train_time_s``,
+        ``wall_time_s``."""
+        data, result = self.data, self.result
+        counts = None
+        if predicted is not None and data is not None:
+            counts = confusion_matrix(data.test_labels, predicted, data.num_classes)
+            result.update(status="finished", test_loss=test_loss, test_accuracy=test_accuracy,
+                          confusion_matrix=counts.tolist(), classes=list(data.classes))
+        else:
+            result.update(status="finished", test_loss=test_loss, test_accuracy=test_accuracy)
+        result.update(train_time_s=self.train_time, wall_time_s=self._wall_time())
+        heatmap = curves = None
+        if self.figures:
+            if counts is not None:
+                heatmap = plot_confusion_matrix(counts, data.classes,
+                                                self.out_dir / "confusion_matrix.png")
+            curves = plot_curves({self.config.loss: self.history}, self.out_dir / "curves.png",
+                                 panels=[(label, keys) for label, keys in LOSS_AND_ACCURACY
+                                         if all(key in self.history[0] for key in keys)]
+                                 if self.history else LOSS_AND_ACCURACY)
+        self.tracker.write_summary(_summary(result))
+        self.tracker.log_results(
+            {"test_loss": test_loss, "test_accuracy": test_accuracy},
+            step=max(len(self.history), 1),
+            confusion=(data.test_labels, predicted, data.classes) if counts is not None else None,
+            images={"confusion_matrix_heatmap": heatmap, "curves": curves},
+            summary={"test_loss": test_loss, "test_accuracy": test_accuracy,
+                     "wall_time_s": result["wall_time_s"], "status": "finished"})
+        return result
+
+    def _wall_time(self) -> float:
+        return self.previous_time + time.perf_counter() - self.started
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        self._close_bar()
+        self._errstate.__exit__(None, None, None)
+        if kind is None:
+            if self.tracker is not None:
+                self.tracker.finish()
+            return False
+        if not self._started:
+            return False
+        if issubclass(kind, TrainingDiverged):
+            self.result.update(status="diverged", error=str(error),
+                               wall_time_s=self._wall_time())
+            self.tracker.write_summary(_summary(self.result))
+            self.tracker.finish_failed("diverged", str(error))
+        elif issubclass(kind, KeyboardInterrupt):
+            self.result.update(status="interrupted", wall_time_s=self._wall_time())
+            self.tracker.write_summary(_summary(self.result))
+            self.tracker.finish_failed("interrupted", "stopped with Ctrl-C")
+            kept = (self.checkpoint_path if self.checkpoint_path is not None
+                    and self.saved_epoch > 0 else None)
+            raise TrainingInterrupted(len(self.history), kept, self.saved_epoch,
+                                      self.out_dir, saving=self.checkpoint_path is not None) from None
+        return False
+
+
+def _summary(result: Mapping) -> dict:
+    return {k: v for k, v in result.items() if k != "history"} | {
+        "epochs_completed": len(result["history"]),
+        "final_epoch": result["history"][-1] if result["history"] else None}

@@ -1,0 +1,35 @@
+"""tinygrad_fm.nn.serialization.atomic_write: a file is replaced whole or not at all."""
+
+import os
+
+import pytest
+
+from tinygrad_fm.nn.serialization import atomic_write
+
+
+def test_atomic_write_replaces_the_file_whole(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_text("old")
+    with atomic_write(path, "w", encoding="utf-8") as file:
+        file.write("new")
+        assert path.read_text() == "old"  # not visible before the block ends
+    assert path.read_text() == "new"
+    assert os.listdir(tmp_path) == ["data.json"]
+
+
+def test_an_error_or_interrupt_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"old")
+    for stop in (ValueError("disk full"), KeyboardInterrupt()):
+        with pytest.raises(type(stop)):
+            with atomic_write(path) as file:
+                file.write(b"half")
+                raise stop
+        assert path.read_bytes() == b"old"
+        assert os.listdir(tmp_path) == ["data.bin"]
+
+
+def test_atomic_write_takes_only_write_modes(tmp_path):
+    with pytest.raises(ValueError, match="mode must be 'wb' or 'w'"):
+        with atomic_write(tmp_path / "x", "a"):
+            pass
