@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit status: 0 done, 1 a run could not be started or a worker died, 2 bad "
+        epilog="Exit status: 0 done, 1 no run finished or a worker died, 2 bad "
                "options or sweep file, 130 interrupted (continue with --resume).")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="YAML",
                         help="the sweep file (default examples/sweep.yaml)")
@@ -133,12 +133,11 @@ def _main(args, argv, train_fn, wandb_module) -> int:
                        overrides={k: v for k, v in overrides.items() if k not in LOGGING_KEYS})
             return 0
         out_dir = Path(args.out) if args.out else DEFAULT_ROOT / Path(args.config).stem
-        run_sweep(validate_sweep_config(config, MLPConfig), out_dir, config_cls=MLPConfig,
-                  train_fn=train_fn, workers=args.workers,
-                  count=args.count, seed=args.seed, resume=args.resume,
-                  retry_failed=args.retry_failed, overrides=overrides,
-                  data_dir=args.data_dir, wandb_mode=args.wandb_mode,
-                  figures=args.run_figures)
+        rows = run_sweep(validate_sweep_config(config, MLPConfig), out_dir, config_cls=MLPConfig,
+                         train_fn=train_fn, workers=args.workers, count=args.count,
+                         seed=args.seed, resume=args.resume, retry_failed=args.retry_failed,
+                         overrides=overrides, data_dir=args.data_dir,
+                         wandb_mode=args.wandb_mode, figures=args.run_figures)
     except (SweepConfigError, FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -158,6 +157,9 @@ def _main(args, argv, train_fn, wandb_module) -> int:
     if args.wandb_mode == "offline":
         print(f"upload the offline wandb runs with: wandb sync "
               f"{shlex.quote(str(out_dir / 'runs'))}/*/wandb/offline-run-*")
+    if not any(row["status"] == "finished" for row in rows):
+        print(f"error: no run of the sweep finished (see {results_path})", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

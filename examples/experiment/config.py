@@ -341,29 +341,21 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
         epilog=epilog)
     groups = {ASSIGNMENT: parser.add_argument_group(ASSIGNMENT),
               MORE: parser.add_argument_group(MORE)}
+    defaults = {item.name: item.default for item in dataclasses.fields(config_cls)}
+    flags = [(name, spec) for name, spec in config_cls.flags().items() if name not in leave_out]
+    for name, spec in flags:
+        if spec.group == ASSIGNMENT:
+            _add_flag(groups[ASSIGNMENT], name, spec, defaults[name])
     if config_cls.PRESETS:
         presets = config_cls.PRESETS
         groups[MORE].add_argument(
             "--preset", type=str.lower, choices=sorted(presets), metavar="|".join(sorted(presets)),
             help="a named configuration; flags you give override it. " + "; ".join(
-                f"'{name}': " + ", ".join(f"{k}={v}" for k, v in values.items())
-                for name, values in presets.items()))
-    defaults = {item.name: item.default for item in dataclasses.fields(config_cls)}
-    for name, spec in config_cls.flags().items():
-        if name in leave_out:
-            continue
-        names = ([spec.short] if spec.short else []) + spec.long_names(name)
-        text = spec.help.format(default=defaults[name])
-        options = dict(dest=name, help=text)
-        if spec.choices:
-            options.update(type=_choice_type(spec.choices), choices=spec.choices,
-                           metavar="|".join(spec.choices))
-            if spec.group == ASSIGNMENT:
-                options["help"] = f"{text} (default {defaults[name]}; any letter case)"
-        else:
-            options.update(type=spec.kind if spec.kind is not str else None,
-                           metavar=spec.metavar)
-        groups[spec.group].add_argument(*names, **options)
+                f"'{preset}': " + ", ".join(f"{k}={v}" for k, v in values.items())
+                for preset, values in presets.items()))
+    for name, spec in flags:
+        if spec.group != ASSIGNMENT:
+            _add_flag(groups[spec.group], name, spec, defaults[name])
 
     extras = groups[MORE]
     extras.add_argument("--data-dir", "--data_dir", dest="data_dir", metavar="DIR",
@@ -386,6 +378,20 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
     extras.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars or per-epoch lines")
     return parser
+
+
+def _add_flag(group, name: str, spec: Flag, default) -> None:
+    names = ([spec.short] if spec.short else []) + spec.long_names(name)
+    text = spec.help.format(default=default)
+    options = dict(dest=name, help=text)
+    if spec.choices:
+        options.update(type=_choice_type(spec.choices), choices=spec.choices,
+                       metavar="|".join(spec.choices))
+        if spec.group == ASSIGNMENT:
+            options["help"] = f"{text} (default {default}; any letter case)"
+    else:
+        options.update(type=spec.kind if spec.kind is not str else None, metavar=spec.metavar)
+    group.add_argument(*names, **options)
 
 
 def _resumable_text(config_cls) -> str:

@@ -50,26 +50,37 @@ class SweepWorkerDied(RuntimeError):
 # ----------------------------------------------------------------------------- results file
 
 
-def read_results(path) -> list:
+def read_results(path, repair: bool = False) -> list:
     """The rows of a results file. A last line cut short (the sweep was killed while
-    writing it) is skipped with a warning; damage elsewhere raises ValueError."""
+    writing it) is skipped with a warning, and with ``repair`` cut off the file, so that
+    the rows appended next do not follow a broken line; damage elsewhere raises
+    ValueError naming the line."""
     path = Path(path)
     if not path.exists():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rows = []
+    lines = path.read_bytes().splitlines(keepends=True)
+    rows, offset = [], 0
     for number, line in enumerate(lines, 1):
+        start, offset = offset, offset + len(line)
         if not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
+            row = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
             if number == len(lines):
-                print(f"warning: {path}: ignoring the cut-short last line {number}; its run "
-                      "will run again", file=sys.stderr)
+                removed = " (removed)" if repair else ""
+                print(f"warning: {path}: ignoring the cut-short last line {number}{removed}; "
+                      "its run will run again", file=sys.stderr)
+                if repair:
+                    os.truncate(path, start)
                 continue
             raise ValueError(f"{path}: line {number} is not JSON; the results file is damaged "
                              "(remove that line to use the rest)") from None
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+            raise ValueError(f"{path}: line {number} is not a result row (a JSON object with "
+                             "a key); the results file is damaged (remove that line to use "
+                             "the rest)")
+        rows.append(row)
     return rows
 
 
@@ -271,7 +282,7 @@ def run_sweep(
     if not tasks:
         raise SweepConfigError("the sweep expands to no configuration")
 
-    existing = read_results(results_path)
+    existing = read_results(results_path, repair=resume)
     if existing and not resume:
         raise FileExistsError(f"{results_path} already holds {len(existing)} runs: add "
                               "--resume to continue that sweep, or choose another --out")

@@ -9,6 +9,8 @@ import math
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -321,6 +323,24 @@ def test_results_file_appends_rows_and_survives_a_cut_short_line(tmp_path, capsy
     assert read_results(tmp_path / "none.jsonl") == []
 
 
+def test_resume_cuts_a_broken_last_line_off_before_appending(tmp_path, capsys):
+    path = tmp_path / "results.jsonl"
+    for tail in ('{"key": "b", "sta', "\0\0\0\0"):  # killed while writing; a NUL-filled block
+        path.write_text('{"key": "a"}\n' + tail)
+        assert read_results(path, repair=True) == [{"key": "a"}]
+        assert "(removed)" in capsys.readouterr().err
+        append_result(path, {"key": "c"})
+        assert [row["key"] for row in read_results(path)] == ["a", "c"]
+
+
+@pytest.mark.parametrize("row", ["42", '{"hello": 1}', "[1, 2]"])
+def test_a_row_that_is_not_a_result_is_named_by_its_line(tmp_path, row):
+    path = tmp_path / "results.jsonl"
+    path.write_text(f'{{"key": "a"}}\n{row}\n{{"key": "b"}}\n')
+    with pytest.raises(ValueError, match="line 2 is not a result row"):
+        read_results(path)
+
+
 # ----------------------------------------------------------------------------- offline sweep
 
 
@@ -562,3 +582,48 @@ def test_cli_goes_online_with_credentials_and_offline_without(tmp_path, monkeypa
     assert offline.sweeps == []
     assert "no credentials" in capsys.readouterr().out
     assert len(lines_of(tmp_path / "b" / "results.jsonl")) == 2
+
+
+def _children(pid: int) -> set:
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited
+
+
+@pytest.mark.needs_data
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size: {values: [16, 32, 48]}\n")
+    script = Path(__file__).resolve().parents[2] / "examples" / "sweep.py"
+    parent = subprocess.Popen(
+        [sys.executable, str(script), "--config", str(config), "--offline", "--workers", "2",
+         "--epochs-override", "200", "--limit-train", "1000", "--wandb-mode", "disabled",
+         "--out", str(tmp_path / "out")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(workers := _children(parent.pid)) < 2:
+        assert parent.poll() is None and time.monotonic() < deadline, "no workers started"
+        time.sleep(0.2)
+    time.sleep(1)
+    workers = _children(parent.pid)
+    parent.kill()
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "the workers outlived the sweep's process"
+        time.sleep(0.2)
