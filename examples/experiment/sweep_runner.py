@@ -77,9 +77,9 @@ def read_results(path, repair: bool = False) -> list:
             raise ValueError(f"{path}: line {number} is not JSON; the results file is damaged "
                              "(remove that line to use the rest)") from None
         if not isinstance(row, dict) or not isinstance(row.get("key"), str):
-            raise ValueError(f"{path}: line {number} is not a result row (a JSON object with "
-                             "a key); the results file is damaged (remove that line to use "
-                             "the rest)")
+            raise ValueError(f"{path}: line {number} is not a sweep result (a JSON object "
+                             "with a key); the results file is damaged (remove that line to "
+                             "use the rest)")
         rows.append(row)
     return rows
 

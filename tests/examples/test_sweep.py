@@ -337,7 +337,7 @@ def test_resume_cuts_a_broken_last_line_off_before_appending(tmp_path, capsys):
 def test_a_row_that_is_not_a_result_is_named_by_its_line(tmp_path, row):
     path = tmp_path / "results.jsonl"
     path.write_text(f'{{"key": "a"}}\n{row}\n{{"key": "b"}}\n')
-    with pytest.raises(ValueError, match="line 2 is not a result row"):
+    with pytest.raises(ValueError, match="line 2 is not a sweep result"):
         read_results(path)
 
 
