@@ -9,6 +9,7 @@
 - :mod:`experiment.figures`: the PNG figures (samples, confusion matrices, curves);
 - :mod:`experiment.files`: atomic JSON, JSON lines, run folders;
 - :mod:`experiment.cli`: exit codes, error messages, signals, BLAS threads;
+- :mod:`experiment.comparison`: one configuration trained with each loss, compared;
 - :mod:`experiment.sweep_spec`, :mod:`experiment.sweep_runner`,
   :mod:`experiment.sweep_analysis`: hyper-parameter sweeps;
 - :mod:`experiment.report_data`, :mod:`experiment.report_text`: the report.
