@@ -157,7 +157,7 @@ def evaluate(model, images, labels, loss_fn, batch_size: int = EVAL_BATCH_SIZE,
     predictions = []
     with no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for x, y in loader:
-            logits = model(tg.Tensor(transform(x)))
+            logits = model(tg.Tensor(transform(x.numpy())))
             total_loss += loss_fn(logits, y).item() * len(y)
             predictions.append(logits.argmax(axis=1).numpy())
     predicted = np.concatenate(predictions) if predictions else np.empty(0, np.int64)
