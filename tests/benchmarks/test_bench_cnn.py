@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_cnn.py"
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_cnn.py"
 
 
 @pytest.fixture(scope="module")
