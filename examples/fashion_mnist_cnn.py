@@ -28,8 +28,9 @@ from experiment.config import (MORE, RunOptions, TrainingConfig, build_parser, f
                                parse_command_line)
 from experiment.data import to_float_images, training_transform
 from experiment.training import LOSSES, TrainingRun, build_optimizer, build_scheduler, evaluate
+import tinygrad_fm as tg
 from tinygrad_fm import nn
-from tinygrad_fm.data import DataLoader
+from tinygrad_fm.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 #: Mean and standard deviation of Fashion-MNIST's training pixels (scaled to [0, 1]).
 PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530
@@ -111,10 +112,10 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
     with TrainingRun(CNNConfig, config, options) as run:
         config = run.config  # with --resume: the checkpoint's
         data = run.image_data()
-        train_loader = DataLoader(data.train_images, data.train_labels, config.batch_size,
-                                  shuffle=True, seed=config.seed,
-                                  transform=training_transform(config.augment_shift,
-                                                               then=standardised_images))
+        train_set = TensorDataset(data.train_images, data.train_labels)
+        train_loader = DataLoader(train_set, config.batch_size,
+                                  sampler=DistributedSampler(train_set, seed=config.seed))
+        transform = training_transform(config.augment_shift, then=standardised_images)
         side = data.train_images.shape[-1]
         model = build_model(config, side, data.num_classes)
         optimizer = build_optimizer(config, model.parameters())
@@ -126,7 +127,7 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
             model.train()
             total_loss, correct, seen = 0.0, 0, 0
             for step, (x, y) in enumerate(run.progress(train_loader, epoch), 1):
-                logits = model(x)
+                logits = model(tg.Tensor(transform(x.numpy())))
                 loss = loss_fn(logits, y)
                 value = run.check_finite(loss.item(), epoch, step)
                 optimizer.zero_grad()
