@@ -26,6 +26,7 @@ MAX_SIDE = 4
 __all__ = [
     "assert_gradcheck",
     "RecordGradDtype",
+    "ArrayCube",
     "MAX_DIMS",
     "MAX_SIDE",
     "shapes",
@@ -239,3 +240,17 @@ class RecordGradDtype(ArrayFunction):
     def backward(ctx, grad):
         RecordGradDtype.seen.append(grad.dtype)
         return grad
+
+
+class ArrayCube(ArrayFunction):
+    """x ** 3 as an array-level op with no differentiable_backward (first order only)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x * x * grad

@@ -17,6 +17,7 @@ from tinygrad_fm.autograd import ArrayFunction
 from tinygrad_fm.autograd import is_grad_enabled, set_grad_enabled, unbroadcast
 
 import helpers as tst
+from helpers import ArrayCube
 
 
 def leaf(values, dtype=np.float64):
@@ -417,18 +418,6 @@ def test_broadcasting_ops_give_each_input_a_gradient_of_its_own_shape(shapes, da
 # --------------------------------------------------------------------------- extension API
 
 
-class Cube(ArrayFunction):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * x * x * grad
-
-
 class ScaledMulAdd(ArrayFunction):
     """scale * a * b + c in one op, with a keyword argument and broadcasting gradients
     left for the engine to sum back."""
@@ -451,11 +440,11 @@ class ScaledMulAdd(ArrayFunction):
 @given(shape=tst.shapes(), data=st.data())
 def test_custom_cube_is_verified_by_gradcheck(shape, data):
     x = data.draw(tst.float_arrays(shape))
-    out = Cube.apply(Tensor(x, requires_grad=True))
+    out = ArrayCube.apply(Tensor(x, requires_grad=True))
     np.testing.assert_allclose(out.data, x ** 3)
-    assert out.grad_fn is Cube
-    assert gradcheck(Cube.apply, [Tensor(x, requires_grad=True)])
-    assert gradcheck(lambda t: Cube.apply(t.tanh()).sum(), [Tensor(x, requires_grad=True)])
+    assert out.grad_fn is ArrayCube
+    assert gradcheck(ArrayCube.apply, [Tensor(x, requires_grad=True)])
+    assert gradcheck(lambda t: ArrayCube.apply(t.tanh()).sum(), [Tensor(x, requires_grad=True)])
 
 
 @given(shapes=tst.broadcastable_shapes(3), scale=st.sampled_from([1.0, -0.5, 2.0]),
@@ -494,5 +483,5 @@ def test_custom_op_gets_needs_input_grad_and_plain_arrays():
 
 def test_custom_op_with_a_single_input_may_return_a_bare_array():
     x = leaf([1.0, -2.0])
-    Cube.apply(x).sum().backward()
+    ArrayCube.apply(x).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3, 12])
