@@ -8,7 +8,9 @@ training split (real data when FASHION_MNIST_DIR is set, synthetic images otherw
 
 The two contenders alternate in chunks of batches (A B, B A, A B, ...), each timing its
 own forward (to the loss), backward and optimizer step, so that a load that comes and
-goes on the machine hits both alike; compare the ratio, not the seconds.
+goes on the machine hits both alike; compare the ratio, not the seconds. Each one's first
+step is left out of its times: it imports and compiles (numba's kernels, PyTorch's
+first-call set-up) what every later step reuses.
 
     python benchmarks/bench_cnn.py            # one epoch (844 batches), peak memory
     python benchmarks/bench_cnn.py --quick    # 60 batches, for trying things
@@ -105,11 +107,17 @@ class Contender:
             backward_done = clock()
             self.optimizer.step()
             step_done = clock()
+            self.losses.append(float(loss.item()))
+            self.steps += 1
+            if self.steps == 1:
+                continue  # the first step loads and compiles what later steps reuse
             self.seconds["forward"] += forward_done - started
             self.seconds["backward"] += backward_done - forward_done
             self.seconds["optimizer"] += step_done - backward_done
-            self.steps += 1
-            self.losses.append(float(loss.item()))
+
+    @property
+    def timed_steps(self) -> int:
+        return max(self.steps - 1, 1)
 
     @property
     def total(self) -> float:
@@ -196,19 +204,19 @@ def main(argv=None) -> int:
     print(f"{'':>12} {'total s':>9} " + " ".join(f"{p + ' ms':>13}" for p in PHASES)
           + f" {'step ms':>9} {'final loss':>11}")
     for c in contenders:
-        per_step = {p: 1e3 * c.seconds[p] / c.steps for p in PHASES}
+        per_step = {p: 1e3 * c.seconds[p] / c.timed_steps for p in PHASES}
         tail = np.mean(c.losses[-20:])
         print(f"{c.name:>12} {c.total:>9.2f} " + " ".join(f"{per_step[p]:>13.2f}"
                                                         for p in PHASES)
-              + f" {1e3 * c.total / c.steps:>9.2f} {tail:>11.4f}")
+              + f" {1e3 * c.total / c.timed_steps:>9.2f} {tail:>11.4f}")
     if len(contenders) == 2:
         ours, theirs = contenders
         ratios = " ".join(f"{p} {ours.seconds[p] / theirs.seconds[p]:.2f}" for p in PHASES)
         print(f"\nratio tinygrad_fm / pytorch: {ours.total / theirs.total:.2f} ({ratios})")
         if len(data) < full:
             print(f"projected epoch ({full} batches): tinygrad_fm "
-                  f"{ours.total / len(data) * full:.1f} s, pytorch "
-                  f"{theirs.total / len(data) * full:.1f} s")
+                  f"{ours.total / ours.timed_steps * full:.1f} s, pytorch "
+                  f"{theirs.total / theirs.timed_steps * full:.1f} s")
     if not (args.quick or args.no_memory):
         before, peak = peak_memory_mb(min(count, 200))
         print(f"\npeak resident memory of a tinygrad_fm training run ({min(count, 200)} "

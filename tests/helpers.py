@@ -45,6 +45,8 @@ __all__ = [
     "integer_array_index",
     "boolean_mask_index",
     "cat_arrays",
+    "conv_cases",
+    "pool_cases",
 ]
 
 
@@ -254,3 +256,63 @@ class ArrayCube(ArrayFunction):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return 3 * x * x * grad
+
+
+# --------------------------------------------------------------------------- layer geometries
+
+@st.composite
+def conv_cases(draw, dims: int, transposed: bool = False):
+    """(input shape, weight shape, keyword arguments) of a small convolution whose
+    padded input holds the kernel: odd sizes, strides, dilations, groups, paddings."""
+    groups = draw(st.integers(1, 3))
+    in_per_group, out_per_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    batch = draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    kwargs = {"stride": stride, "dilation": dilation, "groups": groups}
+    if transposed:
+        padding = tuple(draw(st.integers(0, s - 1)) for s in span)
+        output_padding = tuple(draw(st.integers(0, max(s, d) - 1))
+                               for s, d in zip(stride, dilation))
+        # The output, (n - 1) * s - 2 * p + span + o, must not be empty.
+        smallest = tuple(1 + max(0, -(-(2 * p + 1 - sp - o) // s)) for p, sp, o, s
+                         in zip(padding, span, output_padding, stride))
+        size = tuple(draw(st.integers(m, m + 3)) for m in smallest)
+        kwargs.update(padding=padding, output_padding=output_padding)
+        weight = (in_per_group * groups, out_per_group) + kernel
+        channels = in_per_group * groups
+    else:
+        kind = draw(st.sampled_from(["int", "same", "valid"] if stride == (1,) * dims
+                                    else ["int", "valid"]))
+        padding = tuple(draw(st.integers(0, 2)) for _ in range(dims))
+        kwargs["padding"] = padding if kind == "int" else kind
+        pads = [2 * p for p in padding] if kind == "int" else \
+            [s - 1 for s in span] if kind == "same" else [0] * dims
+        size = tuple(draw(st.integers(max(1, s - p), max(1, s - p) + 4))
+                     for s, p in zip(span, pads))
+        weight = (out_per_group * groups, in_per_group) + kernel
+        channels = in_per_group * groups
+    return (batch, channels) + size, weight, kwargs
+
+
+@st.composite
+def pool_cases(draw, dims: int, max_pool: bool):
+    """(input shape, keyword arguments) of a small pooling with a non-empty output."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims)) if max_pool else \
+        (1,) * dims
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)  # PyTorch's bound
+    size = tuple(draw(st.integers(max(1, s - 2 * p), max(1, s - 2 * p) + 4))
+                 for s, p in zip(span, padding))
+    kwargs = {"kernel_size": kernel, "stride": stride, "padding": padding,
+              "ceil_mode": draw(st.booleans())}
+    if max_pool:
+        kwargs["dilation"] = dilation
+    else:
+        kwargs["count_include_pad"] = draw(st.booleans())
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + size
+    return shape, kwargs

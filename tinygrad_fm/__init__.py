@@ -8,7 +8,11 @@ forms of the Tensor methods (``torch.exp(x)``, ``torch.max(x, 1)``, ...).
 
 import numpy as _np
 
-from . import autograd
+from ._allocator import keep_freed_memory as _keep_freed_memory
+
+_keep_freed_memory()
+
+from . import autograd  # noqa: E402
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import DEFAULT_DTYPE, Tensor, cat, maximum, minimum, one_hot, stack, where

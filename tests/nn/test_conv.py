@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import helpers as tst
 import tinygrad_fm as tg
 import tinygrad_fm.optim  # noqa: F401  (torch.optim under the name torch)
 from tinygrad_fm import Tensor, nn
@@ -16,46 +17,6 @@ from tinygrad_fm.nn import functional as F
 torch = pytest.importorskip("torch")
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
-
-
-# --------------------------------------------------------------------------- strategies
-
-
-@st.composite
-def conv_cases(draw, dims: int, transposed: bool = False):
-    """(input shape, weight shape, keyword arguments) of a small convolution whose
-    padded input holds the kernel: odd sizes, strides, dilations, groups, paddings."""
-    groups = draw(st.integers(1, 3))
-    in_per_group, out_per_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    batch = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
-    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
-    kwargs = {"stride": stride, "dilation": dilation, "groups": groups}
-    if transposed:
-        padding = tuple(draw(st.integers(0, s - 1)) for s in span)
-        output_padding = tuple(draw(st.integers(0, max(s, d) - 1))
-                               for s, d in zip(stride, dilation))
-        # The output, (n - 1) * s - 2 * p + span + o, must not be empty.
-        smallest = tuple(1 + max(0, -(-(2 * p + 1 - sp - o) // s)) for p, sp, o, s
-                         in zip(padding, span, output_padding, stride))
-        size = tuple(draw(st.integers(m, m + 3)) for m in smallest)
-        kwargs.update(padding=padding, output_padding=output_padding)
-        weight = (in_per_group * groups, out_per_group) + kernel
-        channels = in_per_group * groups
-    else:
-        kind = draw(st.sampled_from(["int", "same", "valid"] if stride == (1,) * dims
-                                    else ["int", "valid"]))
-        padding = tuple(draw(st.integers(0, 2)) for _ in range(dims))
-        kwargs["padding"] = padding if kind == "int" else kind
-        pads = [2 * p for p in padding] if kind == "int" else \
-            [s - 1 for s in span] if kind == "same" else [0] * dims
-        size = tuple(draw(st.integers(max(1, s - p), max(1, s - p) + 4))
-                     for s, p in zip(span, pads))
-        weight = (out_per_group * groups, in_per_group) + kernel
-        channels = in_per_group * groups
-    return (batch, channels) + size, weight, kwargs
 
 
 def _torch_grads(fn, arrays, upstream):
@@ -97,7 +58,7 @@ def _arrays(seed, *shapes):
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), bias=st.booleans(), seed=st.integers(0, 2**16))
 def test_conv_matches_torch(dims, data, bias, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(dims))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(dims))
     arrays = _arrays(seed, x_shape, w_shape) + ([_arrays(seed + 1, (w_shape[0],))[0]]
                                                  if bias else [])
     ours = F.conv1d if dims == 1 else F.conv2d
@@ -109,7 +70,7 @@ def test_conv_matches_torch(dims, data, bias, seed):
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), bias=st.booleans(), seed=st.integers(0, 2**16))
 def test_conv_transpose_matches_torch(dims, data, bias, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(dims, transposed=True))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(dims, transposed=True))
     arrays = _arrays(seed, x_shape, w_shape) + (
         [_arrays(seed + 1, (w_shape[1] * kwargs["groups"],))[0]] if bias else [])
     ours = F.conv_transpose1d if dims == 1 else F.conv_transpose2d
@@ -121,7 +82,7 @@ def test_conv_transpose_matches_torch(dims, data, bias, seed):
 
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_conv2d_gradcheck(data, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(2))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(2))
     x, w, b = _arrays(seed, x_shape, w_shape, (w_shape[0],))
     assert tg.gradcheck(lambda *t: F.conv2d(*t, **kwargs), [Tensor(x, requires_grad=True),
                         Tensor(w, requires_grad=True), Tensor(b, requires_grad=True)])
@@ -129,7 +90,7 @@ def test_conv2d_gradcheck(data, seed):
 
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_conv1d_gradcheck(data, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(1))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(1))
     x, w = _arrays(seed, x_shape, w_shape)
     assert tg.gradcheck(lambda *t: F.conv1d(*t, **kwargs), [Tensor(x, requires_grad=True),
                         Tensor(w, requires_grad=True)])
@@ -138,7 +99,7 @@ def test_conv1d_gradcheck(data, seed):
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_conv_transpose_gradcheck(dims, data, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(dims, transposed=True))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(dims, transposed=True))
     x, w, b = _arrays(seed, x_shape, w_shape, (w_shape[1] * kwargs["groups"],))
     fn = F.conv_transpose1d if dims == 1 else F.conv_transpose2d
     assert tg.gradcheck(lambda *t: fn(*t, **kwargs), [Tensor(x, requires_grad=True),
@@ -458,7 +419,7 @@ def test_pytorch_cnn_program_runs_unchanged():
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_conv_gradgradcheck(dims, data, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(dims))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(dims))
     x, w, b = _arrays(seed, x_shape, w_shape, (w_shape[0],))
     fn = F.conv1d if dims == 1 else F.conv2d
     assert tg.gradgradcheck(lambda *t: fn(*t, **kwargs), [Tensor(x, requires_grad=True),
@@ -467,7 +428,7 @@ def test_conv_gradgradcheck(dims, data, seed):
 
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_conv_transpose_gradgradcheck(data, seed):
-    x_shape, w_shape, kwargs = data.draw(conv_cases(2, transposed=True))
+    x_shape, w_shape, kwargs = data.draw(tst.conv_cases(2, transposed=True))
     x, w, b = _arrays(seed, x_shape, w_shape, (w_shape[1] * kwargs["groups"],))
     assert tg.gradgradcheck(lambda *t: F.conv_transpose2d(*t, **kwargs),
                             [Tensor(x, requires_grad=True), Tensor(w, requires_grad=True),

@@ -14,27 +14,6 @@ from tinygrad_fm.nn import functional as F
 torch = pytest.importorskip("torch")
 
 
-@st.composite
-def pool_cases(draw, dims: int, max_pool: bool):
-    """(input shape, keyword arguments) of a small pooling with a non-empty output."""
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(dims))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims)) if max_pool else \
-        (1,) * dims
-    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
-    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)  # PyTorch's bound
-    size = tuple(draw(st.integers(max(1, s - 2 * p), max(1, s - 2 * p) + 4))
-                 for s, p in zip(span, padding))
-    kwargs = {"kernel_size": kernel, "stride": stride, "padding": padding,
-              "ceil_mode": draw(st.booleans())}
-    if max_pool:
-        kwargs["dilation"] = dilation
-    else:
-        kwargs["count_include_pad"] = draw(st.booleans())
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + size
-    return shape, kwargs
-
-
 def _compare(ours, theirs, x, rtol=1e-10, atol=1e-12, seed=0):
     tx = torch.tensor(x, requires_grad=True)
     expected = theirs(tx)
@@ -61,7 +40,7 @@ def _distinct(draw_shape, seed):
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_max_pool_matches_torch_with_indices(dims, data, seed):
-    shape, kwargs = data.draw(pool_cases(dims, max_pool=True))
+    shape, kwargs = data.draw(tst.pool_cases(dims, max_pool=True))
     x = _distinct(shape, seed)
     ours = F.max_pool1d if dims == 1 else F.max_pool2d
     theirs = torch.nn.functional.max_pool1d if dims == 1 else torch.nn.functional.max_pool2d
@@ -78,7 +57,7 @@ def test_max_pool_matches_torch_with_indices(dims, data, seed):
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_max_pool_gradcheck(dims, data, seed):
-    shape, kwargs = data.draw(pool_cases(dims, max_pool=True))
+    shape, kwargs = data.draw(tst.pool_cases(dims, max_pool=True))
     fn = F.max_pool1d if dims == 1 else F.max_pool2d
     assume(np.isfinite(fn(Tensor(_distinct(shape, seed)), **kwargs).data).all())
     tst.assert_gradcheck(lambda t: fn(t, **kwargs), _distinct(shape, seed))
@@ -114,7 +93,7 @@ def test_max_pool_keeps_float32_and_works_on_channels_last_memory():
 @pytest.mark.parametrize("dims", [1, 2])
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_avg_pool_matches_torch_and_gradchecks(dims, data, seed):
-    shape, kwargs = data.draw(pool_cases(dims, max_pool=False))
+    shape, kwargs = data.draw(tst.pool_cases(dims, max_pool=False))
     x = np.random.default_rng(seed).normal(size=shape)
     ours = F.avg_pool1d if dims == 1 else F.avg_pool2d
     theirs = torch.nn.functional.avg_pool1d if dims == 1 else torch.nn.functional.avg_pool2d

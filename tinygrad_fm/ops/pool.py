@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..autograd import ArrayFunction
+from .compiled import kernels
 from .conv import ConvGeometry, ConvTranspose, channels_first, channels_last
 
 __all__ = ["PoolGeometry", "MaxPool", "AvgPool", "AdaptiveMaxPool", "adaptive_bins",
@@ -100,28 +101,33 @@ def _scatter_tensor(grad, flat_indices: np.ndarray, input_shape: tuple):
 class MaxPool(ArrayFunction):
     """Max over windows; ``found``, when a list, receives PyTorch's indices.
 
-    The maximum itself is a chain of ``np.maximum`` over the kernel offsets. Backward
-    routes each output's gradient to the first offset (in kernel order) equal to it --
-    PyTorch's choice among ties -- without any index array kept from forward. Only
-    ``return_indices`` runs PyTorch's exact scan (NaN wins; a window of -inf points at
-    its first position inside the input), whose indices backward then follows.
+    PyTorch's scan picks each window's first maximum (NaN wins; a window of -inf points
+    at its first position inside the input) and backward routes the gradient there.
+    The compiled kernel (:mod:`.compiled`) runs that scan in one pass and keeps the
+    winning offsets. Without it, the maximum is a chain of ``np.maximum`` over the kernel
+    offsets and backward finds the first offset equal to it -- the same choice whenever
+    every maximum is finite, without an index array kept from forward; ``return_indices``
+    or a non-finite maximum runs the scan in NumPy instead.
     """
 
     @staticmethod
     def forward(ctx, x, geometry, found=None):
         xp = _padded(channels_last(x), geometry, -np.inf)
-        candidates = [xp[:, rows, cols] for _, _, (rows, cols) in _windows(geometry)]
         ctx.geometry, ctx.input_shape, ctx.which = geometry, x.shape, None
-        if found is not None:
-            out, ctx.which = _scan_max(candidates, geometry, x)
-            found.append(max_pool_indices(ctx.which, geometry))
-        elif len(candidates) == 1:
-            out = np.array(candidates[0], order="C")
+        compiled = kernels()
+        if compiled is not None and x.dtype.kind == "f":
+            out, ctx.which = _compiled_scan(compiled, xp, geometry, x)
         else:
-            out = np.maximum(candidates[0], candidates[1])
+            candidates = [xp[:, rows, cols] for _, _, (rows, cols) in _windows(geometry)]
+            out = np.array(candidates[0], order="C") if len(candidates) == 1 else \
+                np.maximum(candidates[0], candidates[1])
             for candidate in candidates[2:]:
                 np.maximum(out, candidate, out=out)
-        ctx.save_for_backward(xp, out)
+            if found is not None or (out.dtype.kind == "f" and not np.isfinite(out).all()):
+                out, ctx.which = _scan_max(candidates, geometry, x)
+        if found is not None:
+            found.append(max_pool_indices(ctx.which, geometry))
+        ctx.save_for_backward(*((xp, out) if ctx.which is None else (None, None)))
         return channels_first(out)
 
     @staticmethod
@@ -138,6 +144,11 @@ class MaxPool(ArrayFunction):
                                                 geometry.input_size))
         gp = (np.empty if tiled else np.zeros)((n, h + 2 * ph + eh, w + 2 * pw + ew, c),
                                                dtype=grad.dtype)
+        compiled = kernels()
+        if compiled is not None and ctx.which is not None:
+            compiled.max_pool_route(np.ascontiguousarray(gh), ctx.which, *geometry.kernel,
+                                    *geometry.stride, *geometry.dilation, assign, gp)
+            return channels_first(_crop(gp, geometry)), None, None
         windows = list(_windows(geometry))
         taken = None
         for k, (_, _, (rows, cols)) in enumerate(windows):
@@ -191,6 +202,18 @@ def _scan_max(candidates: list, geometry: PoolGeometry, x: np.ndarray):
         better |= candidate != candidate  # NaN wins, as in PyTorch
         np.copyto(out, candidate, where=better)
         np.copyto(which, k, where=better)
+    return out, which
+
+
+def _compiled_scan(compiled, xp: np.ndarray, geometry: PoolGeometry, x: np.ndarray):
+    """:func:`_scan_max` in one compiled pass over ``xp``."""
+    n, c = x.shape[:2]
+    index_type = np.uint8 if np.prod(geometry.kernel) < 256 else np.int32
+    out = np.empty((n,) + geometry.output_size + (c,), dtype=x.dtype)
+    which = np.empty(out.shape, index_type)
+    first = _first_inside(geometry).astype(index_type)
+    compiled.max_pool_scan(np.ascontiguousarray(xp), *geometry.kernel, *geometry.stride, *geometry.dilation, first,
+                           out, which)
     return out, which
 
 

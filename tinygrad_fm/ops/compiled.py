@@ -1,0 +1,51 @@
+"""Compiled kernels for the ops where NumPy needs many passes over memory: max pooling
+(the scan and the gradient's routing) and the convolution's input gradient ("col2im").
+
+They run when numba is importable (``pip install "tinygrad_fm[fast]"``) and give the
+same numbers as the NumPy code beside each op, which stays the reference and is always
+available. ``use(False)`` -- or the environment variable ``TINYGRAD_FM_KERNELS=numpy`` --
+turns them off (the tests compare both paths)::
+
+    with tinygrad_fm.ops.compiled.use(False):
+        ...   # NumPy only
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+__all__ = ["kernels", "use"]
+
+_MODULE = None  # the kernels module once numba has been imported, False without it
+_ENABLED = os.environ.get("TINYGRAD_FM_KERNELS", "").lower() != "numpy"
+
+
+def _load():
+    global _MODULE
+    if _MODULE is None:
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            _MODULE = False
+        else:
+            from . import _compiled_kernels
+
+            _MODULE = _compiled_kernels
+    return _MODULE
+
+
+def kernels():
+    """The compiled kernels' module, or None (numba missing, or turned off)."""
+    return (_load() or None) if _ENABLED else None
+
+
+@contextlib.contextmanager
+def use(enabled: bool):
+    """Within the block, run the compiled kernels (when numba is there) or not."""
+    global _ENABLED
+    before, _ENABLED = _ENABLED, bool(enabled)
+    try:
+        yield
+    finally:
+        _ENABLED = before
