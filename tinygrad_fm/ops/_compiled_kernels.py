@@ -75,23 +75,32 @@ def _max_pool_scan_2x2(xp, sh, sw, dh, dw, first, out, which):
 @njit(cache=True, error_model="numpy")
 def max_pool_route(grad, which, kh, kw, sh, sw, dh, dw, assign, gp):
     """Route each output's gradient to its window's winning offset in ``gp`` (padded,
-    channels-last): written where windows do not overlap (``assign``; ``gp`` need not be
-    zeroed where the windows tile it), else added to zeroed ``gp`` offset by offset, the
-    order of the NumPy backward."""
+    channels-last). Where windows do not overlap (``assign``) each window writes its
+    positions, the gradient at the winner and 0 elsewhere (``gp`` need not be zeroed
+    where the windows tile it). Else ``gp`` is zeroed and the gradients are added offset
+    by offset, the order of the NumPy backward."""
     n_count, oh_count, ow_count, channels = grad.shape
+    if assign:
+        for n in range(n_count):
+            for oh in range(oh_count):
+                for ow in range(ow_count):
+                    source, winners = grad[n, oh, ow], which[n, oh, ow]
+                    for k in range(kh * kw):
+                        target = gp[n, oh * sh + (k // kw) * dh, ow * sw + (k % kw) * dw]
+                        for c in range(channels):
+                            target[c] = source[c] if winners[c] == k else 0.0
+        return
     for n in range(n_count):
         for k in range(kh * kw):
             i, j = k // kw, k % kw
             for oh in range(oh_count):
                 row = oh * sh + i * dh
                 for ow in range(ow_count):
-                    col = ow * sw + j * dw
+                    source, winners = grad[n, oh, ow], which[n, oh, ow]
+                    target = gp[n, row, ow * sw + j * dw]
                     for c in range(channels):
-                        hit = which[n, oh, ow, c] == k
-                        if assign:
-                            gp[n, row, col, c] = grad[n, oh, ow, c] if hit else 0.0
-                        elif hit:
-                            gp[n, row, col, c] += grad[n, oh, ow, c]
+                        if winners[c] == k:
+                            target[c] += source[c]
 
 
 @njit(cache=True, error_model="numpy")
