@@ -1,16 +1,18 @@
-"""One epoch of the reference CNN on Fashion-MNIST: tinygrad_fm against PyTorch's CPU eager
-mode, interleaved in one process, same batches and same initial weights.
+"""One epoch of the reference CNN on Fashion-MNIST: tinygrad_fm (eager, and its step captured
+by tinygrad_fm.jit) against PyTorch's CPU eager mode, interleaved in one process, same
+batches and same initial weights.
 
 The network (issue 14): Conv2d(1, 32, 3, padding=1), ReLU, MaxPool2d(2), Conv2d(32, 64, 3,
 padding=1), ReLU, MaxPool2d(2), Flatten, Linear(3136, 128), ReLU, Dropout(0.25),
 Linear(128, 10); cross-entropy, Adam at 1e-3, batch 64, float32, over the 54,000-image
 training split (real data when FASHION_MNIST_DIR is set, synthetic images otherwise).
 
-The two contenders alternate in chunks of batches (A B, B A, A B, ...), each timing its
-own forward (to the loss), backward and optimizer step, so that a load that comes and
-goes on the machine hits both alike; compare the ratio, not the seconds. Each one's first
-step is left out of its times: it imports and compiles (numba's kernels, PyTorch's
-first-call set-up) what every later step reuses.
+The contenders take turns in chunks of batches, the order rotating and reversing from one
+chunk to the next, each timing its own forward (to the loss), backward and optimizer step
+(the captured step only as a whole), so that a load that comes and goes on the machine
+hits all alike; compare the ratios, not the seconds. Each one's first step is left out of
+its times (it imports and compiles what later steps reuse: numba's kernels, PyTorch's
+first-call set-up), and the captured step's first two (they record it).
 
     python benchmarks/bench_cnn.py            # one epoch (844 batches), peak memory
     python benchmarks/bench_cnn.py --quick    # 60 batches, for trying things
@@ -123,9 +125,57 @@ class Contender:
     def total(self) -> float:
         return sum(self.seconds.values())
 
+    def phase(self, name: str) -> float:
+        """Seconds per timed step in one phase."""
+        return self.seconds[name] / self.timed_steps
 
-def make_contenders(state: dict, use_torch: bool, threads: int) -> list:
+    @property
+    def per_step(self) -> float:
+        """Seconds per timed step."""
+        return self.total / self.timed_steps
+
+
+class CapturedContender(Contender):
+    """tinygrad_fm with the whole step (forward, loss, backward, optimizer step) captured
+    by tinygrad_fm.jit: timed as one, so its phases are not split."""
+
+    def __init__(self, state: dict):
+        super().__init__("captured", tg, optim, state)
+        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+
+        @tg.jit
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        self.step = step
+        self.seconds = {"step": 0.0}
+
+    def run(self, chunk) -> None:
+        clock = time.perf_counter
+        for x, y in chunk:
+            x, y = tg.from_numpy(x), tg.from_numpy(y)
+            started = clock()
+            loss = self.step(x, y)
+            done = clock()
+            self.losses.append(float(loss.item()))
+            self.steps += 1
+            if self.steps > 2:  # the first two calls record the step
+                self.seconds["step"] += done - started
+
+    @property
+    def timed_steps(self) -> int:
+        return max(self.steps - 2, 1)
+
+
+def make_contenders(state: dict, use_torch: bool, threads: int,
+                    captured: bool = True) -> list:
     contenders = [Contender("tinygrad_fm", tg, optim, state)]
+    if captured:
+        contenders.append(CapturedContender(state))
     if use_torch:
         try:
             import torch
@@ -140,7 +190,8 @@ def make_contenders(state: dict, use_torch: bool, threads: int) -> list:
 def interleave(contenders: list, data: list, chunk: int) -> None:
     """Each contender trains on every batch, in chunks, alternating who goes first."""
     for i, start in enumerate(range(0, len(data), chunk)):
-        order = contenders if i % 2 == 0 else contenders[::-1]
+        order = contenders[i % len(contenders):] + contenders[:i % len(contenders)]
+        order = order if i % 2 == 0 else order[::-1]
         for contender in order:
             contender.run(data[start:start + chunk])
 
@@ -179,6 +230,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="60 batches, no memory run")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory run")
+    parser.add_argument("--no-capture", action="store_true",
+                        help="leave out the captured step (tinygrad_fm.jit)")
     parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     full = -(-TRAIN_SIZE // BATCH_SIZE)
@@ -189,7 +242,8 @@ def main(argv=None) -> int:
 
     images, labels, source = load_images(TRAIN_SIZE)
     data = batches(images, labels, BATCH_SIZE, count)
-    contenders = make_contenders(initial_state(), not args.no_torch, args.threads)
+    contenders = make_contenders(initial_state(), not args.no_torch, args.threads,
+                                 captured=not args.no_capture)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start; Python "
           f"{platform.python_version()}, NumPy {np.__version__}")
@@ -201,22 +255,23 @@ def main(argv=None) -> int:
     print(f"(wall {time.perf_counter() - started:.1f} s, load average "
           f"{os.getloadavg()[0]:.1f} at the end)\n")
 
-    print(f"{'':>12} {'total s':>9} " + " ".join(f"{p + ' ms':>13}" for p in PHASES)
-          + f" {'step ms':>9} {'final loss':>11}")
+    print(f"{'':>12} " + " ".join(f"{p + ' ms':>13}" for p in PHASES)
+          + f" {'step ms':>9} {'epoch s':>8} {'final loss':>11}")
     for c in contenders:
-        per_step = {p: 1e3 * c.seconds[p] / c.timed_steps for p in PHASES}
-        tail = np.mean(c.losses[-20:])
-        print(f"{c.name:>12} {c.total:>9.2f} " + " ".join(f"{per_step[p]:>13.2f}"
-                                                        for p in PHASES)
-              + f" {1e3 * c.total / c.timed_steps:>9.2f} {tail:>11.4f}")
-    if len(contenders) == 2:
-        ours, theirs = contenders
-        ratios = " ".join(f"{p} {ours.seconds[p] / theirs.seconds[p]:.2f}" for p in PHASES)
-        print(f"\nratio tinygrad_fm / pytorch: {ours.total / theirs.total:.2f} ({ratios})")
-        if len(data) < full:
-            print(f"projected epoch ({full} batches): tinygrad_fm "
-                  f"{ours.total / ours.timed_steps * full:.1f} s, pytorch "
-                  f"{theirs.total / theirs.timed_steps * full:.1f} s")
+        phases = " ".join(f"{1e3 * c.phase(p):>13.2f}" if p in c.seconds
+                          else f"{'-':>13}" for p in PHASES)
+        print(f"{c.name:>12} {phases} {1e3 * c.per_step:>9.2f} {c.per_step * full:>8.1f} "
+              f"{np.mean(c.losses[-20:]):>11.4f}")
+    by_name = {c.name: c for c in contenders}
+    if "pytorch" in by_name:
+        theirs = by_name["pytorch"]
+        ours = by_name["tinygrad_fm"]
+        split = " ".join(f"{p} {ours.phase(p) / theirs.phase(p):.2f}" for p in PHASES)
+        print(f"\nratio tinygrad_fm / pytorch: {ours.per_step / theirs.per_step:.2f} ({split})")
+        if "captured" in by_name:
+            print(f"ratio captured / pytorch: {by_name['captured'].per_step / theirs.per_step:.2f}")
+    if len(data) < full:
+        print(f"(epoch s: per-step time times the {full} batches of an epoch)")
     if not (args.quick or args.no_memory):
         before, peak = peak_memory_mb(min(count, 200))
         print(f"\npeak resident memory of a tinygrad_fm training run ({min(count, 200)} "

@@ -1,4 +1,4 @@
-"""The CNN benchmark runs, and its two contenders do the same work (no timings asserted)."""
+"""The CNN benchmark runs, and its contenders do the same work (no timings asserted)."""
 
 import importlib.util
 from pathlib import Path
@@ -26,16 +26,23 @@ def test_contenders_start_equal_and_train_alike(bench):
     images = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, 256)
     data = bench.batches(images, labels, 64, 4)
-    ours, theirs = bench.make_contenders(bench.initial_state(), use_torch=True, threads=1)
-    for contender in (ours, theirs):
+    ours, captured, theirs = bench.make_contenders(bench.initial_state(), use_torch=True,
+                                                   threads=1)
+    assert (ours.name, captured.name, theirs.name) == ("tinygrad_fm", "captured", "pytorch")
+    for contender in (ours, captured, theirs):
         contender.model[9].p = 0.0
         contender.run(data)
-    assert ours.steps == theirs.steps == 4
+    assert ours.steps == captured.steps == theirs.steps == 4
     np.testing.assert_allclose(ours.losses, theirs.losses, rtol=1e-4)
-    for (name, a), b in zip(ours.model.state_dict().items(),
-                            theirs.model.state_dict().values()):
+    # The captured step replays the eager one: the same numbers.
+    np.testing.assert_array_equal(captured.losses, ours.losses)
+    for (name, a), b, c in zip(ours.model.state_dict().items(),
+                               theirs.model.state_dict().values(),
+                               captured.model.state_dict().values()):
         np.testing.assert_allclose(a, b.numpy(), atol=2e-4, err_msg=name)
+        np.testing.assert_array_equal(a, c, err_msg=name)
     assert all(ours.seconds[p] > 0 for p in bench.PHASES)
+    assert ours.timed_steps == 3 and captured.timed_steps == 2 and captured.seconds["step"] > 0
 
 
 def test_quick_run_reports_phases_and_ratio(bench, capsys):
@@ -43,6 +50,7 @@ def test_quick_run_reports_phases_and_ratio(bench, capsys):
     assert bench.main(["--batches", "4", "--chunk", "2", "--no-memory", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "ratio tinygrad_fm / pytorch" in out and "optimizer ms" in out
+    assert "ratio captured / pytorch" in out
 
 
 def test_memory_probe_reports_a_peak(bench):
