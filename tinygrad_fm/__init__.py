@@ -31,6 +31,7 @@ from . import optim  # noqa: E402
 from . import utils  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (torch.save / torch.load)
 from .jit import jit  # noqa: E402  (step capture; tinygrad_fm.jit is the decorator)
+from .threads import get_num_threads, set_num_threads  # noqa: E402
 
 inference_mode = no_grad
 uniform = Tensor.uniform

@@ -179,3 +179,20 @@ def test_in_place_random_fills_follow_torchs_leaf_rule():
     assert set(np.unique(x.numpy())) <= {0.0, 1.0} and 0.15 < x.numpy().mean() < 0.35
     assert tg.zeros(5, dtype=tg.int64).random_(0, 3).numpy().max() < 3
     assert (tg.zeros(100).exponential_() > 0).all()
+
+
+def test_set_num_threads_resizes_the_blas_pool_as_torch_set_num_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = tg.get_num_threads()
+    try:
+        tg.set_num_threads(1)
+        assert tg.get_num_threads() == 1
+        pools = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                 if p.get("user_api") == "blas"]
+        assert pools and set(pools) == {1}
+        for bad in (0, -2, 1.5, True):
+            with pytest.raises(ValueError, match="positive integer"):
+                tg.set_num_threads(bad)
+    finally:
+        tg.set_num_threads(before)
+    assert tg.get_num_threads() == before
