@@ -466,3 +466,23 @@ def test_reprs_match_pytorch():
         assert repr(ours) == repr(theirs)
     assert repr(nn.Sequential(nn.Linear(3, 2), nn.GELU())) == \
         repr(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.GELU()))
+
+
+@pytest.mark.parametrize("shape, dim", [((3, 0), 1), ((3, 0), -1), ((0, 3), 0), ((2, 0, 4), 1),
+                                        ((3, 0), 0), ((0, 3), 1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_family_over_an_empty_axis_returns_what_torch_returns(name, shape, dim):
+    torch = pytest.importorskip("torch")
+    values = np.zeros(shape, np.float32)
+    expected_input = torch.tensor(values, requires_grad=True)
+    expected = getattr(torch, name)(expected_input, dim)
+    expected.sum().backward()
+    x = Tensor(values, requires_grad=True)
+    out = getattr(x, name)(dim=dim)
+    if name != "logsumexp":
+        np.testing.assert_array_equal(getattr(F, name)(Tensor(values), dim).numpy(),
+                                      expected.detach().numpy())
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    assert out.shape == tuple(expected.shape)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected_input.grad.numpy())

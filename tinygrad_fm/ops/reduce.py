@@ -128,9 +128,10 @@ class LogSumExp(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         axes = reduction_axes(axis, x.shape, "logsumexp")
-        shift = np.max(x, axis=axes, keepdims=True)
+        shift = shift_of(x, axes)
         shift = np.where(np.isfinite(shift), shift, 0)
-        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+        with np.errstate(divide="ignore"):  # an empty axis sums to 0: log gives -inf, as torch
+            out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
         ctx.save_for_backward(x, out)
         ctx.meta = (axes, keepdims)
         return out if keepdims else np.squeeze(out, axis=axes)
@@ -276,8 +277,19 @@ class Cumsum(ArrayFunction):
 
 
 
+def shift_of(x, axis):
+    """The maximum over ``axis`` (kept), which exp-sums subtract for stability; -inf
+    when ``x`` is empty (NumPy's max has no identity there; PyTorch returns an empty
+    softmax and a logsumexp of -inf)."""
+    if x.size == 0:
+        return np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    return np.max(x, axis=axis, keepdims=True)
+
+
 def log_softmax_array(x, axis):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    if x.size == 0:
+        return x.copy()
+    shifted = x - shift_of(x, axis)
     shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
@@ -286,7 +298,7 @@ class Softmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axis):
         (axis,) = normalize_axis(axis, x.shape, "softmax")
-        out = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        out = np.exp(x - shift_of(x, axis))
         out /= np.sum(out, axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
