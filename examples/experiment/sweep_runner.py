@@ -24,8 +24,8 @@ from typing import Callable, Mapping, Optional
 
 from .cli import blas_threads, single_threaded_blas
 from .config import ConfigError, RunOptions
-from .files import append_json_line, write_json
-from .sweep_spec import (SweepConfigError, SweepSpec, config_key, expand,
+from .files import append_json_line, read_json, write_json
+from .sweep_spec import (LOGGING_KEYS, SweepConfigError, SweepSpec, config_key, expand,
                          run_config, validate_sweep_config)
 from .tracking import has_wandb_credentials
 from .training import TrainingDiverged
@@ -282,6 +282,9 @@ def run_sweep(
     if not tasks:
         raise SweepConfigError("the sweep expands to no configuration")
 
+    budget = {"seed": seed, **{k: v for k, v in overrides.items() if k not in LOGGING_KEYS}}
+    if resume:
+        _check_same_budget(out_dir / "sweep.json", budget)
     existing = read_results(results_path, repair=resume)
     if existing and not resume:
         raise FileExistsError(f"{results_path} already holds {len(existing)} runs: add "
@@ -293,7 +296,8 @@ def run_sweep(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "sweep.json", {
         "sweep": spec.raw, "count": count, "seed": seed, "overrides": overrides,
-        "workers": workers, "wandb_mode": wandb_mode, "configurations": len(tasks)})
+        "workers": workers, "wandb_mode": wandb_mode, "configurations": len(tasks),
+        "budget": budget})
     skipped = f" ({len(tasks) - len(pending)} already recorded)" if resume else ""
     log(f"sweep {group}: {len(tasks)} configurations{skipped}, {len(pending)} to run with "
         f"{workers} worker(s); results in {results_path}")
@@ -329,6 +333,34 @@ def run_sweep(
             f"{60 * finished_here / elapsed:.1f} runs per minute "
             f"({cpu_seconds / finished_here:.1f} CPU s per run)")
     return [recorded[task["key"]] for task in tasks]
+
+
+#: The command-line flags of examples/sweep.py that set a budget key.
+BUDGET_FLAGS = {"seed": "--seed", "epochs": "--epochs-override", "limit_train": "--limit-train"}
+
+
+def _check_same_budget(path: Path, budget: Mapping) -> None:
+    """SweepConfigError when the sweep being resumed trained with another budget (seed,
+    epochs, training images...): its rows and the new ones would not be comparable."""
+    recorded = (read_json(path) or {}).get("budget")
+    if recorded is None:  # written before budgets were recorded
+        return
+    keys = [key for key in BUDGET_FLAGS if key in recorded or key in budget]
+    keys += sorted((set(recorded) | set(budget)) - set(BUDGET_FLAGS))
+    differing = [key for key in keys if recorded.get(key) != budget.get(key)]
+    if differing:
+        def named(key):
+            return f"{BUDGET_FLAGS[key]} ({key})" if key in BUDGET_FLAGS else key
+
+        detail = "; ".join(f"{named(key)}: {_setting(recorded.get(key))} there, "
+                           f"{_setting(budget.get(key))} now" for key in differing)
+        raise SweepConfigError(
+            f"--resume would mix two budgets in {path.parent / RESULTS_NAME} ({detail}); "
+            "resume with the sweep's own settings, or choose another --out for the new one")
+
+
+def _setting(value) -> str:
+    return "not set" if value is None else repr(value)
 
 
 def _format_row(row: Mapping, done: int, total: int) -> str:

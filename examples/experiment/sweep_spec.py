@@ -11,7 +11,6 @@ offline sweep trains (grid: every combination in a stable order; random: seeded 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ PARAMETER_FIELDS = ("values", "value", "distribution", "min", "max", "q", "proba
                     "mu", "sigma", "a", "b")
 #: Configuration keys that name where a run is logged, not what it trains.
 LOGGING_KEYS = ("wandb_project", "wandb_entity")
+#: The largest grid an offline sweep lists in full (larger ones need a count).
+MAX_GRID_CONFIGURATIONS = 100_000
 
 
 class SweepConfigError(ValueError):
@@ -75,25 +76,27 @@ class Parameter:
         raise SweepConfigError(f"parameters.{self.name}: the {self.distribution} distribution "
                                "is sampled by wandb's sweep service only")
 
-    def grid_values(self) -> tuple:
+    def size(self) -> int:
+        """How many values a discrete parameter has in a grid, counted without listing
+        them (an integer range may be too long to list)."""
         if self.distribution in ("constant", "categorical"):
-            return self.values
+            return len(self.values)
         if self.distribution == "int_uniform":
-            return tuple(range(int(self.low), int(self.high) + 1))
+            return int(self.high) - int(self.low) + 1
         if self.distribution == "q_uniform":
-            steps = math.floor((self.high - self.low) / self.q + 1e-9)
-            return tuple(dict.fromkeys(_quantise(self.low + i * self.q, self.q)
-                                       for i in range(steps + 1)))
+            return math.floor((self.high - self.low) / self.q + 1e-9) + 1
         raise SweepConfigError(
             f"parameters.{self.name}: method grid needs discrete values, but it has the "
             f"continuous {self.distribution} distribution; give 'values' (or int_uniform / "
             "q_uniform), or use method random")
 
-    def size(self) -> int:
-        """How many values a discrete parameter has (without listing an integer range)."""
+    def grid_value(self, index: int):
+        """The ``index``-th of the :meth:`size` values of a grid."""
+        if self.distribution in ("constant", "categorical"):
+            return self.values[index]
         if self.distribution == "int_uniform":
-            return int(self.high) - int(self.low) + 1
-        return len(self.grid_values())
+            return int(self.low) + index
+        return _quantise(self.low + index * self.q, self.q)
 
     @property
     def discrete(self) -> bool:
@@ -238,6 +241,8 @@ def _parse_parameter(name, spec, config_cls, offline: bool) -> Parameter:
                 + "; run the sweep online for those)") if offline else ""
         raise SweepConfigError(f"{where}.distribution: {distribution!r} is not one of "
                                f"{', '.join(known)}{hint}")
+    if distribution not in ("constant", "categorical"):
+        _check_drawn_type(name, flags[name], distribution, spec.get("q", 1))
     if distribution in WANDB_ONLY_DISTRIBUTIONS:
         return Parameter(name, distribution)
     if distribution in ("constant", "categorical"):
@@ -266,6 +271,27 @@ def _parse_parameter(name, spec, config_cls, offline: bool) -> Parameter:
     elif "q" in spec:
         raise SweepConfigError(f"{where}.q: only q_uniform takes a step q")
     return Parameter(name, distribution, low=low, high=high, q=q)
+
+
+def _check_drawn_type(name: str, flag, distribution: str, q) -> None:
+    """Refuse a distribution whose draws the flag cannot take: numbers for a flag of
+    choices or text, real numbers for a whole-number flag."""
+    where = f"parameters.{name}"
+    if flag.choices or flag.kind is str:
+        takes = (f"one of {', '.join(flag.choices)}" if flag.choices else "text")
+        raise SweepConfigError(f"{where}: {name} takes {takes}, but the {distribution} "
+                               "distribution draws numbers; list them as 'values'")
+    if flag.kind is not int:
+        return
+    if distribution.startswith("q_"):
+        if isinstance(q, (int, float)) and not isinstance(q, bool) and float(q).is_integer():
+            return
+        raise SweepConfigError(f"{where}: {name} takes whole numbers, but {distribution} "
+                               f"with step q={q} draws fractions; use a whole-number q")
+    if distribution != "int_uniform":
+        raise SweepConfigError(f"{where}: {name} takes whole numbers, but the {distribution} "
+                               "distribution draws real numbers; use int_uniform (or "
+                               "q_uniform with a whole-number q), or list 'values'")
 
 
 def _parse_values(name, spec, distribution, config_cls) -> Parameter:
@@ -314,8 +340,7 @@ def expand(spec: SweepSpec, count: Optional[int] = None, seed: int = 0) -> list:
             "runs; log in (wandb login) and run without --offline, or use method random or "
             "grid to run the sweep here")
     if spec.method == "grid":
-        combinations = itertools.product(*(p.grid_values() for p in spec.parameters))
-        return [dict(zip(names, values)) for values in itertools.islice(combinations, limit)]
+        return [dict(zip(names, values)) for values in _grid(spec.parameters, limit)]
     if limit is None:
         raise SweepConfigError("method random needs a number of runs: give --count N (or "
                                "run_cap in the sweep file)")
@@ -332,6 +357,27 @@ def expand(spec: SweepSpec, count: Optional[int] = None, seed: int = 0) -> list:
             seen.add(fingerprint)
             samples.append(sample)
     return samples
+
+
+def _grid(parameters, limit: Optional[int]):
+    """The first ``limit`` combinations of the parameters' grid values in
+    ``itertools.product``'s order (the last parameter varies fastest), each computed
+    from its index, so that a long range is never listed. Without a limit, a grid of
+    more than MAX_GRID_CONFIGURATIONS is refused."""
+    sizes = [p.size() for p in parameters]
+    total = math.prod(sizes)
+    if limit is None and total > MAX_GRID_CONFIGURATIONS:
+        factors = " x ".join(f"{p.name}: {n:,}" for p, n in zip(parameters, sizes) if n > 1)
+        raise SweepConfigError(
+            f"method grid: the grid has {total:,} configurations ({factors}), more than "
+            f"{MAX_GRID_CONFIGURATIONS:,}; give --count N (or run_cap) to run the first N, "
+            "give fewer values, or use method random")
+    for index in range(total if limit is None else min(total, limit)):
+        values = []
+        for parameter, size in zip(reversed(parameters), reversed(sizes)):
+            index, position = divmod(index, size)
+            values.append(parameter.grid_value(position))
+        yield tuple(reversed(values))
 
 
 def _space_size(spec: SweepSpec) -> Optional[int]:
