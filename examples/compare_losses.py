@@ -17,9 +17,8 @@ In wandb the two runs and a third ``comparison`` run holding these figures share
 from __future__ import annotations
 
 import argparse
-import sys
 
-from experiment.cli import EXIT_FAILED, exit_status
+from experiment.cli import EXIT_FAILED, exit_status, exit_with
 from experiment.comparison import compare
 from experiment.config import build_parser, parse_command_line
 from fashion_mnist import MLPConfig, train
@@ -66,4 +65,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -20,16 +20,16 @@ scripts train through :func:`train`::
 
 from __future__ import annotations
 
-import sys
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from experiment.cli import exit_status
+from experiment.cli import exit_status, exit_with
 from experiment.config import (MORE, RunOptions, TrainingConfig, build_parser, flag,
                                parse_command_line)
 from experiment.data import training_transform
-from experiment.training import (LOSSES, TrainingRun, build_optimizer, build_scheduler,
-                                 evaluate)
+from experiment.training import (EVAL_BATCH_SIZE, LOSSES, MAX_IMAGES, TrainingRun,
+                                 build_optimizer, build_scheduler, evaluate)
 import tinygrad_fm as tg
 from tinygrad_fm import nn
 from tinygrad_fm.utils.data import DataLoader, DistributedSampler, TensorDataset
@@ -66,6 +66,15 @@ class MLPConfig(TrainingConfig):
                            choices=tuple(ACTIVATIONS))
     dropout: float = flag(0.0, None, "dropout probability after each hidden activation "
                           "(default 0)", group=MORE, metavar="P", below_one=True)
+
+    def training_memory(self, image_shape: tuple, num_classes: int) -> tuple:
+        """About the bytes of float32 weights, gradients and two optimizer moments, and
+        of the activations (values and gradients) of the largest batch."""
+        widths = [math.prod(image_shape)] + [self.hidden_size] * self.num_layers + [num_classes]
+        parameters = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+        rows = max(EVAL_BATCH_SIZE, min(self.batch_size, MAX_IMAGES))
+        return 4 * (4 * parameters + 3 * rows * sum(widths[1:])), (
+            f"-nhl {self.num_layers} -sz {self.hidden_size}")
 
     def run_name(self) -> str:
         """The settings that tell runs apart, assignment-style:
@@ -197,4 +206,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

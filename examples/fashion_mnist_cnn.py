@@ -17,17 +17,18 @@ script holds only the network and its epoch loop.
 
 from __future__ import annotations
 
-import sys
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from experiment.cli import exit_status
+from experiment.cli import exit_status, exit_with
 from experiment.config import (MORE, RunOptions, TrainingConfig, build_parser, flag,
                                parse_command_line)
 from experiment.data import to_float_images, training_transform
-from experiment.training import LOSSES, TrainingRun, build_optimizer, build_scheduler, evaluate
+from experiment.training import (EVAL_BATCH_SIZE, LOSSES, MAX_IMAGES, TrainingRun,
+                                 build_optimizer, build_scheduler, evaluate)
 import tinygrad_fm as tg
 from tinygrad_fm import nn
 from tinygrad_fm.utils.data import DataLoader, DistributedSampler, TensorDataset
@@ -59,6 +60,18 @@ class CNNConfig(TrainingConfig):
                           group=MORE, metavar="P", below_one=True)
     norm: str = flag("none", None, "normalisation after each convolution: none, or batch "
                      "(BatchNorm2d)", group=MORE, choices=("none", "batch"))
+
+    def training_memory(self, image_shape: tuple, num_classes: int) -> tuple:
+        """About the bytes of float32 weights, gradients and two optimizer moments, and
+        of the activations (values and gradients) of the largest batch."""
+        c, hidden = self.channels, self.hidden_size
+        area = math.prod(image_shape)
+        parameters = (9 * c + c + 9 * c * 2 * c + 2 * c + 2 * c * (area // 16) * hidden
+                      + hidden + (hidden + 1) * num_classes)
+        per_image = 3 * (c * area + 2 * c * area // 4) + c * area // 4 + 2 * c * area // 16 \
+            + 3 * hidden + num_classes
+        rows = max(EVAL_BATCH_SIZE, min(self.batch_size, MAX_IMAGES))
+        return 4 * (4 * parameters + 2 * rows * per_image), f"-c {c} -sz {hidden}"
 
     def run_name(self) -> str:
         """``cnn_c_32_sz_128_bs_64_opt_adam_lr_0.001``, plus what differs from the
@@ -182,4 +195,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

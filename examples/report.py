@@ -33,8 +33,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from experiment.cli import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, error,
+from experiment.cli import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, error, exit_with,
                             sigterm_as_interrupt)
+from experiment.files import os_error_message
+from experiment.signals import ignore_further_interrupts
 from experiment.config import ConfigError
 from experiment.report_data import BUDGETS, ReportError, build_report
 from experiment.sweep_runner import SweepWorkerDied
@@ -95,7 +97,11 @@ def main(argv=None) -> int:
     except (FileNotFoundError, DatasetError, SweepWorkerDied) as problem:
         error(problem)
         return EXIT_FAILED
+    except OSError as problem:  # --out cannot be written: no permission, a full disk
+        error(os_error_message(problem))
+        return EXIT_FAILED
     except KeyboardInterrupt as stopped:
+        ignore_further_interrupts()
         print(f"\ninterrupted ({stopped or 'Ctrl-C'}); run the same command again to resume: "
               f"{command}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -105,4 +111,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Callable
 
 from experiment import sweep_analysis
-from experiment.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, sigterm_as_interrupt
+from experiment.cli import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, error, exit_with,
+                            sigterm_as_interrupt)
+from experiment.files import os_error_message
 from experiment.sweep_runner import (RESULTS_NAME, SweepInterrupted, SweepWorkerDied,
                                      run_online, run_sweep, wandb_is_available)
 from experiment.sweep_spec import (LOGGING_KEYS, SweepConfigError, load_sweep_config,
@@ -100,15 +102,19 @@ def main(argv=None, *, train_fn: Callable = train, wandb_module=None) -> int:
     and ``import wandb`` (tests)."""
     args = build_parser().parse_args(argv)
     with sigterm_as_interrupt():
-        return _main(args, argv, train_fn, wandb_module)
+        try:
+            return _main(args, argv, train_fn, wandb_module)
+        except OSError as problem:  # --out cannot be written: no permission, a full disk
+            error(os_error_message(problem))
+            return EXIT_FAILED
 
 
 def _main(args, argv, train_fn, wandb_module) -> int:
     if args.analyze:
         try:
             summary = sweep_analysis.analyze(args.analyze, args.out)
-        except (FileNotFoundError, ValueError) as error:
-            print(f"error: {error}", file=sys.stderr)
+        except (FileNotFoundError, ValueError) as problem:
+            error(problem)
             return EXIT_USAGE
         print(sweep_analysis.format_brief(summary))
         return 0
@@ -138,18 +144,18 @@ def _main(args, argv, train_fn, wandb_module) -> int:
                          seed=args.seed, resume=args.resume, retry_failed=args.retry_failed,
                          overrides=overrides, data_dir=args.data_dir,
                          wandb_mode=args.wandb_mode, figures=args.run_figures)
-    except (SweepConfigError, FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (SweepConfigError, FileExistsError, ValueError) as problem:
+        error(problem)
         return EXIT_USAGE
-    except SweepInterrupted as error:
+    except SweepInterrupted as stopped:
         command = [Path(sys.executable).name, "examples/sweep.py",
                    *(argv if argv is not None else sys.argv[1:])]
         if "--resume" not in command:
             command.append("--resume")
-        print(f"\n{error}\ncontinue with: {shlex.join(command)}", file=sys.stderr)
+        print(f"\n{stopped}\ncontinue with: {shlex.join(command)}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except SweepWorkerDied as error:
-        print(f"error: {error}", file=sys.stderr)
+    except SweepWorkerDied as problem:
+        error(problem)
         return EXIT_FAILED
     results_path = out_dir / RESULTS_NAME
     summary = sweep_analysis.analyze(results_path, out_dir)
@@ -164,4 +170,4 @@ def _main(args, argv, train_fn, wandb_module) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -9,38 +9,23 @@ import sys
 from tinygrad_fm.datasets import DatasetError
 
 from .config import ConfigError
+from .files import os_error_message
+from .signals import ignore_further_interrupts, sigterm_as_interrupt
 from .training import CheckpointError, TrainingDiverged, TrainingInterrupted
 
 EXIT_OK = 0
 #: The work could not be done: a run diverged or failed, the data or a checkpoint could
-#: not be read, a sweep worker died.
+#: not be read, an output folder could not be written, a sweep worker died.
 EXIT_FAILED = 1
 #: Bad options (argparse's own status), a bad sweep file, a folder holding other work.
 EXIT_USAGE = 2
-#: Interrupted (Ctrl-C or SIGTERM); what was finished is kept.
+#: Interrupted (Ctrl-C or SIGTERM: a script stops the same way on either, so both end
+#: with the shell's status of Ctrl-C, 128 + SIGINT); what was finished is kept.
 EXIT_INTERRUPTED = 130
 
 
 def error(message) -> None:
     print(f"error: {message}", file=sys.stderr)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """SIGTERM stops like Ctrl-C: the script records what it did and exits 130."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class ExitStatus:
@@ -63,12 +48,33 @@ def exit_status():
     except (FileNotFoundError, DatasetError, CheckpointError, TrainingDiverged) as problem:
         error(problem)
         status.code = EXIT_FAILED
+    except OSError as problem:  # an output folder that cannot be written, a full disk
+        error(os_error_message(problem))
+        status.code = EXIT_FAILED
     except TrainingInterrupted as problem:
+        ignore_further_interrupts()
         print(f"\n{problem}", file=sys.stderr)
         status.code = EXIT_INTERRUPTED
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         print("\ninterrupted before training started", file=sys.stderr)
         status.code = EXIT_INTERRUPTED
+
+
+def exit_with(main) -> None:
+    """``sys.exit(main())`` for a script's ``__main__``. A stop that escapes ``main`` (a
+    Ctrl-C while the options are read) ends with 130 and one line instead of a
+    traceback, and once a script stops with 130, further Ctrl-C and SIGTERM are ignored
+    while the interpreter shuts down (wandb's and tqdm's exit hooks)."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)
 
 
 def single_threaded_blas():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Optional
 
@@ -210,6 +211,10 @@ class Config:
     def check_resume(self, saved: "Config") -> None:
         """Raise ConfigError when this configuration cannot continue ``saved``'s run."""
 
+    def check_fits(self, image_shape: tuple, num_classes: int) -> None:
+        """Raise ConfigError when this configuration cannot train on images of
+        ``image_shape`` (before anything is built for them)."""
+
     def run_name(self) -> str:
         """The name of a run of this configuration (its folder and wandb name start with
         it); an example names its runs by the settings that tell them apart."""
@@ -275,11 +280,48 @@ class TrainingConfig(Config):
         "checks; validation and test sets stay whole)", kind=int, group=MORE, metavar="N",
         minimum=1)
 
+    def training_memory(self, image_shape: tuple, num_classes: int) -> Optional[tuple]:
+        """``(bytes, what)``: about how much memory training this configuration's model
+        takes (weights, gradients, optimizer state, activations of a batch) and the flags
+        that set its size; None when the example does not say."""
+        return None
+
+    def check_fits(self, image_shape: tuple, num_classes: int) -> None:
+        side = min(image_shape)
+        if self.augment_shift >= side:
+            raise ConfigError(
+                f"--augment-shift {self.augment_shift} would move the "
+                f"{'x'.join(map(str, image_shape))}-pixel images out of the frame entirely; "
+                f"give fewer pixels than the image side ({side}), a few at most (e.g. 2)")
+        estimate = self.training_memory(image_shape, num_classes)
+        available = physical_memory()
+        if estimate is not None and available and estimate[0] > available:
+            needed, what = estimate
+            raise ConfigError(
+                f"{what}: training this network needs about {_bytes(needed)} of memory "
+                f"(weights, gradients, optimizer state and activations), more than this "
+                f"machine's {_bytes(available)}; make it smaller")
+
     def check_resume(self, saved: "TrainingConfig") -> None:
         if self.epochs != saved.epochs and self.lr_schedule != "constant":
             raise ConfigError(f"the {self.lr_schedule} learning-rate schedule is laid out for "
                               f"the original number of epochs ({saved.epochs}); resume it "
                               "without changing --epochs")
+
+
+def physical_memory() -> Optional[int]:
+    """The machine's memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _bytes(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if count < 1000 or unit == "PB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1000
 
 
 # ----------------------------------------------------------------------------- command line
@@ -298,7 +340,8 @@ class RunOptions:
     the configuration keys typed on the command line (what a resume compares).
     data_dir: the dataset's folder. figures: write the PNG figures (and log them).
     name: the run's name (default ``config.run_name()``). on_epoch_end: called with each
-    epoch's record (e.g. to stop early by raising). log: where messages go.
+    epoch's record (e.g. to stop early by raising). log: where messages go. overwrite:
+    replace the run already in ``out_dir`` (without it such a folder is refused).
     """
 
     out_dir: Any = None
@@ -315,6 +358,7 @@ class RunOptions:
     name: Optional[str] = None
     on_epoch_end: Any = None
     log: Any = print
+    overwrite: bool = False
 
     def replace(self, **changes) -> "RunOptions":
         return dataclasses.replace(self, **changes)
@@ -366,7 +410,10 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
                         help="default: $WANDB_MODE if set, else online when logged in "
                              "(wandb login) and offline otherwise")
     extras.add_argument("--out", metavar="DIR",
-                        help="the run folder (default runs/<run name>-<timestamp>)")
+                        help="the run folder (default runs/<run name>-<timestamp>); one "
+                             "holding a run already is refused unless --overwrite")
+    extras.add_argument("--overwrite", action="store_true",
+                        help="replace the run already in --out (its files are deleted first)")
     if checkpoint_options:
         extras.add_argument("--save", action="store_true",
                             help="keep checkpoint.npz (model and optimizer) in the run "
@@ -427,5 +474,5 @@ def parse_command_line(parser: argparse.ArgumentParser, config_cls, argv=None) -
         out_dir=args.get("out"), wandb_mode=args.get("wandb_mode"),
         quiet=args.get("quiet", False), save=args.get("save", False),
         resume=args.get("resume"), data_dir=args.get("data_dir"),
-        explicit=frozenset(values))
+        explicit=frozenset(values), overwrite=args.get("overwrite", False))
     return Command(config, options, preset)

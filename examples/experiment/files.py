@@ -1,7 +1,9 @@
-"""Files of a run: JSON written atomically, JSON lines appended whole, run folders."""
+"""Files of a run: JSON written atomically, JSON lines appended whole, run folders, and
+one message for a folder that cannot be written."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from datetime import datetime
@@ -96,3 +98,61 @@ def new_folder(stem: str, root="runs") -> Path:
         n += 1
         candidate = Path(root) / f"{stem}-{n}"
     return candidate
+
+
+class OutputError(OSError):
+    """An output folder cannot be created or written; the message says which and why."""
+
+
+#: What to do about the usual reasons a write fails.
+_WRITE_HINTS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only; choose another --out",
+    errno.EACCES: "permission denied; choose another --out",
+    errno.EPERM: "permission denied; choose another --out",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another --out",
+}
+
+
+def os_error_message(error: OSError) -> str:
+    """One line for an OSError: ``cannot write PATH: reason`` (the message itself for an
+    OutputError, or an error raised with a message of its own)."""
+    if isinstance(error, OutputError) or error.errno is None:
+        return str(error)
+    reason = _WRITE_HINTS.get(error.errno, error.strerror or str(error))
+    return f"cannot write {error.filename}: {reason}" if error.filename else reason
+
+
+def make_folder(path, option: str = "--out") -> Path:
+    """Create the folder ``path`` (and its parents) for writing; OutputError naming
+    ``option`` when it cannot be (a file is there, no permission, read-only...)."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{option} {path} is a file, not a folder; give a folder") from None
+    except OSError as error:
+        reason = _WRITE_HINTS.get(error.errno, error.strerror)
+        raise OutputError(f"{option} {path} cannot be created: {reason}") from None
+    return path
+
+
+#: The files that tell what a folder holds: a training run, a sweep or a report.
+RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "checkpoint.npz")
+SWEEP_FILES = ("results.jsonl", "sweep.json")
+REPORT_FILES = ("report_state.json",)
+
+
+def work_in(folder) -> tuple:
+    """``(kind, names)``: what ``folder`` holds (``"run"``, ``"sweep"`` or ``"report"``,
+    the first kind found in that order of precedence report, sweep, run) and the files
+    that show it; ``(None, [])`` for a missing or unrelated folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None, []
+    for kind, names in (("report", REPORT_FILES), ("sweep", SWEEP_FILES), ("run", RUN_FILES)):
+        found = [name for name in names if (folder / name).exists()]
+        if found:
+            return kind, found
+    return None, []

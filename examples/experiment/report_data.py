@@ -32,7 +32,7 @@ from .comparison import compare
 from .config import RunOptions
 from .data import VAL_FRACTION, load_dataset
 from .figures import plot_confusion_matrix, plot_curves, plot_samples
-from .files import read_json, read_json_lines, write_json, write_text
+from .files import make_folder, read_json, read_json_lines, work_in, write_json, write_text
 from .sweep_runner import RESULTS_NAME, run_sweep
 from .sweep_spec import SweepSpec, load_sweep_config, validate_sweep_config
 from .training import TrainingDiverged
@@ -158,6 +158,11 @@ class Reporter:
                     f"{self.out} holds a report made with other settings ({'; '.join(differing)}); "
                     "repeat that report's options to resume it, or choose another --out")
         else:
+            kind, found = work_in(self.out)
+            if kind is not None:
+                raise ReportError(f"--out {self.out} holds a {kind} ({', '.join(found)}), not "
+                                  "a report; choose another --out")
+            make_folder(self.out)
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             state = dict(wanted, group=f"report-{self.dataset}-{self.budget.name}-{stamp}",
                          invocations=[])

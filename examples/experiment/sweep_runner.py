@@ -24,9 +24,10 @@ from typing import Callable, Mapping, Optional
 
 from .cli import blas_threads, single_threaded_blas
 from .config import ConfigError, RunOptions
-from .files import append_json_line, read_json, write_json
+from .files import append_json_line, make_folder, read_json, work_in, write_json
 from .sweep_spec import (LOGGING_KEYS, SweepConfigError, SweepSpec, config_key, expand,
                          run_config, validate_sweep_config)
+from .signals import ignore_further_interrupts
 from .tracking import has_wandb_credentials
 from .training import TrainingDiverged
 
@@ -282,6 +283,10 @@ def run_sweep(
     if not tasks:
         raise SweepConfigError("the sweep expands to no configuration")
 
+    kind, found = work_in(out_dir)
+    if kind not in (None, "sweep"):
+        raise FileExistsError(f"--out {out_dir} holds a {kind} ({', '.join(found)}), not a "
+                              "sweep; choose another --out")
     budget = {"seed": seed, **{k: v for k, v in overrides.items() if k not in LOGGING_KEYS}}
     if resume:
         _check_same_budget(out_dir / "sweep.json", budget)
@@ -293,7 +298,7 @@ def run_sweep(
     if retry_failed:
         recorded = {k: row for k, row in recorded.items() if row.get("status") != "failed"}
     pending = [task for task in tasks if task["key"] not in recorded]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     write_json(out_dir / "sweep.json", {
         "sweep": spec.raw, "count": count, "seed": seed, "overrides": overrides,
         "workers": workers, "wandb_mode": wandb_mode, "configurations": len(tasks),
@@ -316,6 +321,7 @@ def run_sweep(
                 if on_result is not None:
                     on_result(row)
         except KeyboardInterrupt:
+            ignore_further_interrupts()  # stopping the workers must not be cut short
             pool.stop()
             raise SweepInterrupted(len(recorded), len(tasks), results_path) from None
         except SweepWorkerDied:

@@ -22,6 +22,8 @@ loss diverges, and recording why a run stopped (Ctrl-C, divergence).
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Mapping, Optional
@@ -37,32 +39,65 @@ from . import data as example_data
 from .config import Config, ConfigError, RunOptions
 from .figures import (LOSS_AND_ACCURACY, new_figure, plot_confusion_matrix, plot_curves,
                       plot_samples)
-from .files import file_in, new_folder
+from .files import (RUN_FILES, OutputError, file_in, make_folder, new_folder,
+                    os_error_message, work_in)
+from .signals import ignore_further_interrupts
 from .tracking import Tracker
+from tinygrad_fm.nn.serialization import remove_leftover_temporaries
 
 CHECKPOINT_NAME = "checkpoint.npz"
+#: Everything a run writes into its folder (--overwrite deletes these first).
+RUN_OUTPUTS = RUN_FILES + ("samples.png", "confusion_matrix.png", "curves.png", "wandb")
 CHECKPOINT_FORMAT = 1
 EVAL_BATCH_SIZE = 5000
+#: The most images a split of the examples' datasets holds (a batch is never larger).
+MAX_IMAGES = 60_000
 
 
 class TrainingDiverged(RuntimeError):
     """The training loss became NaN or infinite.
 
     ``learning_rate`` is the configured rate (``-lr``), ``current_lr`` the scheduled rate
-    at the failing step.
+    at the failing step; ``cause`` names what made it diverge where that can be seen
+    (see :func:`divergence_cause`), else the message suggests a smaller learning rate.
     """
 
     def __init__(self, epoch: int, step, value: float, learning_rate: float,
-                 current_lr: Optional[float] = None):
+                 current_lr: Optional[float] = None, cause: Optional[str] = None):
         self.epoch, self.step, self.value = epoch, step, value
-        self.learning_rate, self.current_lr = learning_rate, current_lr
+        self.learning_rate, self.current_lr, self.cause = learning_rate, current_lr, cause
         where = f"step {step}" if isinstance(step, int) else step
         rate = f"learning rate {learning_rate:g}"
         if current_lr is not None and current_lr != learning_rate:
             rate += f", {current_lr:g} at that step"
+        hint = cause or (f"Try a smaller learning rate, e.g. -lr {learning_rate / 10:g}.")
         super().__init__(
             f"training diverged: the loss became {value} in epoch {epoch}, {where} ({rate}). "
-            f"Try a smaller learning rate, e.g. -lr {learning_rate / 10:g}.")
+            f"{hint}")
+
+
+#: Optimizers that divide by the square root of a running mean of squared gradients.
+ADAPTIVE_OPTIMIZERS = ("rmsprop", "adam", "nadam", "adamw")
+
+
+def divergence_cause(config, before_any_update: bool = False) -> Optional[str]:
+    """What made a run of ``config`` diverge, when a setting shows it: epsilon 0 in an
+    adaptive optimizer, a weight decay that overshoots, or (``before_any_update``) a
+    loss that was not finite before the first step changed a weight. None otherwise."""
+    if before_any_update:
+        return ("The loss was not finite before any weight was updated, so the learning "
+                "rate is not the cause: the initial weights or the inputs hold NaN or inf.")
+    if config.epsilon == 0 and config.optimizer in ADAPTIVE_OPTIMIZERS:
+        return (f"-eps 0 lets {config.optimizer} divide by zero where a weight's gradients "
+                f"have all been 0 (0/0 is NaN); use a small positive epsilon such as the "
+                f"default -eps 1e-08.")
+    if config.weight_decay * config.learning_rate >= 1:
+        return (f"-w_d {config.weight_decay:g} with -lr {config.learning_rate:g}: each step "
+                f"takes learning_rate x weight_decay = "
+                f"{config.weight_decay * config.learning_rate:g} times the weights away, "
+                "which overshoots zero and grows; use a weight decay far below 1/lr "
+                "(e.g. -w_d 0.0005).")
+    return None
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -75,8 +110,11 @@ class TrainingInterrupted(KeyboardInterrupt):
         if checkpoint is not None:
             hint = (f"the checkpoint of epoch {checkpoint_epoch} is kept in {checkpoint}; "
                     f"continue with --resume {checkpoint}")
+        elif saving and epochs_completed == 0:
+            hint = ("no epoch finished, so no checkpoint was written yet (one is written "
+                    "when each epoch ends)")
         elif saving:
-            hint = "no checkpoint was written yet (the first is written when an epoch ends)"
+            hint = "it stopped while writing the first checkpoint, so none is kept"
         else:
             hint = "no checkpoint was written (add --save to keep one after every epoch)"
         super().__init__(f"interrupted after {epochs_completed} completed epoch(s); {hint}")
@@ -237,8 +275,10 @@ class TrainingRun:
         if requested is not None and not isinstance(requested, Config):
             requested = self.config_cls.from_mapping(requested)
         out_dir, self.save = options.out_dir, options.save
+        resumed_folder = None
         if options.resume is not None:
             path = resolve_checkpoint(options.resume)
+            resumed_folder = path.parent
             self.checkpoint_state = read_checkpoint(path)
             try:
                 saved = self.config_cls.from_mapping(self.checkpoint_state["config"])
@@ -251,7 +291,12 @@ class TrainingRun:
             self.config = requested if requested is not None else self.config_cls()
         self.name = options.name or self.config.run_name()
         self.out_dir = Path(out_dir) if out_dir is not None else new_folder(self.name)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if resumed_folder is None or self.out_dir.resolve() != resumed_folder.resolve():
+            self._claim_folder()
+        make_folder(self.out_dir)
+        if resumed_folder is not None or options.overwrite:
+            # what a write killed midway (SIGKILL) left behind; no write is running now
+            remove_leftover_temporaries(self.out_dir)
         self.checkpoint_path = self.out_dir / CHECKPOINT_NAME if self.save else None
         tg.manual_seed(self.config.seed)
         # Overflow shows up as a non-finite loss, which stops training with a clear
@@ -259,10 +304,40 @@ class TrainingRun:
         self._errstate.__enter__()
         return self
 
+    def _claim_folder(self) -> None:
+        """Refuse an --out that holds another run (its config.json would be replaced and
+        its checkpoint mixed with this run's), unless --overwrite deletes that run."""
+        kind, found = work_in(self.out_dir)
+        if kind is None:
+            return
+        if kind != "run" or not self.options.overwrite:
+            if kind != "run":
+                what, advice = f"a {kind}", "choose a new --out"
+            elif CHECKPOINT_NAME in found:
+                what = "a run"
+                advice = (f"continue it with --resume {self.out_dir}, choose a new --out, or "
+                          "add --overwrite to replace it")
+            else:
+                what = "a run"
+                advice = ("it has no checkpoint, so --resume cannot continue it; choose a new "
+                          "--out, or add --overwrite to replace it")
+            raise OutFolderInUse(f"--out {self.out_dir} holds {what} already "
+                                 f"({', '.join(found)}); {advice}")
+        for name in RUN_OUTPUTS:
+            target = self.out_dir / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+        self.options.log(f"--overwrite: deleted the run that was in {self.out_dir}")
+
     def image_data(self) -> example_data.ImageData:
         """The configured dataset's images as this run uses them (see
-        :func:`experiment.data.image_data`)."""
-        self.data = example_data.image_data(self.config, self.options.data_dir)
+        :func:`experiment.data.image_data`); ConfigError when the configuration cannot
+        train on them (see ``Config.check_fits``)."""
+        data = example_data.image_data(self.config, self.options.data_dir)
+        self.config.check_fits(data.train_images.shape[1:], data.num_classes)
+        self.data = data
         return self.data
 
     def start(self, model, optimizer, scheduler=None, data=None) -> None:
@@ -286,6 +361,13 @@ class TrainingRun:
             except Exception as error:  # another model, wrong shapes, missing entries
                 raise CheckpointError(f"{resolve_checkpoint(options.resume)} does not fit "
                                       f"this run: {error}") from None
+            damaged = _non_finite_entries(model.state_dict(), optimizer.state_dict())
+            if damaged:
+                raise CheckpointError(
+                    f"{resolve_checkpoint(options.resume)} holds NaN or infinite values "
+                    f"({', '.join(damaged[:3])}{', ...' if len(damaged) > 3 else ''}), so "
+                    "training could not continue from it; resume an earlier copy or start "
+                    "a new run")
         self.start_epoch = self.saved_epoch = len(self.history)
         self.train_time = self.previous_time
         parameters = sum(p.numel() for p in model.parameters())
@@ -338,9 +420,14 @@ class TrainingRun:
     def check_finite(self, loss: float, epoch: int, step) -> float:
         """``loss``, or TrainingDiverged when it is NaN or infinite."""
         if not math.isfinite(loss):
-            raise TrainingDiverged(epoch, step, loss, self.config.learning_rate,
-                                   self.optimizer.param_groups[0]["lr"])
+            raise self._diverged(epoch, step, loss,
+                                 before_any_update=epoch == self.start_epoch + 1 and step == 1)
         return loss
+
+    def _diverged(self, epoch: int, step, value: float, before_any_update: bool = False):
+        return TrainingDiverged(epoch, step, value, self.config.learning_rate,
+                                self.optimizer.param_groups[0]["lr"],
+                                cause=divergence_cause(self.config, before_any_update))
 
     def show_running_loss(self, step: int, loss: float) -> None:
         """The epoch's mean loss so far, on the progress bar every 25 steps."""
@@ -352,18 +439,18 @@ class TrainingRun:
         in metrics.jsonl, wandb and the output, and the checkpoint (with --save)."""
         self._close_bar()
         if not math.isfinite(metrics["val_loss"]):
-            raise TrainingDiverged(epoch, "validation", metrics["val_loss"],
-                                   self.config.learning_rate,
-                                   self.optimizer.param_groups[0]["lr"])
+            raise self._diverged(epoch, "validation", metrics["val_loss"])
         epoch_time = time.perf_counter() - self._epoch_started
         self.train_time += epoch_time
         record = {"epoch": epoch, **metrics, "lr": self.optimizer.param_groups[0]["lr"],
                   "epoch_time_s": epoch_time}
         self.history.append(record)
-        self.tracker.log_epoch(record)
-        self.say(format_epoch(record, self.config.epochs))
+        # The checkpoint first: metrics.jsonl must never run ahead of it (when the disk
+        # fills, a resume rewrites metrics.jsonl from the checkpoint's history).
         if self.checkpoint_path is not None:
             self._save_checkpoint(epoch)
+        self.tracker.log_epoch(record)
+        self.say(format_epoch(record, self.config.epochs))
         if self.options.on_epoch_end is not None:
             self.options.on_epoch_end(record)
         return record
@@ -428,22 +515,66 @@ class TrainingRun:
             if self.tracker is not None:
                 self.tracker.finish()
             return False
+        if issubclass(kind, KeyboardInterrupt):
+            # Recording the stop takes a moment (wandb); a second Ctrl-C must not cut it.
+            ignore_further_interrupts()
         if not self._started:
             return False
         if issubclass(kind, TrainingDiverged):
-            self.result.update(status="diverged", error=str(error),
-                               wall_time_s=self._wall_time())
-            self.tracker.write_summary(_summary(self.result))
-            self.tracker.finish_failed("diverged", str(error))
+            self._record_stop("diverged", str(error))
         elif issubclass(kind, KeyboardInterrupt):
-            self.result.update(status="interrupted", wall_time_s=self._wall_time())
-            self.tracker.write_summary(_summary(self.result))
-            self.tracker.finish_failed("interrupted", "stopped with Ctrl-C")
+            self._record_stop("interrupted", "stopped with Ctrl-C or SIGTERM")
             kept = (self.checkpoint_path if self.checkpoint_path is not None
                     and self.saved_epoch > 0 else None)
             raise TrainingInterrupted(len(self.history), kept, self.saved_epoch,
                                       self.out_dir, saving=self.checkpoint_path is not None) from None
+        elif issubclass(kind, OSError):  # the run folder could not be written (disk full)
+            problem = os_error_message(error)
+            self._record_stop("failed", problem)
+            if self.checkpoint_path is not None and self.saved_epoch > 0:
+                kept = (f"the checkpoint of epoch {self.saved_epoch} in {self.checkpoint_path} "
+                        f"is intact: continue with --resume {self.checkpoint_path} once that is "
+                        "fixed")
+            else:
+                kept = "no checkpoint was kept"
+            raise OutputError(f"{problem}; training stopped; {kept}") from None
         return False
+
+    def _record_stop(self, status: str, message: str) -> None:
+        """summary.json and wandb say why the run stopped; a folder that cannot be written
+        any more (a full disk) must not hide the reason behind a second error."""
+        self.result.update(status=status, error=message, wall_time_s=self._wall_time())
+        try:
+            self.tracker.write_summary(_summary(self.result))
+        except OSError:
+            pass
+        self.tracker.finish_failed(status, message)
+
+
+class OutFolderInUse(ConfigError):
+    """--out names a folder that holds another run (or a sweep, a report)."""
+
+
+def _non_finite_entries(*states) -> list:
+    """The keys of the arrays holding NaN or inf in nested state dicts."""
+    found = []
+
+    def visit(value, key):
+        if isinstance(value, Mapping):
+            for name, item in value.items():
+                visit(item, f"{key}.{name}" if key else str(name))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                visit(item, f"{key}.{index}")
+        else:
+            array = value.numpy() if hasattr(value, "numpy") else value
+            if (isinstance(array, np.ndarray) and array.dtype.kind in "fc"
+                    and not np.isfinite(array).all()):
+                found.append(key)
+
+    for state in states:
+        visit(state, "")
+    return found
 
 
 def _summary(result: Mapping) -> dict:

@@ -5,6 +5,7 @@ intact. Each test reproduces one way a hostile but realistic user breaks the exa
 from __future__ import annotations
 
 import errno
+import os
 import json
 import resource
 import signal
@@ -117,3 +118,262 @@ def test_resume_with_another_budget_is_refused(tmp_path, capsys, changed):
     # The same budget resumes.
     assert sweep.main(argv + ["--resume"], train_fn=stand_in_train) == 0
     assert [r["config"]["epochs"] for r in lines_of(tmp_path / "out" / "results.jsonl")] == [2, 2]
+
+
+def test_a_sweep_out_holding_a_training_run_is_refused(tmp_path, capsys):
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8]\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    (run / "summary.json").write_text('{"status": "finished"}')
+    status = sweep.main(["--config", str(config), "--offline", "--out", str(run),
+                         "--wandb-mode", "disabled"], train_fn=stand_in_train)
+    assert status == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds a run" in err and "--out" in err
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "summary.json"]
+    assert (run / "summary.json").read_text() == '{"status": "finished"}'
+
+
+# ----------------------------------------------------------------------------- output folders
+
+
+def _fashion_mnist(argv):
+    import fashion_mnist
+
+    return fashion_mnist.main([*map(str, argv)])
+
+
+QUICK = ["-e", "1", "--limit-train", "300", "--wandb-mode", "disabled", "-q"]
+
+
+def _files(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _one_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.needs_data
+def test_out_holding_a_run_is_refused_unless_overwrite(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _fashion_mnist([*QUICK, "--save", "--out", out]) == 0
+    capsys.readouterr()
+    before = _files(out)
+    assert _fashion_mnist([*QUICK, "-a", "relu", "--out", out]) == EXIT_USAGE
+    message = _one_error(capsys)
+    assert f"--out {out} holds a run already" in message
+    assert f"--resume {out}" in message and "new --out" in message and "--overwrite" in message
+    assert _files(out) == before  # nothing mixed in
+
+    assert _fashion_mnist([*QUICK, "-a", "relu", "--out", out, "--overwrite"]) == 0
+    assert json.loads((out / "config.json").read_text())["activation"] == "ReLU"
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
+    assert not (out / "checkpoint.npz").exists()  # the old run's checkpoint went with it
+    capsys.readouterr()
+
+    # Without a checkpoint, --resume is no way out; the message says so.
+    assert _fashion_mnist([*QUICK, "--out", out]) == EXIT_USAGE
+    assert "it has no checkpoint, so --resume cannot continue it" in _one_error(capsys)
+
+
+@pytest.mark.needs_data
+def test_resume_into_another_runs_folder_is_refused(tmp_path, capsys):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert _fashion_mnist([*QUICK, "--save", "--lr-schedule", "constant", "--out", first]) == 0
+    assert _fashion_mnist([*QUICK, "--out", second]) == 0
+    capsys.readouterr()
+    before = _files(second)
+    assert _fashion_mnist(["--resume", first, "-e", "2", "--out", second, "-q",
+                           "--wandb-mode", "disabled"]) == EXIT_USAGE
+    assert f"--out {second} holds a run already" in _one_error(capsys)
+    assert _files(second) == before
+
+
+def test_the_cnn_example_refuses_a_folder_holding_a_run(tmp_path, capsys):
+    import fashion_mnist_cnn
+
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "metrics.jsonl").write_text("")
+    assert fashion_mnist_cnn.main(["--out", str(tmp_path), "--wandb-mode", "disabled"]) \
+        == EXIT_USAGE
+    assert "holds a run already (config.json, metrics.jsonl)" in _one_error(capsys)
+
+
+@pytest.mark.parametrize("kind", ["run", "sweep"])
+def test_a_report_out_holding_other_work_is_refused(tmp_path, capsys, kind):
+    import report
+
+    (tmp_path / ("config.json" if kind == "run" else "results.jsonl")).write_text("{}\n")
+    before = _files(tmp_path)
+    assert report.main(["--out", str(tmp_path), "--budget", "tiny", "-q"]) == EXIT_USAGE
+    assert f"holds a {kind}" in _one_error(capsys)
+    assert _files(tmp_path) == before and not (tmp_path / "figures").exists()
+
+
+# Each way --out cannot be written, made real where the machine allows (root ignores
+# permissions, so those are simulated at the system call).
+def _out_problems(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    yield "/dev/null", "is a file, not a folder"
+    yield blocker / "out", "a part of the path is a file"
+    for code, reason in ((errno.EACCES, "permission denied"),
+                         (errno.EROFS, "read-only"), (errno.ENOSPC, "the disk is full")):
+        def refuse(path, *args, code=code, **kwargs):
+            raise OSError(code, os.strerror(code), str(path))
+
+        monkeypatch.setattr(os, "mkdir", refuse)
+        yield tmp_path / "new" / "out", reason
+        monkeypatch.undo()
+
+
+@pytest.mark.needs_data
+def test_an_out_that_cannot_be_written_gives_one_message(tmp_path, monkeypatch, capsys):
+    import report
+
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8]\n")
+    tried = 0
+    for out, reason in _out_problems(tmp_path, monkeypatch):
+        for command in (
+                lambda: _fashion_mnist([*QUICK, "--out", out]),
+                lambda: sweep.main(["--config", str(config), "--offline", "--out", str(out),
+                                    "--wandb-mode", "disabled"], train_fn=stand_in_train),
+                lambda: report.main(["--out", str(out), "--budget", "tiny", "-q"])):
+            assert command() == EXIT_FAILED, (out, reason)
+            message = _one_error(capsys)
+            assert message.startswith("error: ") and reason in message, message
+            tried += 1
+    assert tried == 15
+
+
+class FullDisk:
+    """Makes the disk 'fill up' once the first checkpoint is written: from then on every
+    atomic write (checkpoint, JSON) fails with ENOSPC midway, after its temporary file
+    was created, while a short appended line still fits, as on a nearly full disk."""
+
+    def __init__(self, monkeypatch):
+        from experiment import files
+        from tinygrad_fm.nn import serialization
+
+        self.full, real = False, serialization.atomic_write
+
+        import contextlib
+
+        @contextlib.contextmanager
+        def atomic_write(path, *args, **kwargs):
+            with real(path, *args, **kwargs) as file:
+                if self.full:
+                    file.write(b"x" if "b" in (args[0] if args else kwargs.get("mode", "wb"))
+                               else "x")
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+                yield file
+            if Path(path).name == "checkpoint.npz":
+                self.full = True
+
+        monkeypatch.setattr(serialization, "atomic_write", atomic_write)
+        monkeypatch.setattr(files, "atomic_write", atomic_write)
+
+
+def _temporaries(folder: Path) -> list:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.needs_data
+def test_a_full_disk_stops_the_run_with_its_last_checkpoint_intact(tmp_path, monkeypatch,
+                                                                    capsys):
+    from tinygrad_fm import nn
+
+    out = tmp_path / "run"
+    FullDisk(monkeypatch)
+    argv = ["-e", "3", "--limit-train", "300", "--lr-schedule", "constant",
+            "--wandb-mode", "disabled", "-q", "--save", "--out", out]
+    assert _fashion_mnist(argv) == EXIT_FAILED
+    message = _one_error(capsys)
+    assert "No space" in message or "the disk is full" in message
+    assert f"the checkpoint of epoch 1 in {out / 'checkpoint.npz'} is intact" in message
+    assert f"--resume {out / 'checkpoint.npz'}" in message
+    assert nn.load(out / "checkpoint.npz")["epoch"] == 1
+    # metrics.jsonl never runs ahead of the checkpoint; nothing half-written is left
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 1
+    assert _temporaries(out) == []
+
+    monkeypatch.undo()  # space is freed
+    assert _fashion_mnist(["--resume", out, "-q", "--wandb-mode", "disabled"]) == 0
+    assert [json.loads(line)["epoch"] for line in
+            (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+    assert json.loads((out / "summary.json").read_text())["status"] == "finished"
+
+
+def test_a_full_disk_stops_a_sweep_with_its_recorded_rows_intact(tmp_path, monkeypatch,
+                                                                 capsys):
+    import multiprocessing
+
+    from experiment import sweep_runner
+
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8, 16, 32]\n")
+    real, rows = sweep_runner.append_json_line, []
+
+    def append(path, row, sync=False):
+        if rows:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        rows.append(row)
+        real(path, row, sync)
+
+    monkeypatch.setattr(sweep_runner, "append_json_line", append)
+    argv = ["--config", str(config), "--offline", "--out", str(tmp_path / "out"),
+            "--wandb-mode", "disabled", "--workers", "1"]
+    assert sweep.main(argv, train_fn=stand_in_train) == EXIT_FAILED
+    message = _one_error_line(capsys)
+    assert "results.jsonl: the disk is full" in message
+    assert [r["parameters"]["hidden_size"] for r in lines_of(tmp_path / "out" / "results.jsonl")] == [8]
+    assert multiprocessing.active_children() == []
+    monkeypatch.undo()
+    assert sweep.main(argv + ["--resume"], train_fn=stand_in_train) == 0
+    assert len(lines_of(tmp_path / "out" / "results.jsonl")) == 3
+
+
+def _one_error_line(capsys) -> str:
+    """The one error line of a command that also printed progress on stdout."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.strip()]
+    return line
+
+
+# ----------------------------------------------------------------------------- impossible sizes
+
+
+def _limited_memory():
+    limit = 3 * 1024 ** 3  # a reproduction that tries to allocate must fail, not swap
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.mark.needs_data
+@pytest.mark.parametrize("script, flags, expected", [
+    ("fashion_mnist.py", ["-sz", "100000000"],
+     "-nhl 4 -sz 100000000: training this network needs about"),
+    ("fashion_mnist.py", ["-nhl", "1000", "-sz", "100000"], "-nhl 1000 -sz 100000"),
+    ("fashion_mnist.py", ["--augment-shift", "100000"],
+     "--augment-shift 100000 would move the 28x28-pixel images out of the frame"),
+    ("fashion_mnist.py", ["--augment-shift", "28"], "fewer pixels than the image side (28)"),
+    ("fashion_mnist_cnn.py", ["-c", "100000"], "-c 100000 -sz 128: training this network"),
+])
+def test_impossible_sizes_are_refused_before_anything_is_allocated(tmp_path, script, flags,
+                                                                   expected):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *flags, "-e", "1", "--limit-train", "100",
+         "--wandb-mode", "disabled", "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, preexec_fn=_limited_memory)
+    assert result.returncode == EXIT_USAGE, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    assert expected in result.stderr
+    assert not list((tmp_path / "run").glob("*"))  # nothing written

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import zipfile
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["save", "load", "atomic_write"]
+__all__ = ["save", "load", "atomic_write", "remove_leftover_temporaries"]
 
 STRUCTURE_KEY = "__tinygrad_fm_structure__"
 _FORMAT_VERSION = 1
@@ -134,6 +135,23 @@ def atomic_write(path, mode: str = "wb", encoding=None):
         except FileNotFoundError:
             pass
         raise
+
+
+#: The name atomic_write gives its temporary file: ``.<name>.<12 hex digits>.tmp``.
+_TEMPORARY_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+def remove_leftover_temporaries(folder) -> list:
+    """Delete the temporary files that :func:`atomic_write` leaves in ``folder`` when its
+    process is killed mid-write (nothing else removes them); returns their names. Call
+    it only where no write into ``folder`` is in progress."""
+    removed = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False) and _TEMPORARY_NAME.fullmatch(entry.name):
+                os.remove(entry.path)
+                removed.append(entry.name)
+    return sorted(removed)
 
 
 # A checkpoint may hold at most this many bytes once decompressed (the sum of its members'
