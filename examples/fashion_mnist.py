@@ -179,9 +179,13 @@ wandb: without an API key the run is logged offline into the run folder and the 
 says how to upload it (wandb sync); it never asks for a key. --wandb-mode disabled
 turns it off.
 
-Exit status: 0 done, 1 the loss diverged (NaN/inf) or the data or checkpoint could not
-be read, 2 bad options, 130 interrupted (Ctrl-C or SIGTERM; with --save the last epoch's
-checkpoint is kept).
+--out refuses a folder that holds a run already: continue that run with --resume, or
+replace it with --overwrite.
+
+Exit status: 0 done, 1 the loss diverged (NaN/inf), the data or checkpoint could not
+be read or the run folder could not be written (e.g. a full disk; the last checkpoint
+stays intact), 2 bad options (or an --out holding another run), 130 interrupted (Ctrl-C
+or SIGTERM alike; with --save the last epoch's checkpoint is kept).
 """
 
 

@@ -50,9 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="report.py", description=__doc__.split("\n\n")[0], allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit status: 0 done, 1 the data could not be loaded or a sweep worker died, "
-               "2 bad options (or DIR holds another report), 130 interrupted (run the same "
-               "command again to resume).")
+        epilog="Exit status: 0 done, 1 the data could not be loaded, a sweep worker died "
+               "or DIR could not be written, 2 bad options (or DIR holds another report, a "
+               "run or a sweep), 130 interrupted by Ctrl-C or SIGTERM (run the same command "
+               "again to resume).")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="the report's folder (created; reused to resume)")
     parser.add_argument("--budget", choices=tuple(BUDGETS), default="quick",

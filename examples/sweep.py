@@ -54,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit status: 0 done, 1 no run finished or a worker died, 2 bad "
-               "options or sweep file, 130 interrupted (continue with --resume).")
+        epilog="Exit status: 0 done, 1 no run finished, a worker died or --out could not "
+               "be written (a full disk: the recorded rows stay intact), 2 bad options or "
+               "sweep file (or --out holding other work, or --resume with another budget), "
+               "130 interrupted by Ctrl-C or SIGTERM (continue with --resume).")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), metavar="YAML",
                         help="the sweep file (default examples/sweep.yaml)")
     parser.add_argument("--count", type=int, metavar="N",

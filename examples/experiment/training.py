@@ -385,12 +385,12 @@ class TrainingRun:
                        "checkpoint": str(self.checkpoint_path) if self.checkpoint_path else None,
                        "wandb_dir": self.tracker.sync_dir}
         self.tracker.set_summary({"parameters": parameters})
+        self._started = True  # from here on, a stop is recorded in the run folder
         self.figures = options.figures
         if self.figures and new_figure(1, 1) is None:
             options.log("matplotlib is not installed (pip install matplotlib); no figures are "
                         "written")
             self.figures = False
-        self._started = True
         if self.figures and self.start_epoch == 0 and data is not None:
             path = plot_samples(data.splits.train_images, data.splits.train_labels,
                                 data.classes, self.out_dir / "samples.png")

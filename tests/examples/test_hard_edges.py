@@ -377,3 +377,182 @@ def test_impossible_sizes_are_refused_before_anything_is_allocated(tmp_path, scr
     assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
     assert expected in result.stderr
     assert not list((tmp_path / "run").glob("*"))  # nothing written
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def _start(argv, env_extra=None, **options):
+    import os as _os
+
+    env = dict(_os.environ, WANDB_SILENT="true", **(env_extra or {}))
+    env.pop("WANDB_MODE", None)
+    return subprocess.Popen([sys.executable, str(EXAMPLES / "fashion_mnist.py"), *map(str, argv)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **options)
+
+
+def _wait_for(path: Path, process, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before {path.name} appeared: {process.communicate()}")
+        assert time.monotonic() < deadline, f"{path.name} did not appear"
+        time.sleep(0.05)
+
+
+LONG_RUN = ["-e", "500", "--limit-train", "1000", "--lr-schedule", "constant", "--save", "-q"]
+
+
+@pytest.mark.needs_data
+def test_leftover_temporary_files_of_a_killed_write_are_removed_on_resume(tmp_path):
+    from tinygrad_fm import nn
+
+    out = tmp_path / "run"
+    process = _start([*LONG_RUN, "--wandb-mode", "disabled", "--out", out])
+    _wait_for(out / "checkpoint.npz", process)
+    process.kill()  # SIGKILL: no chance to clean anything up
+    process.communicate(timeout=30)
+    kept = nn.load(out / "checkpoint.npz")["epoch"]
+    # what a SIGKILL in the middle of atomic_write leaves
+    leftovers = [".checkpoint.npz.0123456789ab.tmp", ".summary.json.abcdef012345.tmp"]
+    for name in leftovers:
+        (out / name).write_bytes(b"half a file")
+    (out / "notes.tmp").write_text("the user's own file")
+    result = subprocess.run([sys.executable, str(EXAMPLES / "fashion_mnist.py"), "--resume",
+                             str(out), "-e", str(kept + 1), "-q", "--wandb-mode", "disabled"],
+                            capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert _temporaries(out) == ["notes.tmp"]
+    epochs = [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == list(range(1, kept + 2))  # nothing of the killed run was lost
+    assert nn.load(out / "checkpoint.npz")["epoch"] == kept + 1
+
+
+@pytest.mark.needs_data
+def test_an_interrupt_with_save_before_any_epoch_ends_says_no_epoch_finished(tmp_path):
+    out = tmp_path / "run"
+    process = _start(["-e", "1", "--save", "--wandb-mode", "disabled", "--out", out, "-q"])
+    # samples.png is the last thing written before epoch 1, which takes seconds here
+    _wait_for(out / "samples.png", process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted after 0 completed epoch(s); no epoch finished, so no checkpoint was " \
+           "written yet" in stderr
+    assert "add --save" not in stderr
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+
+
+# A stand-in wandb whose runs take seconds to finish, as wandb's do when it syncs; the
+# run says when it starts finishing, so that a second signal can be sent right then.
+SLOW_WANDB = '''
+import os, time, types
+from pathlib import Path
+
+class Run:
+    id = "slow1"
+    def __init__(self, dir, **kwargs):
+        self.dir = str(Path(dir) / "wandb" / "offline-run-slow" / "files")
+        self.summary = {}
+    def log(self, *args, **kwargs):
+        pass
+    def finish(self, exit_code=None):
+        Path(os.environ["FINISHING_MARKER"]).touch()
+        time.sleep(float(os.environ.get("FINISH_SECONDS", "4")))
+
+def login(prompt=True, verify=True):
+    return False
+
+def init(settings=None, **kwargs):
+    return Run(**kwargs)
+
+Settings = lambda **kwargs: kwargs
+Image = lambda path: path
+plot = types.SimpleNamespace(confusion_matrix=lambda **kwargs: None)
+'''
+
+
+@pytest.mark.needs_data
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_stop_while_the_first_is_recorded_still_exits_130(tmp_path, second):
+    from tinygrad_fm import nn
+
+    fake = tmp_path / "fake" / "wandb"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(SLOW_WANDB)
+    marker, out = tmp_path / "finishing", tmp_path / "run"
+    process = _start([*LONG_RUN, "--wandb-mode", "offline", "--out", out],
+                     env_extra={"PYTHONPATH": str(fake.parent), "FINISHING_MARKER": str(marker)})
+    _wait_for(out / "checkpoint.npz", process)
+    process.send_signal(signal.SIGINT)
+    _wait_for(marker, process, seconds=60)
+    process.send_signal(second)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr and "continue with --resume" in stderr
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    assert nn.load(out / "checkpoint.npz")["epoch"] >= 1
+
+
+@pytest.mark.needs_data
+def test_sigterm_of_a_single_run_stops_it_like_ctrl_c(tmp_path):
+    out = tmp_path / "run"
+    process = _start([*LONG_RUN, "--wandb-mode", "disabled", "--out", out])
+    _wait_for(out / "checkpoint.npz", process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    assert re_search(r"interrupted after \d+ completed epoch\(s\); the checkpoint of epoch \d+ "
+                     r"is kept in \S+; continue with --resume", stderr)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["error"] == \
+        "stopped with Ctrl-C or SIGTERM"
+    assert summary["epochs_completed"] == len((out / "metrics.jsonl").read_text().splitlines())
+
+
+def re_search(pattern, text):
+    import re
+
+    return re.search(pattern, text)
+
+
+# ----------------------------------------------------------------------------- divergence
+
+
+@pytest.mark.needs_data
+@pytest.mark.parametrize("flags, cause", [
+    (["-eps", "0"], "-eps 0 lets adam divide by zero"),
+    (["-o", "rmsprop", "-eps", "0"], "-eps 0 lets rmsprop divide by zero"),
+    (["-o", "sgd", "-w_d", "1e30"], "-w_d 1e+30 with -lr 0.001: each step takes"),
+    (["-o", "sgd", "-a", "relu", "-lr", "1e6"], "Try a smaller learning rate, e.g. -lr 100000"),
+])
+def test_divergence_names_the_setting_that_caused_it(tmp_path, capsys, flags, cause):
+    assert _fashion_mnist([*flags, *QUICK, "--out", tmp_path / "run"]) == EXIT_FAILED
+    message = _one_error(capsys)
+    assert message.startswith("error: training diverged") and cause in message
+    if "-lr" not in flags:
+        assert "smaller learning rate" not in message
+
+
+@pytest.mark.needs_data
+def test_a_checkpoint_holding_nan_weights_is_refused_on_resume(tmp_path, capsys):
+    from tinygrad_fm import nn
+
+    out = tmp_path / "run"
+    assert _fashion_mnist([*QUICK, "--save", "--lr-schedule", "constant", "--out", out]) == 0
+    state = nn.load(out / "checkpoint.npz")
+    state["model"]["2.weight"][0, 0] = float("nan")
+    nn.save(state, out / "checkpoint.npz")
+    capsys.readouterr()
+    before = _files(out)
+    assert _fashion_mnist(["--resume", out, "-e", "2", "-q", "--wandb-mode", "disabled"]) \
+        == EXIT_FAILED
+    message = _one_error(capsys)
+    assert "holds NaN or infinite values (2.weight)" in message
+    assert "smaller learning rate" not in message
+    assert _files(out) == before
