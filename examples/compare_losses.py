@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     with exit_status() as status:
         outcome = compare(command.config, train, out_dir=command.options.out_dir,
                           wandb_mode=command.options.wandb_mode, quiet=command.options.quiet,
-                          data_dir=command.options.data_dir)
+                          data_dir=command.options.data_dir,
+                          capture=command.options.capture)
         for loss, result in outcome["comparison"]["losses"].items():
             if result["status"] == "finished":
                 print(f"{loss}: test_loss={result['test_loss']:.4f} "

@@ -142,18 +142,26 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
         loss_fn = LOSSES[config.loss]
         run.start(model, optimizer, scheduler, data)
 
+        def train_step(images, labels):
+            logits = model(images)
+            loss = loss_fn(logits, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss, logits
+
+        # Captured with tinygrad_fm.jit (the same numbers, less Python) unless --no-capture.
+        train_batch = run.training_step(train_step)
         for epoch in run.epochs():
             model.train()
             # Train accuracy is that of the training forward passes themselves (weights
             # changing, dropout on), so it costs no second pass over the data.
             total_loss, correct, seen = 0.0, 0, 0
             for step, (x, y) in enumerate(run.progress(train_loader, epoch), 1):
-                logits = model(tg.Tensor(transform(x.numpy())))
-                loss = loss_fn(logits, y)
+                loss, logits = train_batch(tg.Tensor(transform(x.numpy())), y)
+                # Read after the update (a captured step runs whole); a NaN stops the run
+                # before the epoch's checkpoint is written.
                 value = run.check_finite(loss.item(), epoch, step)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
                 total_loss += value * len(y)
@@ -174,6 +182,9 @@ and val_accuracy. 10% of the training set (a seeded, class-stratified draw) is h
 for validation. train_accuracy is measured on the training forward passes of the epoch
 itself (weights still changing, dropout active), so it costs no extra pass. At the end it
 evaluates the test set (test_loss, test_accuracy, confusion matrix).
+
+The training step is captured with tinygrad_fm.jit (see --no-capture); the loss it
+returns is checked for NaN/inf after the step's update.
 
 wandb: without an API key the run is logged offline into the run folder and the script
 says how to upload it (wandb sync); it never asks for a key. --wandb-mode disabled

@@ -18,12 +18,12 @@ from .training import TrainingDiverged
 
 
 def compare(config, train_fn: Callable, *, out_dir=None, wandb_mode=None, quiet=False,
-            data_dir=None, figures=True, group=None, log=print) -> dict:
+            data_dir=None, figures=True, group=None, log=print, capture=True) -> dict:
     """Train ``config`` (a configuration with a ``loss`` flag) once per loss with
     ``train_fn(config, options)``; returns
     ``{"runs": {loss: result or None}, "errors": {loss: message}, "group": wandb group,
     "out_dir": folder}``. ``group``: the wandb group of the runs (default
-    ``compare_losses-<run name>-<timestamp>``)."""
+    ``compare_losses-<run name>-<timestamp>``). ``capture``: RunOptions.capture."""
     name = config.run_name()
     stamp = timestamp()
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"compare_losses-{name}-{stamp}"
@@ -36,7 +36,8 @@ def compare(config, train_fn: Callable, *, out_dir=None, wandb_mode=None, quiet=
         try:
             runs[loss] = train_fn(config.replace(loss=loss), RunOptions(
                 out_dir=out_dir / loss, wandb_mode=wandb_mode, quiet=quiet, data_dir=data_dir,
-                figures=figures, wandb_group=group, wandb_job_type=loss, log=log))
+                figures=figures, wandb_group=group, wandb_job_type=loss, log=log,
+                capture=capture))
         except TrainingDiverged as error:
             runs[loss] = None
             errors[loss] = str(error)

@@ -342,6 +342,9 @@ class RunOptions:
     name: the run's name (default ``config.run_name()``). on_epoch_end: called with each
     epoch's record (e.g. to stop early by raising). log: where messages go. overwrite:
     replace the run already in ``out_dir`` (without it such a folder is refused).
+    capture: replay the training step with ``tinygrad_fm.jit`` (see
+    :class:`experiment.training.TrainingStep`; the numbers are the eager step's, so it is
+    not part of the configuration).
     """
 
     out_dir: Any = None
@@ -359,6 +362,7 @@ class RunOptions:
     on_epoch_end: Any = None
     log: Any = print
     overwrite: bool = False
+    capture: bool = True
 
     def replace(self, **changes) -> "RunOptions":
         return dataclasses.replace(self, **changes)
@@ -422,9 +426,18 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
                             help="continue the run saved in CHECKPOINT (a checkpoint.npz or "
                                  "its run folder) with its configuration; only "
                                  + _resumable_text(config_cls) + " may change; it keeps saving")
+    extras.add_argument("--no-capture", "--no_capture", dest="no_capture",
+                        action="store_true", help=CAPTURE_HELP)
     extras.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars or per-epoch lines")
     return parser
+
+
+CAPTURE_HELP = ("run the training step eagerly. By default it is captured with "
+                "tinygrad_fm.jit (forward, loss, backward and the optimizer step recorded "
+                "on the first two batches of each size, then replayed without the "
+                "framework's Python overhead); the numbers are the same bit for bit. A "
+                "step the jit refuses runs eagerly, with a note")
 
 
 def _add_flag(group, name: str, spec: Flag, default) -> None:
@@ -474,5 +487,6 @@ def parse_command_line(parser: argparse.ArgumentParser, config_cls, argv=None) -
         out_dir=args.get("out"), wandb_mode=args.get("wandb_mode"),
         quiet=args.get("quiet", False), save=args.get("save", False),
         resume=args.get("resume"), data_dir=args.get("data_dir"),
-        explicit=frozenset(values), overwrite=args.get("overwrite", False))
+        explicit=frozenset(values), overwrite=args.get("overwrite", False),
+        capture=not args.get("no_capture", False))
     return Command(config, options, preset)

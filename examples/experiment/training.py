@@ -13,6 +13,10 @@ and :class:`TrainingRun`, which an example's epoch loop runs inside::
                           val_accuracy=...)
         return run.finish(test_loss, test_accuracy, predicted)
 
+The example's step (forward, loss, backward, optimizer step) goes through
+``run.training_step``, which captures it with ``tinygrad_fm.jit`` unless ``--no-capture``
+(:class:`TrainingStep`).
+
 The run takes care of what a reader of the loop need not see: the seed, resuming from a
 checkpoint, the run folder and wandb (:class:`experiment.tracking.Tracker`), the
 progress bar, the per-epoch line, the checkpoint after every epoch, stopping when the
@@ -33,6 +37,7 @@ import numpy as np
 import tinygrad_fm as tg
 from tinygrad_fm.utils import data as tg_data
 from tinygrad_fm import nn, no_grad, optim
+from tinygrad_fm.jit import CaptureError
 from tinygrad_fm.nn import functional as F
 
 from . import data as example_data
@@ -178,7 +183,11 @@ def squared_error_loss(logits, labels):
     """Squared error between softmax(logits) and the one-hot target, averaged over all
     ``batch x classes`` elements (``mse_loss``'s default, as in PyTorch)."""
     probabilities = F.softmax(logits, dim=1)
-    return F.mse_loss(probabilities, tg.one_hot(labels, logits.shape[1]))
+    # The one-hot rows come from Tensor ops on the labels, not tg.one_hot (which builds
+    # an array), so that a captured step reads each batch's labels.
+    classes = np.arange(logits.shape[1])
+    targets = tg.as_tensor(labels).reshape(-1, 1).eq(classes)
+    return F.mse_loss(probabilities, targets)
 
 
 #: The training losses of ``--loss``: ``(logits, int labels) -> scalar Tensor``.
@@ -217,6 +226,66 @@ def format_epoch(record: Mapping, epochs: int) -> str:
     metrics = " ".join(f"{key}={value:.4f}" for key, value in record.items()
                        if key not in ("epoch", "lr", "epoch_time_s"))
     return f"epoch {record['epoch']}/{epochs}: {metrics} ({record['epoch_time_s']:.1f} s)"
+
+
+class TrainingStep:
+    """An example's training step, ``step(*batch) -> Tensors`` (forward, loss,
+    ``zero_grad()``, ``backward()``, ``optimizer.step()``), captured with
+    :func:`tinygrad_fm.jit` when ``capture`` is true.
+
+    The jit runs the step eagerly on the first two batches of each shape while recording
+    it (the last, smaller batch of an epoch gets its own recordings), then replays the
+    recording: the same NumPy calls in the same order, so the same numbers bit for bit,
+    without the framework's Python overhead. Dropout's masks and the schedulers' learning
+    rates follow at every replay, and BatchNorm's running statistics are updated where
+    they live. Returned Tensors are detached: read their values (the loss for the
+    divergence check) after the call, which is after the update.
+
+    A step the jit refuses (a :class:`~tinygrad_fm.jit.CaptureError`: a layer that reads
+    a value or draws random numbers outside an op, Python that depends on the data, ...)
+    is not an error: the run says why once and trains eagerly from then on. The batch of
+    the refused call is not lost: if the refusal came after the whole step had run (two
+    recordings that differ), its outputs are returned; otherwise it runs again eagerly
+    from the same random numbers (dropout's masks are the eager run's), though a layer
+    that updates state in its forward (BatchNorm's running statistics) counts it twice.
+    """
+
+    def __init__(self, step, capture: bool = True, log=print):
+        self._step, self._log = step, log
+        self._finished = None  # outputs of the last recording call that ran to the end
+        self._captured = tg.jit(self._recorded) if capture else None
+
+    @property
+    def captured(self) -> bool:
+        """Whether the step is (still) captured."""
+        return self._captured is not None
+
+    @property
+    def replays(self) -> int:
+        """How many batch shapes have a replay ready."""
+        return self._captured.captures if self._captured is not None else 0
+
+    def _recorded(self, *batch):
+        # Python in here runs only while the jit records (not at replays).
+        self._random_state = tg.default_generator().bit_generator.state
+        outputs = self._step(*batch)
+        self._finished = outputs
+        return outputs
+
+    def __call__(self, *batch):
+        if self._captured is None:
+            return self._step(*batch)
+        self._finished = None
+        try:
+            return self._captured(*batch)
+        except CaptureError as error:
+            self._captured = None
+            self._log(f"note: the training step cannot be captured, so it runs eagerly from "
+                      f"now on (--no-capture does so from the start): {error}")
+            if self._finished is not None:
+                return self._finished
+            tg.default_generator().bit_generator.state = self._random_state
+            return self._step(*batch)
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -264,6 +333,7 @@ class TrainingRun:
         self.history: list = []
         self._bar = None
         self._started = False
+        self.step: Optional[TrainingStep] = None
         self._errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
     def __enter__(self) -> "TrainingRun":
@@ -396,6 +466,12 @@ class TrainingRun:
                                 data.classes, self.out_dir / "samples.png")
             self.tracker.log_image("samples", path, step=0)
 
+    def training_step(self, step) -> TrainingStep:
+        """``step`` as the run trains with it: captured with tinygrad_fm.jit unless
+        ``options.capture`` is false (--no-capture); see :class:`TrainingStep`."""
+        self.step = TrainingStep(step, self.options.capture, self.options.log)
+        return self.step
+
     def epochs(self):
         """The epochs left to train (all of them, unless resuming)."""
         for epoch in range(self.start_epoch + 1, self.config.epochs + 1):
@@ -471,7 +547,7 @@ class TrainingRun:
         ``status``, ``config``, ``run_name``, ``out_dir``, ``parameters``, ``history``
         (one record per epoch), ``checkpoint``, ``wandb_dir``, ``test_loss``,
         ``test_accuracy``, ``confusion_matrix``, ``classes``, ``train_time_s``,
-        ``wall_time_s``."""
+        ``wall_time_s``, ``captured_step`` (whether the step was replayed to the end)."""
         data, result = self.data, self.result
         counts = None
         if predicted is not None and data is not None:
@@ -480,7 +556,8 @@ class TrainingRun:
                           confusion_matrix=counts.tolist(), classes=list(data.classes))
         else:
             result.update(status="finished", test_loss=test_loss, test_accuracy=test_accuracy)
-        result.update(train_time_s=self.train_time, wall_time_s=self._wall_time())
+        result.update(train_time_s=self.train_time, wall_time_s=self._wall_time(),
+                      captured_step=self.step.captured if self.step is not None else None)
         heatmap = curves = None
         if self.figures:
             if counts is not None:

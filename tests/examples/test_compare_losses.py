@@ -26,6 +26,8 @@ def test_the_loss_is_not_a_flag_here(capsys):
     config = command.config
     assert (config.activation, config.optimizer, config.epochs) == ("ReLU", "nag", 2)
     assert command.options.resume is None and not command.options.save
+    assert command.options.capture
+    assert not compare_losses.parse_args(["--no-capture"]).options.capture
     with pytest.raises(SystemExit):
         compare_losses.parse_args(["--save"])  # two runs: no single checkpoint to keep
 
@@ -33,7 +35,8 @@ def test_the_loss_is_not_a_flag_here(capsys):
 @pytest.mark.needs_data
 def test_compare_trains_both_losses_and_saves_them_side_by_side(capsys, tmp_path):
     out = tmp_path / "cmp"
-    status = compare_losses.main([*QUICK, "--wandb-mode", "disabled", "--out", str(out), "-q"])
+    status = compare_losses.main([*QUICK, "--wandb-mode", "disabled", "--out", str(out), "-q",
+                                  "--no-capture"])
     assert status == 0
     printed = capsys.readouterr().out
     assert "cross_entropy: test_loss=" in printed and "mean_squared_error: test_loss=" in printed
@@ -47,6 +50,7 @@ def test_compare_trains_both_losses_and_saves_them_side_by_side(capsys, tmp_path
         assert 0.3 < entry["test_accuracy"] <= 1
         summaries[loss] = json.loads((out / loss / "summary.json").read_text())
         assert summaries[loss]["config"]["loss"] == loss
+        assert summaries[loss]["captured_step"] is False  # --no-capture reaches both runs
         assert summaries[loss]["test_accuracy"] == entry["test_accuracy"]
         assert (out / loss / "curves.png").is_file()
     # same configuration and seed apart from the loss

@@ -195,3 +195,93 @@ def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
     assert process.returncode == EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr and "continue with --resume" in stderr
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+
+
+# ----------------------------------------------------------------------------- the training step
+
+
+def _tiny_training(step_body, capture, batches=9, nan_at=None):
+    """Train a small MLP with ``TrainingStep(step, capture)`` on batches of 16, 16, 8, ...
+    where ``step`` runs ``step_body(loss)`` before the backward pass; returns the losses,
+    the final weights, the step and the notes it logged."""
+    from experiment.training import TrainingStep
+    from tinygrad_fm.nn import functional as F
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 3))
+    optimizer = tg.optim.Adam(model.parameters(), lr=0.01)
+
+    def step(x, y):
+        logits = model(x)
+        loss = step_body(F.cross_entropy(logits, y))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, logits
+
+    notes = []
+    train_batch = TrainingStep(step, capture, log=notes.append)
+    rng = np.random.default_rng(1)
+    losses = []
+    for index in range(batches):
+        size = 8 if index % 3 == 2 else 16
+        x = rng.standard_normal((size, 6)).astype(np.float32)
+        if index == nan_at:
+            x[0, 0] = np.nan
+        loss, logits = train_batch(tg.Tensor(x), tg.Tensor(rng.integers(0, 3, size)))
+        assert logits.shape == (size, 3)
+        losses.append(loss.item())
+    return losses, [p.data.copy() for p in model.parameters()], train_batch, notes
+
+
+def _assert_same(a, b):
+    np.testing.assert_array_equal(a[0], b[0])
+    for x, y in zip(a[1], b[1]):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_a_captured_training_step_replays_the_eager_one_bit_for_bit():
+    captured = _tiny_training(lambda loss: loss, capture=True)
+    eager = _tiny_training(lambda loss: loss, capture=False)
+    _assert_same(captured, eager)
+    assert captured[2].captured and captured[2].replays == 2  # batches of 16 and of 8
+    assert not eager[2].captured and captured[3] == eager[3] == []
+
+
+def test_a_nan_loss_of_a_replayed_step_is_returned():
+    losses, _, step, _ = _tiny_training(lambda loss: loss, capture=True, nan_at=7)
+    assert step.replays == 2  # batch 7 (of 16) was a replay
+    assert np.isnan(losses[7]) and np.isfinite(losses[:7]).all()
+
+
+def test_a_step_the_jit_refuses_before_the_update_runs_eagerly_after_one_note():
+    def reads_a_value(loss):
+        float(loss)  # refused while recording: the replay could not read it
+        return loss
+
+    refused = _tiny_training(reads_a_value, capture=True)
+    eager = _tiny_training(reads_a_value, capture=False)
+    _assert_same(refused, eager)  # the refused batch ran again, once
+    assert not refused[2].captured
+    (note,) = refused[3]
+    assert "runs eagerly" in note and "--no-capture" in note and "read it after" in note
+
+
+def _scaled_by_the_call_count():
+    """A step body that scales the loss by a constant made from a call counter, which
+    changes between calls: the jit's two recordings differ after the step has run."""
+    calls = []
+
+    def body(loss):
+        calls.append(None)
+        return loss * tg.Tensor(np.float32(1 + len(calls) / 1000))
+    return body
+
+
+def test_a_step_refused_after_it_ran_keeps_its_outputs_and_is_not_run_twice():
+    refused = _tiny_training(_scaled_by_the_call_count(), capture=True)
+    eager = _tiny_training(_scaled_by_the_call_count(), capture=False)
+    _assert_same(refused, eager)  # the second batch was not trained on twice
+    assert not refused[2].captured
+    (note,) = refused[3]
+    assert "runs eagerly" in note and "differ" in note

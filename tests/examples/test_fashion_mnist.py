@@ -187,15 +187,20 @@ def test_preset_best_is_overridden_by_explicit_flags():
 def test_extra_run_options():
     command = parse(
         ["--seed", "7", "--data-dir", "/data", "--wandb-mode", "offline", "--out", "o",
-         "--save", "--resume", "o/checkpoint.npz", "--quiet", "--limit-train", "500"])
+         "--save", "--resume", "o/checkpoint.npz", "--quiet", "--limit-train", "500",
+         "--no-capture"])
     options = command.options
     assert (command.config.seed, options.data_dir, options.wandb_mode, options.out_dir,
-            options.save, options.resume, options.quiet, command.config.limit_train) == \
-        (7, "/data", "offline", "o", True, "o/checkpoint.npz", True, 500)
+            options.save, options.resume, options.quiet, command.config.limit_train,
+            options.capture) == \
+        (7, "/data", "offline", "o", True, "o/checkpoint.npz", True, 500, False)
     plain = parse([])
     assert (plain.options.wandb_mode, plain.options.out_dir, plain.options.save,
-            plain.options.resume, plain.options.quiet, plain.config.limit_train) == \
-        (None, None, False, None, False, None)
+            plain.options.resume, plain.options.quiet, plain.config.limit_train,
+            plain.options.capture) == (None, None, False, None, False, None, True)
+    # a run option, not a setting: the configuration (and so --resume's check) ignores it
+    assert parse(["--no_capture"]).config == plain.config
+    assert parse(["--no_capture"]).options.explicit == plain.options.explicit
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -471,6 +476,31 @@ def test_one_short_epoch_end_to_end(tmp_path, run_example):
     assert len(runs) == 1
     assert list(runs[0].glob("*.wandb")), "the offline run holds no .wandb log"
     assert summary["wandb_dir"] == str(runs[0])
+
+
+@pytest.mark.needs_data
+def test_a_captured_run_gives_the_eager_runs_numbers_bit_for_bit(tmp_path):
+    # dropout (masks drawn at every replay), the squared-error loss (one-hot rows made
+    # from each batch's labels), shifted images, a one-cycle schedule stepped outside the
+    # step, and a last batch of another size (2000 = 31 x 64 + 16)
+    config = {"epochs": 2, "limit_train": 2000, "dropout": 0.2, "loss": "mean_squared_error",
+              "augment_shift": 2, "optimizer": "nadam", "lr_schedule": "onecycle",
+              "num_layers": 2, "hidden_size": 32}
+    results = {}
+    for capture in (True, False):
+        results[capture] = train(config, out_dir=tmp_path / str(capture), quiet=True,
+                                 figures=False, save=True, capture=capture)
+    captured, eager = results[True], results[False]
+    assert (captured["captured_step"], eager["captured_step"]) == (True, False)
+    for a, b in zip(captured["history"], eager["history"]):
+        assert {k: v for k, v in a.items() if k != "epoch_time_s"} == \
+            {k: v for k, v in b.items() if k != "epoch_time_s"}
+    assert (captured["test_loss"], captured["confusion_matrix"]) == \
+        (eager["test_loss"], eager["confusion_matrix"])
+    weights = [nn.load(tmp_path / str(capture) / "checkpoint.npz")["model"]
+               for capture in (True, False)]
+    for name, value in weights[0].items():
+        np.testing.assert_array_equal(np.asarray(value), np.asarray(weights[1][name]))
 
 
 @pytest.mark.needs_data

@@ -15,7 +15,7 @@ from tinygrad_fm import nn
 
 import fashion_mnist_cnn
 from experiment.cli import EXIT_FAILED, EXIT_USAGE
-from experiment.config import parse_command_line
+from experiment.config import RunOptions, parse_command_line
 from fashion_mnist_cnn import CNNConfig, build_model
 
 EPOCH_LINE = re.compile(r"epoch (\d+)/(\d+): train_loss=([\d.]+) train_accuracy=([\d.]+) "
@@ -112,3 +112,27 @@ def test_divergence_stops_with_exit_status_1(tmp_path, run_example):
     assert re.search(r"the loss became (nan|inf|-inf) in epoch 1", result.stderr), result.stderr
     assert "Traceback" not in result.stderr
     assert json.loads((out / "summary.json").read_text())["status"] == "diverged"
+
+
+@pytest.mark.needs_data
+def test_the_captured_batchnorm_preset_gives_the_eager_numbers_bit_for_bit(tmp_path):
+    # BatchNorm's running statistics (updated at every replay), dropout and shifted images;
+    # 3 batches of 32 and one of 4 per epoch, so both sizes are replayed in epoch 2
+    config = parse(["--preset", "batchnorm", "-c", "4", "-sz", "16", "-b", "32", "-e", "2",
+                    "--limit-train", "100"]).config
+    results = {}
+    for capture in (True, False):
+        results[capture] = fashion_mnist_cnn.train(config, RunOptions(
+            out_dir=tmp_path / str(capture), wandb_mode="disabled", quiet=True, figures=False,
+            save=True, capture=capture))
+    captured, eager = results[True], results[False]
+    assert (captured["captured_step"], eager["captured_step"]) == (True, False)
+    for a, b in zip(captured["history"], eager["history"], strict=True):
+        assert {k: v for k, v in a.items() if k != "epoch_time_s"} == \
+            {k: v for k, v in b.items() if k != "epoch_time_s"}
+    assert captured["test_loss"] == eager["test_loss"]
+    states = [nn.load(tmp_path / str(capture) / "checkpoint.npz")["model"]
+              for capture in (True, False)]
+    assert "1.running_mean" in states[0]
+    for name, value in states[0].items():
+        np.testing.assert_array_equal(np.asarray(value), np.asarray(states[1][name]))
