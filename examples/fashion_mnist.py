@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from experiment.cli import exit_status, exit_with
-from experiment.config import (MORE, RunOptions, TrainingConfig, build_parser, flag,
+from experiment.config import (MORE, ImageConfig, RunOptions, build_parser, flag,
                                parse_command_line)
 from experiment.data import training_transform
 from experiment.training import (EVAL_BATCH_SIZE, LOSSES, MAX_IMAGES, TrainingRun,
@@ -39,7 +39,7 @@ RANDOM_INIT_STD = 0.01
 
 
 @dataclass(frozen=True)
-class MLPConfig(TrainingConfig):
+class MLPConfig(ImageConfig):
     """The flags of this example: the shared training flags and the network's. The
     defaults are the best configuration the sweep found."""
 

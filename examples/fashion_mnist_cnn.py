@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from experiment.cli import exit_status, exit_with
-from experiment.config import (MORE, RunOptions, TrainingConfig, build_parser, flag,
+from experiment.config import (MORE, ImageConfig, RunOptions, build_parser, flag,
                                parse_command_line)
 from experiment.data import to_float_images, training_transform
 from experiment.training import (EVAL_BATCH_SIZE, LOSSES, MAX_IMAGES, TrainingRun,
@@ -38,7 +38,7 @@ PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530
 
 
 @dataclass(frozen=True)
-class CNNConfig(TrainingConfig):
+class CNNConfig(ImageConfig):
     """The shared training flags and the network's. The defaults are the reference CNN's
     recipe; ``batchnorm`` goes further (see the README for what each reaches)."""
 

@@ -1,7 +1,7 @@
 """The machinery of the examples, so that each script shows its model and its loop.
 
 - :mod:`experiment.config`: the configuration dataclass, its flags and validation
-  (``TrainingConfig``, ``flag``, ``RunOptions``, ``build_parser``);
+  (``TrainingConfig``, ``ImageConfig``, ``flag``, ``RunOptions``, ``build_parser``);
 - :mod:`experiment.data`: the datasets a run trains on, augmentation;
 - :mod:`experiment.training`: optimizer, schedule, loss, evaluation and
   ``TrainingRun``, the context an epoch loop runs in;

@@ -9,12 +9,13 @@ limits. From those declarations come, with no second table:
 - the sweep's parameter checks (``config_cls.check_value(name, value)``);
 - the resume rules (fields declared ``resumable=True`` may change on ``--resume``).
 
-:class:`TrainingConfig` holds the flags every example shares (dataset, epochs, batch,
-loss, optimizer and its hyper-parameters, schedule, seed, wandb names); an example adds
-its model's flags in a subclass::
+:class:`TrainingConfig` holds the flags every example shares (epochs, batch, optimizer
+and its hyper-parameters, schedule, seed, wandb names), :class:`ImageConfig` adds those
+of the image classifiers (dataset, loss, augmentation, a limit on the training images);
+an example adds its model's flags in a subclass::
 
     @dataclass(frozen=True)
-    class MLPConfig(TrainingConfig):
+    class MLPConfig(ImageConfig):
         num_layers: int = flag(4, "-nhl", "number of hidden layers (default {default})",
                                minimum=0)
 """
@@ -223,9 +224,8 @@ class Config:
 
 @dataclass(frozen=True)
 class TrainingConfig(Config):
-    """The flags every example shares: data, length, loss, optimizer, schedule, seed."""
+    """The flags every example shares: length, batch, optimizer, schedule, seed."""
 
-    LOSSES: ClassVar[tuple] = ("cross_entropy", "mean_squared_error")
     OPTIMIZERS: ClassVar[tuple] = ("sgd", "momentum", "nag", "rmsprop", "adam", "nadam",
                                    "adamw")
 
@@ -234,14 +234,10 @@ class TrainingConfig(Config):
     wandb_entity: Optional[str] = flag(
         None, "-we", "wandb entity: user or team (default: your default entity)", kind=str,
         metavar="NAME", resumable=True)
-    dataset: str = flag("fashion_mnist", "-d", "dataset", choices=("fashion_mnist", "mnist"))
     epochs: int = flag(10, "-e", "epochs (default {default})", metavar="N", minimum=1,
                        resumable=True)
     batch_size: int = flag(64, "-b", "mini-batch size (default {default})", metavar="N",
                            minimum=1)
-    loss: str = flag("cross_entropy", "-l",
-                     "loss: cross_entropy, or mean_squared_error between softmax(logits) and "
-                     "the one-hot target, averaged over samples and classes", choices=LOSSES)
     optimizer: str = flag(
         "adam", "-o", "optimizer: sgd; momentum and nag (SGD with momentum, Nesterov for "
         "nag); rmsprop; adam; nadam; adamw (Adam with decoupled weight decay)",
@@ -262,10 +258,6 @@ class TrainingConfig(Config):
     weight_decay: float = flag(
         0.0, "-w_d", "weight decay: the L2 term weight_decay * w added to the gradient "
         "(decoupled for adamw; default {default:g})", metavar="WD")
-    augment_shift: int = flag(
-        0, None, "move each training image by a random 0..PIXELS pixels up/down and "
-        "left/right (data augmentation; default 0: off)", group=MORE, metavar="PIXELS",
-        minimum=0)
     # Annealing the rate to 0 over the run removes the epoch-to-epoch noise of a constant
     # rate (the default configuration reaches a higher test accuracy over seeds with it).
     lr_schedule: str = flag(
@@ -275,6 +267,44 @@ class TrainingConfig(Config):
     seed: int = flag(0, None, "seed of the initial weights, dropout, the validation split "
                      "and the batch order (default {default})", group=MORE, metavar="N",
                      minimum=0)
+
+    def check_resume(self, saved: "TrainingConfig") -> None:
+        if self.epochs != saved.epochs and self.lr_schedule != "constant":
+            raise ConfigError(f"the {self.lr_schedule} learning-rate schedule is laid out for "
+                              f"the original number of epochs ({saved.epochs}); resume it "
+                              "without changing --epochs")
+
+
+def physical_memory() -> Optional[int]:
+    """The machine's memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _bytes(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if count < 1000 or unit == "PB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1000
+
+
+@dataclass(frozen=True)
+class ImageConfig(TrainingConfig):
+    """The shared flags and those of the image classifiers: dataset, loss, augmentation,
+    a limit on the training images."""
+
+    LOSSES: ClassVar[tuple] = ("cross_entropy", "mean_squared_error")
+
+    dataset: str = flag("fashion_mnist", "-d", "dataset", choices=("fashion_mnist", "mnist"))
+    loss: str = flag("cross_entropy", "-l",
+                     "loss: cross_entropy, or mean_squared_error between softmax(logits) and "
+                     "the one-hot target, averaged over samples and classes", choices=LOSSES)
+    augment_shift: int = flag(
+        0, None, "move each training image by a random 0..PIXELS pixels up/down and "
+        "left/right (data augmentation; default 0: off)", group=MORE, metavar="PIXELS",
+        minimum=0)
     limit_train: Optional[int] = flag(
         None, None, "train on only the first N images of the training split (quick "
         "checks; validation and test sets stay whole)", kind=int, group=MORE, metavar="N",
@@ -302,26 +332,23 @@ class TrainingConfig(Config):
                 f"(weights, gradients, optimizer state and activations), more than this "
                 f"machine's {_bytes(available)}; make it smaller")
 
-    def check_resume(self, saved: "TrainingConfig") -> None:
-        if self.epochs != saved.epochs and self.lr_schedule != "constant":
-            raise ConfigError(f"the {self.lr_schedule} learning-rate schedule is laid out for "
-                              f"the original number of epochs ({saved.epochs}); resume it "
-                              "without changing --epochs")
+
+def with_default(config_cls, name: str, default):
+    """A field for a subclass of ``config_cls``: its flag ``name`` with another default
+    (the same short flag, help and limits)."""
+    return field(default=default, metadata={"flag": config_cls.flags()[name]})
 
 
-def physical_memory() -> Optional[int]:
-    """The machine's memory in bytes (None where the system does not say)."""
+#: The order of the DA6401 assignment's listing of its flags, which --help follows.
+ASSIGNMENT_ORDER = ("-wp", "-we", "-d", "-e", "-b", "-l", "-o", "-lr", "-m", "-beta",
+                    "-beta1", "-beta2", "-eps", "-w_d", "-w_i", "-nhl", "-sz", "-a")
+
+
+def _assignment_position(spec: "Flag") -> int:
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _bytes(count: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if count < 1000 or unit == "PB":
-            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
-        count /= 1000
+        return ASSIGNMENT_ORDER.index(spec.short)
+    except ValueError:
+        return len(ASSIGNMENT_ORDER)
 
 
 # ----------------------------------------------------------------------------- command line
@@ -376,9 +403,13 @@ def _choice_type(choices):
 
 
 def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
-                 leave_out=(), checkpoint_options: bool = True) -> argparse.ArgumentParser:
+                 leave_out=(), checkpoint_options: bool = True,
+                 capture_option: bool = True) -> argparse.ArgumentParser:
     """The command line of a training script: one flag per field of ``config_cls`` (less
-    ``leave_out``), ``--preset`` when it has presets, and the run options.
+    ``leave_out``; the assignment's in the order of its listing), ``--preset`` when it has
+    presets, and the run options (``--data-dir`` for an ImageConfig, ``--save/--resume``
+    unless ``checkpoint_options`` is false, ``--no-capture`` unless ``capture_option`` is
+    false: a script whose step is not captured).
 
     Defaults are not stored in the parser (``argparse.SUPPRESS``) so that
     :func:`parse_command_line` can tell typed flags from defaults.
@@ -391,9 +422,10 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
               MORE: parser.add_argument_group(MORE)}
     defaults = {item.name: item.default for item in dataclasses.fields(config_cls)}
     flags = [(name, spec) for name, spec in config_cls.flags().items() if name not in leave_out]
-    for name, spec in flags:
-        if spec.group == ASSIGNMENT:
-            _add_flag(groups[ASSIGNMENT], name, spec, defaults[name])
+    assignment = sorted(((name, spec) for name, spec in flags if spec.group == ASSIGNMENT),
+                        key=lambda item: _assignment_position(item[1]))
+    for name, spec in assignment:
+        _add_flag(groups[ASSIGNMENT], name, spec, defaults[name])
     if config_cls.PRESETS:
         presets = config_cls.PRESETS
         groups[MORE].add_argument(
@@ -406,9 +438,10 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
             _add_flag(groups[spec.group], name, spec, defaults[name])
 
     extras = groups[MORE]
-    extras.add_argument("--data-dir", "--data_dir", dest="data_dir", metavar="DIR",
-                        help="folder with the four IDX files (.gz or not); default "
-                             "$FASHION_MNIST_DIR / $MNIST_DIR, else the download cache")
+    if issubclass(config_cls, ImageConfig):
+        extras.add_argument("--data-dir", "--data_dir", dest="data_dir", metavar="DIR",
+                            help="folder with the four IDX files (.gz or not); default "
+                                 "$FASHION_MNIST_DIR / $MNIST_DIR, else the download cache")
     extras.add_argument("--wandb-mode", "--wandb_mode", dest="wandb_mode",
                         choices=("online", "offline", "disabled"),
                         help="default: $WANDB_MODE if set, else online when logged in "
@@ -426,8 +459,9 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
                             help="continue the run saved in CHECKPOINT (a checkpoint.npz or "
                                  "its run folder) with its configuration; only "
                                  + _resumable_text(config_cls) + " may change; it keeps saving")
-    extras.add_argument("--no-capture", "--no_capture", dest="no_capture",
-                        action="store_true", help=CAPTURE_HELP)
+    if capture_option:
+        extras.add_argument("--no-capture", "--no_capture", dest="no_capture",
+                            action="store_true", help=CAPTURE_HELP)
     extras.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars or per-epoch lines")
     return parser

@@ -541,9 +541,11 @@ class TrainingRun:
                 self.checkpoint_path)
         self.saved_epoch = epoch
 
-    def finish(self, test_loss: float, test_accuracy: float, predicted=None) -> dict:
+    def finish(self, test_loss: float, test_accuracy: float, predicted=None,
+               extra: Optional[Mapping] = None) -> dict:
         """Record the test results (the confusion matrix of ``predicted`` against the test
-        labels), write the figures and summary.json, log them; returns the run's result:
+        labels, and ``extra``: more final values, e.g. a language model's samples), write
+        the figures and summary.json, log them; returns the run's result:
         ``status``, ``config``, ``run_name``, ``out_dir``, ``parameters``, ``history``
         (one record per epoch), ``checkpoint``, ``wandb_dir``, ``test_loss``,
         ``test_accuracy``, ``confusion_matrix``, ``classes``, ``train_time_s``,
@@ -558,12 +560,13 @@ class TrainingRun:
             result.update(status="finished", test_loss=test_loss, test_accuracy=test_accuracy)
         result.update(train_time_s=self.train_time, wall_time_s=self._wall_time(),
                       captured_step=self.step.captured if self.step is not None else None)
+        result.update(extra or {})
         heatmap = curves = None
         if self.figures:
             if counts is not None:
                 heatmap = plot_confusion_matrix(counts, data.classes,
                                                 self.out_dir / "confusion_matrix.png")
-            curves = plot_curves({self.config.loss: self.history}, self.out_dir / "curves.png",
+            curves = plot_curves({self.name: self.history}, self.out_dir / "curves.png",
                                  panels=[(label, keys) for label, keys in LOSS_AND_ACCURACY
                                          if all(key in self.history[0] for key in keys)]
                                  if self.history else LOSS_AND_ACCURACY)
@@ -574,7 +577,8 @@ class TrainingRun:
             confusion=(data.test_labels, predicted, data.classes) if counts is not None else None,
             images={"confusion_matrix_heatmap": heatmap, "curves": curves},
             summary={"test_loss": test_loss, "test_accuracy": test_accuracy,
-                     "wall_time_s": result["wall_time_s"], "status": "finished"})
+                     "wall_time_s": result["wall_time_s"], "status": "finished",
+                     **(extra or {})})
         return result
 
     def _wall_time(self) -> float:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from experiment.cli import EXIT_INTERRUPTED, EXIT_USAGE, exit_status
-from experiment.config import (MORE, ConfigError, RunOptions, TrainingConfig, build_parser,
+from experiment.config import (MORE, ConfigError, ImageConfig, RunOptions, build_parser,
                                flag, parse_command_line)
 from experiment.data import RandomShift, to_float_images, training_transform
 from experiment.files import append_json_line, read_json_lines
@@ -27,7 +27,7 @@ from tinygrad_fm.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 
 @dataclass(frozen=True)
-class SoftmaxConfig(TrainingConfig):
+class SoftmaxConfig(ImageConfig):
     """A second example's flags: the shared ones and one of its own."""
 
     temperature: float = flag(1.0, None, "divide the logits by T (default {default})",
