@@ -1,34 +1,43 @@
-"""A character-level language model of names: Embedding + LSTM/GRU, or a tiny causal
-transformer, trained on names generated from a small syllable grammar (no download), then
-sampled.
+"""Train a character-level language model of names with tinygrad_fm, then sample new names.
 
-    python examples/char_lm.py                         # LSTM, 8 epochs
-    python examples/char_lm.py --model transformer     # Embedding + causal TransformerEncoder
-    python examples/char_lm.py --model gru --epochs 4 --backend torch   # the same in PyTorch
+    python examples/char_lm.py                           # LSTM, 8 epochs
+    python examples/char_lm.py --model transformer       # a tiny causal transformer
+    python examples/char_lm.py --model gru -e 4 --wandb-mode disabled
 
-The script is written against PyTorch's API: ``--backend torch`` runs it unchanged with
-PyTorch (same names, same seed for the data) for a side-by-side number. Each run writes a
-folder (default ``runs/char_lm-<model>-<backend>``) with names.txt (the word list),
-metrics.json (per-epoch losses, the samples and their scores), samples.txt and
-loss_curve.png.
+The model reads a name one character at a time and predicts the next: ``--model lstm``
+(default) or ``gru`` (Embedding, recurrent layers, Linear), or ``transformer`` (token and
+position embeddings, a causal TransformerEncoder, Linear). The word list is generated,
+not downloaded: names from a small syllable grammar -- 2 or 3 syllables, each an onset, a
+vowel and a coda, from fixed lists, and an ending -- split 80/10/10 into training,
+validation and test names. The grammar also scores the names sampled at the end: the
+fraction it accepts (the model learnt the spelling rules) and the fraction not in the
+word list (it did not just memorise it).
 
-The names follow a grammar -- 2 or 3 syllables, each an onset, a vowel and a coda, from
-fixed lists -- so a sample can be scored: how many samples the grammar accepts (the model
-learnt the spelling rules) and how many are not in the training list (it did not just
-memorise it).
+The flags, run folder, wandb logging (offline fallback), figures, --save/--resume and the
+divergence stop are the ``experiment`` package's, shared with the Fashion-MNIST examples;
+this script holds the word list, the model, its epoch loop and the sampling. The model is
+written against PyTorch's API (``build_model`` takes the framework module), and its test
+builds the same model in PyTorch from the same weights.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import json
-import math
 import re
-import time
-from pathlib import Path
+import sys
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+
+from experiment.cli import exit_status
+from experiment.config import (MORE, ConfigError, RunOptions, TrainingConfig, build_parser,
+                               flag, parse_command_line, with_default)
+from experiment.files import write_text
+from experiment.training import TrainingRun, build_optimizer, build_scheduler
+import tinygrad_fm as tg
+from tinygrad_fm import nn, no_grad
+from tinygrad_fm.nn import functional as F
+from tinygrad_fm.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 # --------------------------------------------------------------------------- the word list
 
@@ -59,9 +68,16 @@ def generate_names(count: int, seed: int) -> list[str]:
     return [ordered[i] for i in rng.permutation(len(ordered))]
 
 
+def split_names(names: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The first 80% of the (shuffled) list for training, then 10% validation, 10% test."""
+    train_end, val_end = int(0.8 * len(names)), int(0.9 * len(names))
+    return names[:train_end], names[train_end:val_end], names[val_end:]
+
+
 BOUNDARY = "."  # marks the start and the end of a name (index 0)
 ALPHABET = BOUNDARY + "abcdefghijklmnopqrstuvwxyz"
 INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
+PADDING = -1  # the target of a position after the end (left out of the loss)
 
 
 def encode(names: list[str]):
@@ -70,7 +86,7 @@ def encode(names: list[str]):
     looks at them for the positions that count."""
     length = max(len(n) for n in names) + 1
     inputs = np.zeros((len(names), length), dtype=np.int64)
-    targets = np.full((len(names), length), -1, dtype=np.int64)
+    targets = np.full((len(names), length), PADDING, dtype=np.int64)
     for row, name in enumerate(names):
         codes = [INDEX[ch] for ch in name]
         inputs[row, 1:len(codes) + 1] = codes
@@ -79,240 +95,273 @@ def encode(names: list[str]):
     return inputs, targets
 
 
+def trimmed(inputs: np.ndarray, targets: np.ndarray):
+    """A batch cut to its longest name (the padding after it only costs time)."""
+    length = int((targets >= 0).sum(axis=1).max())
+    return inputs[:, :length], targets[:, :length]
+
+
 # --------------------------------------------------------------------------- configuration
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-    model: str = "lstm"            # lstm | gru | transformer
-    backend: str = "tinygrad_fm"   # tinygrad_fm | torch
-    names: int = 4000
-    embed: int = 32
-    hidden: int = 128              # recurrent state size, or d_model of the transformer
-    layers: int = 1
-    heads: int = 4
-    dropout: float = 0.0
-    epochs: int = 8
-    batch_size: int = 64
-    lr: float = 3e-3
-    clip: float = 1.0
-    samples: int = 20
-    temperature: float = 0.8
-    seed: int = 0
-    threads: int = 1               # BLAS / PyTorch threads (the machine is shared)
+@dataclass(frozen=True)
+class CharLMConfig(TrainingConfig):
+    """The shared training flags and the model's; the word list is generated from
+    ``--seed``."""
+
+    MODELS: ClassVar[tuple] = ("lstm", "gru", "transformer")
+
+    epochs: int = with_default(TrainingConfig, "epochs", 8)
+    learning_rate: float = with_default(TrainingConfig, "learning_rate", 3e-3)
+    hidden_size: int = flag(128, "-sz", "recurrent state size, or the transformer's width "
+                            "(default {default})", metavar="N", minimum=1)
+    model: str = flag("lstm", None, "lstm or gru (Embedding, recurrent layers, Linear), or "
+                      "transformer (token and position embeddings, causal "
+                      "TransformerEncoder, Linear)", group=MORE, choices=MODELS)
+    names: int = flag(4000, None, "names in the generated word list, 80%% for training, "
+                      "10%% each for validation and test (default {default})", group=MORE,
+                      metavar="N", minimum=20)
+    embed: int = flag(32, None, "embedding size of the recurrent models (default "
+                      "{default})", group=MORE, metavar="N", minimum=1)
+    layers: int = flag(1, None, "recurrent or transformer layers (default {default})",
+                       group=MORE, metavar="N", minimum=1)
+    heads: int = flag(4, None, "attention heads of the transformer, dividing -sz (default "
+                      "{default})", group=MORE, metavar="N", minimum=1)
+    dropout: float = flag(0.0, None, "dropout between recurrent layers and inside the "
+                          "transformer (default 0)", group=MORE, metavar="P", below_one=True)
+    clip: float = flag(1.0, None, "clip the gradients' joint norm to NORM (default "
+                       "{default}; 0: no clipping)", group=MORE, metavar="NORM")
+    samples: int = flag(20, None, "names sampled at the end (default {default})",
+                        group=MORE, metavar="N", minimum=0)
+    temperature: float = flag(0.8, None, "sampling temperature (default {default})",
+                              group=MORE, metavar="T", positive=True)
 
     def __post_init__(self):
-        if self.model not in ("lstm", "gru", "transformer"):
-            raise ValueError(f"--model must be lstm, gru or transformer, got {self.model!r}")
-        if self.backend not in ("tinygrad_fm", "torch"):
-            raise ValueError(f"--backend must be tinygrad_fm or torch, got {self.backend!r}")
-        if self.model == "transformer" and self.hidden % self.heads:
-            raise ValueError(f"--hidden ({self.hidden}) must be divisible by --heads "
-                             f"({self.heads}) for the transformer")
-        for name in ("names", "embed", "hidden", "layers", "heads", "epochs", "batch_size",
-                     "threads"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be positive")
+        super().__post_init__()
+        if self.model == "transformer" and self.hidden_size % self.heads:
+            raise ConfigError(f"the transformer's width -sz ({self.hidden_size}) must be "
+                              f"divisible by --heads ({self.heads})")
+
+    def run_name(self) -> str:
+        """``charlm_lstm_sz_128_bs_64_opt_adam_lr_0.003``, plus what differs from the
+        defaults of the rest."""
+        parts = [f"charlm_{self.model}", f"sz_{self.hidden_size}", f"bs_{self.batch_size}",
+                 f"opt_{self.optimizer}", f"lr_{self.learning_rate:g}"]
+        defaults = CharLMConfig()
+        for key, short in (("layers", "layers"), ("embed", "emb"), ("dropout", "do"),
+                           ("names", "names"), ("weight_decay", "wd")):
+            if getattr(self, key) != getattr(defaults, key):
+                parts.append(f"{short}_{getattr(self, key):g}")
+        if self.model == "transformer" and self.heads != defaults.heads:
+            parts.append(f"heads_{self.heads}")
+        if self.lr_schedule != defaults.lr_schedule:
+            parts.append(self.lr_schedule)
+        return "_".join(parts)
 
 
-# --------------------------------------------------------------------------- models
+# --------------------------------------------------------------------------- the model
 
 
-def build_model(torch, config: Config, max_length: int):
-    """The model, written once for both backends (``torch`` is the framework module)."""
-    nn = torch.nn
+def build_model(config: CharLMConfig, max_length: int, framework=tg):
+    """The model, written against PyTorch's API: ``framework`` is tinygrad_fm or torch.
+    ``forward(tokens, state=None) -> (logits, state)``; the transformer has no state and
+    sees positions below ``max_length``."""
+    nn_ = framework.nn
 
-    class RecurrentLM(nn.Module):
+    class RecurrentLM(nn_.Module):
         def __init__(self):
             super().__init__()
-            self.embed = nn.Embedding(len(ALPHABET), config.embed)
-            layer = nn.LSTM if config.model == "lstm" else nn.GRU
-            self.rnn = layer(config.embed, config.hidden, num_layers=config.layers,
+            self.embed = nn_.Embedding(len(ALPHABET), config.embed)
+            layer = nn_.LSTM if config.model == "lstm" else nn_.GRU
+            self.rnn = layer(config.embed, config.hidden_size, num_layers=config.layers,
                              dropout=config.dropout if config.layers > 1 else 0.0,
                              batch_first=True)
-            self.head = nn.Linear(config.hidden, len(ALPHABET))
+            self.head = nn_.Linear(config.hidden_size, len(ALPHABET))
 
         def forward(self, tokens, state=None):
             output, state = self.rnn(self.embed(tokens), state)
             return self.head(output), state
 
-    class TransformerLM(nn.Module):
+    class TransformerLM(nn_.Module):
         def __init__(self):
             super().__init__()
-            self.embed = nn.Embedding(len(ALPHABET), config.hidden)
-            self.position = nn.Embedding(max_length, config.hidden)
-            layer = nn.TransformerEncoderLayer(config.hidden, config.heads,
-                                               dim_feedforward=4 * config.hidden,
-                                               dropout=config.dropout, activation="relu",
-                                               batch_first=True, norm_first=True)
-            self.encoder = nn.TransformerEncoder(layer, config.layers,
-                                                 norm=nn.LayerNorm(config.hidden),
-                                                 enable_nested_tensor=False)
-            self.head = nn.Linear(config.hidden, len(ALPHABET))
+            self.embed = nn_.Embedding(len(ALPHABET), config.hidden_size)
+            self.position = nn_.Embedding(max_length, config.hidden_size)
+            layer = nn_.TransformerEncoderLayer(config.hidden_size, config.heads,
+                                                dim_feedforward=4 * config.hidden_size,
+                                                dropout=config.dropout, activation="relu",
+                                                batch_first=True, norm_first=True)
+            self.encoder = nn_.TransformerEncoder(layer, config.layers,
+                                                  norm=nn_.LayerNorm(config.hidden_size),
+                                                  enable_nested_tensor=False)
+            self.head = nn_.Linear(config.hidden_size, len(ALPHABET))
 
         def forward(self, tokens, state=None):
             length = tokens.shape[1]
-            causal = torch.triu(torch.full((length, length), float("-inf")), diagonal=1)
-            h = self.embed(tokens) + self.position(torch.arange(length))
+            causal = framework.triu(framework.full((length, length), float("-inf")),
+                                    diagonal=1)
+            h = self.embed(tokens) + self.position(framework.arange(length))
             return self.head(self.encoder(h, mask=causal, is_causal=True)), None
 
     return RecurrentLM() if config.model in ("lstm", "gru") else TransformerLM()
 
 
-def sequence_loss(torch, logits, targets):
-    """Mean cross-entropy over the real (not padded, target >= 0) characters."""
-    flat_targets = targets.reshape(-1)
-    keep = (flat_targets >= 0).numpy().astype(np.float32)
-    losses = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, len(ALPHABET)), torch.tensor(np.maximum(flat_targets.numpy(), 0)),
-        reduction="none")
-    return (losses * torch.tensor(keep)).sum() / float(keep.sum())
+def sequence_loss(logits, targets: np.ndarray):
+    """Mean cross-entropy over the real characters (targets >= 0), in nats per character:
+    PyTorch's ``cross_entropy(..., ignore_index=-1)``."""
+    flat = targets.reshape(-1)
+    keep = (flat >= 0).astype(np.float32)
+    losses = F.cross_entropy(logits.reshape(-1, len(ALPHABET)), np.maximum(flat, 0),
+                             reduction="none")
+    return (losses * tg.Tensor(keep)).sum() / float(keep.sum())
 
 
-def sample(torch, model, config: Config, count: int, max_length: int, rng) -> list[str]:
+def correct_characters(logits, targets: np.ndarray) -> int:
+    """How many real characters the model ranks first."""
+    predicted = logits.detach().numpy().argmax(axis=-1)
+    return int(((predicted == targets) & (targets >= 0)).sum())
+
+
+def evaluate(model, inputs: np.ndarray, targets: np.ndarray):
+    """Loss per character and next-character accuracy over a split, in eval mode."""
+    model.eval()
+    with no_grad():
+        logits, _ = model(tg.Tensor(inputs))
+        loss = sequence_loss(logits, targets).item()
+    return loss, correct_characters(logits, targets) / int((targets >= 0).sum())
+
+
+def sample(model, config: CharLMConfig, count: int, max_length: int, rng) -> list[str]:
     """Names drawn one character at a time (temperature ``config.temperature``); the
     recurrent models carry their state, the transformer re-reads its prefix."""
     model.eval()
     names = []
-    with torch.no_grad():
+    with no_grad():
         for _ in range(count):
             chars, state = [0], None
             while len(chars) < max_length:
                 if config.model == "transformer":
-                    logits, _ = model(torch.tensor(np.array([chars])))
+                    logits, _ = model(tg.Tensor(np.array([chars])))
                 else:
-                    logits, state = model(torch.tensor(np.array([[chars[-1]]])), state)
+                    logits, state = model(tg.Tensor(np.array([[chars[-1]]])), state)
                 scores = logits[0, -1].numpy().astype(np.float64) / config.temperature
                 probs = np.exp(scores - scores.max())
                 chars.append(int(rng.choice(len(ALPHABET), p=probs / probs.sum())))
                 if chars[-1] == 0:
                     break
             names.append("".join(ALPHABET[c] for c in chars[1:] if c != 0))
-    model.train()
     return names
+
+
+def score(samples: list[str], names: list[str]) -> dict:
+    """The fractions of ``samples`` the grammar accepts and that are not in ``names``."""
+    if not samples:
+        return {"grammatical": None, "novel": None}
+    known = set(names)
+    return {"grammatical": float(np.mean([bool(GRAMMAR.match(s)) for s in samples])),
+            "novel": float(np.mean([s not in known for s in samples]))}
 
 
 # --------------------------------------------------------------------------- training
 
 
-def train(config: Config, out_dir: Path, quiet: bool = False) -> dict:
-    from threadpoolctl import threadpool_limits
+def train(config=None, options: RunOptions = RunOptions()) -> dict:
+    """Train one configuration (a CharLMConfig, a mapping of its flags, or None for the
+    defaults) and return its result (see ``TrainingRun.finish``; test_loss is in nats per
+    character, test_accuracy the next-character accuracy, and ``samples``,
+    ``grammatical`` and ``novel`` the sampled names and their scores). Raises
+    TrainingDiverged / TrainingInterrupted as fashion_mnist.train does."""
+    with TrainingRun(CharLMConfig, config, options) as run:
+        config = run.config  # with --resume: the checkpoint's
+        names = generate_names(config.names, config.seed)
+        write_text(run.out_dir / "names.txt", "\n".join(names) + "\n")
+        splits = [encode(split) for split in split_names(names)]
+        (train_inputs, train_targets), val, test = splits
+        max_length = max(inputs.shape[1] for inputs, _ in splits) + 1
+        train_set = TensorDataset(train_inputs, train_targets)
+        loader = DataLoader(train_set, config.batch_size,
+                            sampler=DistributedSampler(train_set, seed=config.seed))
+        model = build_model(config, max_length)
+        optimizer = build_optimizer(config, model.parameters())
+        scheduler = build_scheduler(config, optimizer, len(loader))
+        run.say(f"{len(train_inputs)} training, {len(val[0])} validation and "
+                f"{len(test[0])} test names")
+        run.start(model, optimizer, scheduler)
 
-    with threadpool_limits(limits=config.threads, user_api="blas"):
-        return _train(config, out_dir, quiet)
+        for epoch in run.epochs():
+            model.train()
+            total_loss, correct, characters = 0.0, 0, 0
+            for step, batch in enumerate(run.progress(loader, epoch), 1):
+                inputs, targets = trimmed(*(part.numpy() for part in batch))
+                logits, _ = model(tg.Tensor(inputs))
+                loss = sequence_loss(logits, targets)
+                value = run.check_finite(loss.item(), epoch, step)
+                optimizer.zero_grad()
+                loss.backward()
+                if config.clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                count = int((targets >= 0).sum())
+                total_loss += value * count
+                correct += correct_characters(logits, targets)
+                characters += count
+                run.show_running_loss(step, total_loss / characters)
+            val_loss, val_accuracy = evaluate(model, *val)
+            run.end_epoch(epoch, train_loss=total_loss / characters,
+                          train_accuracy=correct / characters, val_loss=val_loss,
+                          val_accuracy=val_accuracy)
 
-
-def _train(config: Config, out_dir: Path, quiet: bool) -> dict:
-    if config.backend == "torch":
-        import torch
-        torch.set_num_threads(config.threads)
-    else:
-        import tinygrad_fm as torch
-        import tinygrad_fm.optim  # noqa: F401  (torch.optim)
-    torch.manual_seed(config.seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = generate_names(config.names, config.seed)
-    (out_dir / "names.txt").write_text("\n".join(names) + "\n")
-    split = int(0.9 * len(names))
-    train_inputs, train_targets = encode(names[:split])
-    val_inputs, val_targets = encode(names[split:])
-    max_length = max(train_inputs.shape[1], val_inputs.shape[1]) + 1
-    model = build_model(torch, config, max_length)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    rng = np.random.default_rng(config.seed)
-    history = {"step_loss": [], "epoch": [], "val_loss": [], "epoch_seconds": []}
-
-    for epoch in range(1, config.epochs + 1):
-        start = time.perf_counter()
-        order = rng.permutation(len(train_inputs))
-        for first in range(0, len(order), config.batch_size):
-            batch = order[first:first + config.batch_size]
-            length = int((train_targets[batch] >= 0).sum(axis=1).max())  # trim the padding
-            inputs = torch.tensor(train_inputs[batch, :length])
-            targets = torch.tensor(train_targets[batch, :length])
-            logits, _ = model(inputs)
-            loss = sequence_loss(torch, logits, targets)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-            optimizer.step()
-            history["step_loss"].append(loss.item())
-        seconds = time.perf_counter() - start
-        model.eval()
-        with torch.no_grad():
-            val_logits, _ = model(torch.tensor(val_inputs))
-            val_loss = sequence_loss(torch, val_logits, torch.tensor(val_targets)).item()
-        model.train()
-        if not math.isfinite(val_loss):
-            raise FloatingPointError(f"epoch {epoch}: the validation loss is {val_loss}")
-        history["epoch"].append(epoch)
-        history["val_loss"].append(val_loss)
-        history["epoch_seconds"].append(seconds)
-        if not quiet:
-            recent = np.mean(history["step_loss"][-20:])
-            print(f"epoch {epoch:3d}  train loss {recent:.4f}  val loss {val_loss:.4f} "
-                  f"nats/char  ({seconds:.1f} s)")
-
-    samples = sample(torch, model, config, config.samples, max_length,
-                     np.random.default_rng(config.seed + 1))
-    known = set(names)
-    summary = {
-        "config": dataclasses.asdict(config),
-        "val_loss": history["val_loss"][-1],
-        "samples": samples,
-        "grammatical": float(np.mean([bool(GRAMMAR.match(s)) for s in samples])),
-        "novel": float(np.mean([s not in known for s in samples])),
-        "seconds_per_epoch": float(np.mean(history["epoch_seconds"])),
-        "history": history,
-    }
-    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=1) + "\n")
-    (out_dir / "samples.txt").write_text("\n".join(samples) + "\n")
-    plot_losses(history, config, out_dir / "loss_curve.png")
-    if not quiet:
-        print("samples:", ", ".join(samples))
-        print(f"grammatical {summary['grammatical']:.0%}, not in the training list "
-              f"{summary['novel']:.0%}; figures and metrics in {out_dir}")
-    return summary
+        test_loss, test_accuracy = evaluate(model, *test)
+        samples = sample(model, config, config.samples, max_length,
+                         np.random.default_rng(config.seed + 1))
+        write_text(run.out_dir / "samples.txt", "".join(f"{s}\n" for s in samples))
+        return run.finish(test_loss, test_accuracy,
+                          extra={"samples": samples, **score(samples, names)})
 
 
-def plot_losses(history: dict, config: Config, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+EPILOG = """\
+After every epoch the script prints and logs epoch, train_loss, train_accuracy, val_loss
+and val_accuracy: the cross-entropy in nats per character and the fraction of characters
+predicted right (train_* over the epoch's own training steps). At the end it evaluates the
+test names, samples --samples names and scores them (grammatical: the fraction the
+grammar accepts; novel: the fraction not in the word list). The run folder holds
+names.txt and samples.txt beside the files of every run.
 
-    steps_per_epoch = len(history["step_loss"]) / max(len(history["epoch"]), 1)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(np.arange(1, len(history["step_loss"]) + 1) / steps_per_epoch,
-            history["step_loss"], lw=0.8, alpha=0.6, label="train (per step)")
-    ax.plot(history["epoch"], history["val_loss"], "o-", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy (nats / character)")
-    ax.set_title(f"char LM on generated names: {config.model}, {config.backend}")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+wandb: without an API key the run is logged offline into the run folder and the script
+says how to upload it (wandb sync); it never asks for a key. --wandb-mode disabled
+turns it off.
+
+Exit status: 0 done, 1 the loss diverged (NaN/inf) or the checkpoint could not be read,
+2 bad options, 130 interrupted (Ctrl-C or SIGTERM; with --save the last epoch's
+checkpoint is kept).
+"""
 
 
-def parse_args(argv=None) -> tuple[Config, Path, bool]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    defaults = Config()
-    for field in dataclasses.fields(Config):
-        parser.add_argument("--" + field.name.replace("_", "-"),
-                            type={"int": int, "float": float, "str": str}[field.type],
-                            default=getattr(defaults, field.name))
-    parser.add_argument("--out", type=Path, default=None,
-                        help="run folder (default runs/char_lm-<model>-<backend>)")
-    parser.add_argument("--quiet", action="store_true")
-    args = vars(parser.parse_args(argv))
-    out, quiet = args.pop("out"), args.pop("quiet")
-    try:
-        config = Config(**args)
-    except ValueError as error:
-        parser.error(str(error))
-    return config, out or Path("runs") / f"char_lm-{config.model}-{config.backend}", quiet
+def parser():
+    return build_parser(CharLMConfig, prog="char_lm.py", description=__doc__.split("\n\n")[0],
+                        epilog=EPILOG, capture_option=False)
+
+
+def final_line(result: dict) -> str:
+    line = (f"test_loss={result['test_loss']:.4f} test_accuracy={result['test_accuracy']:.4f} "
+            f"({result['wall_time_s']:.0f} s)")
+    if result["samples"]:
+        line += (f"; samples: {', '.join(result['samples'])}; grammatical "
+                 f"{result['grammatical']:.0%}, novel {result['novel']:.0%}")
+    line += f"; run folder {result['out_dir']}"
+    if result.get("wandb_dir"):
+        line += f"; wandb run {result['wandb_dir']}"
+    return line
+
+
+def main(argv=None) -> int:
+    command = parse_command_line(parser(), CharLMConfig, argv)
+    with exit_status() as status:
+        print(final_line(train(command.config, command.options)))
+    return status.code
 
 
 if __name__ == "__main__":
-    config, out_dir, quiet = parse_args()
-    train(config, out_dir, quiet)
+    sys.exit(main())
