@@ -33,6 +33,8 @@ a :class:`CaptureError` that says what to change:
   (dropout) draw again at every replay, from the same generator, so masks are fresh and
   the stream is the eager one;
 * in-place Tensor arithmetic (``x += 1``, ``add_``) and custom ``Function``s;
+* gradient clipping (``nn.utils.clip_grad_norm_``, ``clip_grad_value_``): capture the
+  forward and backward pass, and clip and call ``optimizer.step()`` after the call;
 * Tensors or arrays made inside the function whose values change between calls
   (``Tensor(x.astype(...))``): make them from the arguments with Tensor ops, or pass them;
 * anything else that differs between the two recordings (control flow on values).

@@ -227,6 +227,48 @@ def test_in_place_arithmetic_is_refused():
         shifts(Tensor(np.ones(3, dtype=np.float32)))
 
 
+@pytest.mark.parametrize("clip", [lambda ps: nn.utils.clip_grad_norm_(ps, 0.01),
+                                  lambda ps: nn.utils.clip_grad_value_(ps, 0.01)])
+def test_gradient_clipping_inside_the_step_is_refused_and_works_after_it(clip):
+    # Clipping rebinds .grad outside the recorded ops: a replay would silently skip it.
+    model = mlp()
+    optimizer = optim.SGD(model.parameters(), lr=1.0)
+    x, y = data()
+
+    def step(x, y):
+        loss = F.cross_entropy(model(Tensor(x)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        clip(model.parameters())
+        optimizer.step()
+        return loss
+
+    with pytest.raises(CaptureError, match="clip_grad_.*Capture the forward and backward"):
+        jit(step)(x, y)
+    assert _recording.recorder is None
+
+    def run(captured):  # forward and backward captured, clipping and the step after it
+        model = mlp()
+        optimizer = optim.SGD(model.parameters(), lr=1.0)
+
+        def forward_backward(x, y):
+            loss = F.cross_entropy(model(Tensor(x)), y)
+            optimizer.zero_grad()
+            loss.backward()
+            return loss
+
+        forward_backward = jit(forward_backward) if captured else forward_backward
+        losses = []
+        for _ in range(3):
+            for xb, yb in batches(x, y, 8):
+                losses.append(forward_backward(xb, yb).data.copy())
+                clip(model.parameters())
+                optimizer.step()
+        return model, losses, forward_backward
+
+    assert_same_training(run(False), run(True))
+
+
 def test_a_new_signature_records_again_and_enabled_false_runs_eagerly():
     calls = []
 

@@ -7,9 +7,23 @@ import math
 
 import numpy as np
 
+from .. import _recording
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _refuse_while_recording(name: str) -> None:
+    """Clipping rebinds each ``.grad``'s array, which a tinygrad_fm.jit replay would not
+    repeat: refuse it inside a captured function rather than drop it silently."""
+    if _recording.recorder is not None:
+        from ..jit import CaptureError
+
+        raise CaptureError(
+            f"{name} inside a captured function: it rescales the gradients outside the "
+            "recorded ops, so the replay would skip it. Capture the forward and backward "
+            "pass only, and clip and call optimizer.step() after the call, or run the step "
+            "without tinygrad_fm.jit")
 
 
 def _grads(parameters) -> list:
@@ -26,6 +40,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     As PyTorch: the factor is ``max_norm / (total_norm + 1e-6)``, applied only when it is
     below 1; ``norm_type`` may be ``inf`` (the largest absolute value).
     """
+    _refuse_while_recording("clip_grad_norm_()")
     grads = _grads(parameters)
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not grads:
@@ -50,6 +65,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
 
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clip every gradient element to ``[-clip_value, clip_value]`` in place."""
+    _refuse_while_recording("clip_grad_value_()")
     clip_value = float(clip_value)
     for g in _grads(parameters):
         g.data = np.clip(g.data, -clip_value, clip_value).astype(g.data.dtype, copy=False)
