@@ -29,7 +29,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from experiment.cli import exit_status
+from experiment.cli import exit_status, single_threaded_blas
 from experiment.config import (MORE, ConfigError, RunOptions, TrainingConfig, build_parser,
                                flag, parse_command_line, with_default)
 from experiment.files import write_text
@@ -206,14 +206,20 @@ def build_model(config: CharLMConfig, max_length: int, framework=tg):
     return RecurrentLM() if config.model in ("lstm", "gru") else TransformerLM()
 
 
-def sequence_loss(logits, targets: np.ndarray):
-    """Mean cross-entropy over the real characters (targets >= 0), in nats per character:
-    PyTorch's ``cross_entropy(..., ignore_index=-1)``."""
-    flat = targets.reshape(-1)
-    keep = (flat >= 0).astype(np.float32)
-    losses = F.cross_entropy(logits.reshape(-1, len(ALPHABET)), np.maximum(flat, 0),
+def loss_targets(targets: np.ndarray):
+    """A batch's targets as :func:`sequence_loss` takes them: the next characters (0
+    after the end) and a float mask of the real ones."""
+    return tg.Tensor(np.maximum(targets, 0)), tg.Tensor((targets >= 0).astype(np.float32))
+
+
+def sequence_loss(logits, characters, real):
+    """Mean cross-entropy over the real characters, in nats per character: PyTorch's
+    ``cross_entropy(..., ignore_index=-1)`` on the padded targets, written with Tensor
+    ops on both inputs so that a captured step follows every batch."""
+    losses = F.cross_entropy(logits.reshape(-1, len(ALPHABET)), characters.reshape(-1),
                              reduction="none")
-    return (losses * tg.Tensor(keep)).sum() / float(keep.sum())
+    real = real.reshape(-1)
+    return (losses * real).sum() / real.sum()
 
 
 def correct_characters(logits, targets: np.ndarray) -> int:
@@ -227,7 +233,7 @@ def evaluate(model, inputs: np.ndarray, targets: np.ndarray):
     model.eval()
     with no_grad():
         logits, _ = model(tg.Tensor(inputs))
-        loss = sequence_loss(logits, targets).item()
+        loss = sequence_loss(logits, *loss_targets(targets)).item()
     return loss, correct_characters(logits, targets) / int((targets >= 0).sum())
 
 
@@ -270,8 +276,11 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
     defaults) and return its result (see ``TrainingRun.finish``; test_loss is in nats per
     character, test_accuracy the next-character accuracy, and ``samples``,
     ``grammatical`` and ``novel`` the sampled names and their scores). Raises
-    TrainingDiverged / TrainingInterrupted as fashion_mnist.train does."""
-    with TrainingRun(CharLMConfig, config, options) as run:
+    TrainingDiverged / TrainingInterrupted as fashion_mnist.train does.
+
+    BLAS runs on one thread: the model's matrices are small, and more threads only
+    contend for the cores (an epoch took three times as long with two on two cores)."""
+    with single_threaded_blas(), TrainingRun(CharLMConfig, config, options) as run:
         config = run.config  # with --resume: the checkpoint's
         names = generate_names(config.names, config.seed)
         write_text(run.out_dir / "names.txt", "\n".join(names) + "\n")
@@ -288,16 +297,23 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
                 f"{len(test[0])} test names")
         run.start(model, optimizer, scheduler)
 
+        def forward_backward(inputs, characters, real):
+            logits, _ = model(inputs)
+            loss = sequence_loss(logits, characters, real)
+            optimizer.zero_grad()
+            loss.backward()
+            return loss, logits
+
+        # Captured with tinygrad_fm.jit unless --no-capture; clipping and the optimizer
+        # step come after the call, as clipping cannot be captured.
+        train_batch = run.training_step(forward_backward)
         for epoch in run.epochs():
             model.train()
             total_loss, correct, characters = 0.0, 0, 0
             for step, batch in enumerate(run.progress(loader, epoch), 1):
                 inputs, targets = trimmed(*(part.numpy() for part in batch))
-                logits, _ = model(tg.Tensor(inputs))
-                loss = sequence_loss(logits, targets)
+                loss, logits = train_batch(tg.Tensor(inputs), *loss_targets(targets))
                 value = run.check_finite(loss.item(), epoch, step)
-                optimizer.zero_grad()
-                loss.backward()
                 if config.clip:
                     nn.utils.clip_grad_norm_(model.parameters(), config.clip)
                 optimizer.step()
@@ -341,7 +357,7 @@ checkpoint is kept).
 
 def parser():
     return build_parser(CharLMConfig, prog="char_lm.py", description=__doc__.split("\n\n")[0],
-                        epilog=EPILOG, capture_option=False)
+                        epilog=EPILOG)
 
 
 def final_line(result: dict) -> str:

@@ -403,13 +403,11 @@ def _choice_type(choices):
 
 
 def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
-                 leave_out=(), checkpoint_options: bool = True,
-                 capture_option: bool = True) -> argparse.ArgumentParser:
+                 leave_out=(), checkpoint_options: bool = True) -> argparse.ArgumentParser:
     """The command line of a training script: one flag per field of ``config_cls`` (less
     ``leave_out``; the assignment's in the order of its listing), ``--preset`` when it has
     presets, and the run options (``--data-dir`` for an ImageConfig, ``--save/--resume``
-    unless ``checkpoint_options`` is false, ``--no-capture`` unless ``capture_option`` is
-    false: a script whose step is not captured).
+    unless ``checkpoint_options`` is false).
 
     Defaults are not stored in the parser (``argparse.SUPPRESS``) so that
     :func:`parse_command_line` can tell typed flags from defaults.
@@ -459,19 +457,17 @@ def build_parser(config_cls, *, prog: str, description: str, epilog: str = "",
                             help="continue the run saved in CHECKPOINT (a checkpoint.npz or "
                                  "its run folder) with its configuration; only "
                                  + _resumable_text(config_cls) + " may change; it keeps saving")
-    if capture_option:
-        extras.add_argument("--no-capture", "--no_capture", dest="no_capture",
-                            action="store_true", help=CAPTURE_HELP)
+    extras.add_argument("--no-capture", "--no_capture", dest="no_capture",
+                        action="store_true", help=CAPTURE_HELP)
     extras.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bars or per-epoch lines")
     return parser
 
 
 CAPTURE_HELP = ("run the training step eagerly. By default it is captured with "
-                "tinygrad_fm.jit (forward, loss, backward and the optimizer step recorded "
-                "on the first two batches of each size, then replayed without the "
-                "framework's Python overhead); the numbers are the same bit for bit. A "
-                "step the jit refuses runs eagerly, with a note")
+                "tinygrad_fm.jit (recorded on the first two batches of each shape, then "
+                "replayed without the framework's Python overhead); the numbers are the "
+                "same bit for bit. A step the jit refuses runs eagerly, with a note")
 
 
 def _add_flag(group, name: str, spec: Flag, default) -> None:

@@ -230,7 +230,8 @@ def format_epoch(record: Mapping, epochs: int) -> str:
 
 class TrainingStep:
     """An example's training step, ``step(*batch) -> Tensors`` (forward, loss,
-    ``zero_grad()``, ``backward()``, ``optimizer.step()``), captured with
+    ``zero_grad()``, ``backward()``, ``optimizer.step()``; or without the optimizer step
+    when gradient clipping, which cannot be captured, comes before it), captured with
     :func:`tinygrad_fm.jit` when ``capture`` is true.
 
     The jit runs the step eagerly on the first two batches of each shape while recording

@@ -90,9 +90,9 @@ def test_defaults_and_flags():
             config.clip, config.temperature, config.seed) == \
         ("gru", 64, 2, 0.1, 3, 0.0, 0.5, 4)
     assert config.run_name() == "charlm_gru_sz_64_bs_64_opt_adam_lr_0.003_layers_2_do_0.1"
-    assert command.options.capture  # nothing to turn off: the flag is not offered
+    assert command.options.capture and not parse(["--no-capture"]).options.capture
     help_text = char_lm.parser().format_help()
-    assert "--no-capture" not in help_text and "--data-dir" not in help_text
+    assert "--data-dir" not in help_text
     assert "--dataset" not in help_text and "--augment-shift" not in help_text
     assert "80% for training" in help_text
 
@@ -103,7 +103,7 @@ def test_defaults_and_flags():
      "must be divisible by --heads (4)"),
     (["--names", "5"], "names: must be at least 20"),
     (["--temperature", "0"], "temperature must be positive"),
-    (["--no-capture"], "unrecognized arguments: --no-capture"),
+    (["--data-dir", "x"], "unrecognized arguments: --data-dir"),
 ])
 def test_bad_flags_exit_2_with_one_message(argv, message, run_example):
     result = run_example("char_lm.py", *argv, timeout=60)
@@ -128,7 +128,7 @@ def test_the_model_gives_pytorchs_outputs_loss_and_gradients_from_the_same_weigh
     assert repr(ours) == repr(reference)
 
     logits, _ = ours(tg.Tensor(inputs))
-    loss = char_lm.sequence_loss(logits, targets)
+    loss = char_lm.sequence_loss(logits, *char_lm.loss_targets(targets))
     loss.backward()
     expected_logits, _ = reference(torch.from_numpy(inputs))
     expected_loss = torch.nn.functional.cross_entropy(  # PyTorch's own masking
@@ -167,6 +167,20 @@ def test_a_short_run_learns_writes_its_run_folder_and_samples_names(model, tmp_p
     assert summary["config"]["model"] == model and summary["samples"] == result["samples"]
     assert summary["status"] == "finished" and summary["epochs_completed"] == 3
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_captured_run_gives_the_eager_runs_numbers_bit_for_bit(tmp_path):
+    # batches of many lengths (each its own recording), dropout between two GRU layers,
+    # clipping and the optimizer step after the captured forward and backward pass
+    config = {**QUICK, "model": "gru", "layers": 2, "dropout": 0.2, "epochs": 3,
+              "clip": 0.5}
+    captured, eager = (train(config, out_dir=tmp_path / str(capture), capture=capture)
+                       for capture in (True, False))
+    assert (captured["captured_step"], eager["captured_step"]) == (True, False)
+    for a, b in zip(captured["history"], eager["history"], strict=True):
+        assert {k: v for k, v in a.items() if k != "epoch_time_s"} == \
+            {k: v for k, v in b.items() if k != "epoch_time_s"}
+    assert (captured["test_loss"], captured["samples"]) == (eager["test_loss"], eager["samples"])
 
 
 def test_the_samples_and_their_scores_reach_wandb(tmp_path, fake_wandb):
