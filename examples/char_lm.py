@@ -23,13 +23,12 @@ builds the same model in PyTorch from the same weights.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from experiment.cli import exit_status, single_threaded_blas
+from experiment.cli import exit_status, exit_with, single_threaded_blas
 from experiment.config import (MORE, ConfigError, RunOptions, TrainingConfig, build_parser,
                                flag, parse_command_line, with_default)
 from experiment.files import write_text
@@ -380,4 +379,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)
