@@ -305,7 +305,8 @@ def read_checkpoint(path) -> dict:
     try:
         state = nn.load(path)
     except Exception as error:  # a damaged or foreign file: one message, whatever broke
-        raise CheckpointError(f"{path} cannot be read as a checkpoint ({error})") from None
+        detail = " ".join(str(error).split())
+        raise CheckpointError(f"{path} cannot be read as a checkpoint ({detail})") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a checkpoint of this example (format "
                               f"{CHECKPOINT_FORMAT}); it may come from another program")
@@ -430,8 +431,9 @@ class TrainingRun:
                 run_id = state.get("wandb_run_id")
                 tg.default_generator().bit_generator.state = state["generator"]
             except Exception as error:  # another model, wrong shapes, missing entries
+                detail = " ".join(str(error).split())  # load_state_dict's lines, as one
                 raise CheckpointError(f"{resolve_checkpoint(options.resume)} does not fit "
-                                      f"this run: {error}") from None
+                                      f"this run: {detail}") from None
             damaged = _non_finite_entries(model.state_dict(), optimizer.state_dict())
             if damaged:
                 raise CheckpointError(

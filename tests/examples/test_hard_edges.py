@@ -556,3 +556,113 @@ def test_a_checkpoint_holding_nan_weights_is_refused_on_resume(tmp_path, capsys)
     assert "holds NaN or infinite values (2.weight)" in message
     assert "smaller learning rate" not in message
     assert _files(out) == before
+
+
+# ----------------------------------------------------------------------------- bad checkpoints
+
+
+def _tamper(key):
+    def change(state):
+        import numpy as np
+
+        if key == "shape":
+            state["model"]["0.weight"] = np.zeros((3, 3), np.float32)
+        elif key == "extra":
+            state["model"]["9.weight"] = np.zeros(3, np.float32)
+        elif key == "missing":
+            del state["model"]["0.bias"]
+        elif key == "history":
+            del state["history"]
+        elif key == "generator":
+            state["generator"] = {"bit_generator": "nonsense"}
+        elif key == "optimizer":
+            state["optimizer"] = {"state": "?"}
+        elif key == "format":
+            state["format"] = 99
+        elif key == "config":
+            state["config"] = ["not", "a", "mapping"]
+        elif key == "another_model":
+            state["config"] = {**state["config"], "channels": 32}
+        elif key == "time":
+            state["train_time_s"] = "soon"
+        return state
+
+    return change
+
+
+def _bytes_change(kind):
+    def change(data: bytes) -> bytes:
+        if kind == "empty":
+            return b""
+        if kind == "half":
+            return data[:len(data) // 2]
+        if kind == "head":
+            return data[:100]
+        if kind == "bit_flip":
+            middle = len(data) // 2
+            return data[:middle] + bytes([data[middle] ^ 0x40]) + data[middle + 1:]
+        if kind == "text":
+            return b"this is not a checkpoint\n"
+        if kind == "foreign_npz":
+            import io
+
+            import numpy as np
+
+            buffer = io.BytesIO()
+            np.savez(buffer, weights=np.ones(3))
+            return buffer.getvalue()
+        if kind == "pickle_npz":
+            import io
+
+            import numpy as np
+
+            buffer = io.BytesIO()
+            np.savez(buffer, payload=np.array([{"a": 1}], dtype=object))
+            return buffer.getvalue()
+        raise AssertionError(kind)
+
+    return change
+
+
+BAD_CHECKPOINTS = ([("bytes", kind) for kind in ("empty", "half", "head", "bit_flip", "text",
+                                                "foreign_npz", "pickle_npz")]
+                   + [("state", key) for key in ("shape", "extra", "missing", "history",
+                                                 "generator", "optimizer", "format", "config",
+                                                 "another_model", "time")])
+
+
+@pytest.fixture(scope="module")
+def good_checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("good") / "run"
+    assert _fashion_mnist([*QUICK, "--save", "--lr-schedule", "constant", "--out", out]) == 0
+    return out / "checkpoint.npz"
+
+
+@pytest.mark.needs_data
+@pytest.mark.parametrize("how, kind", BAD_CHECKPOINTS)
+def test_resuming_a_damaged_checkpoint_gives_one_message_naming_it(tmp_path, capsys,
+                                                                   good_checkpoint, how, kind):
+    from tinygrad_fm import nn
+
+    path = tmp_path / "checkpoint.npz"
+    if how == "bytes":
+        path.write_bytes(_bytes_change(kind)(good_checkpoint.read_bytes()))
+    else:
+        nn.save(_tamper(kind)(nn.load(good_checkpoint)), path)
+    capsys.readouterr()
+    before = _files(tmp_path)
+    status = _fashion_mnist(["--resume", path, "-e", "2", "-q", "--wandb-mode", "disabled"])
+    message = _one_error(capsys)
+    assert status in (EXIT_FAILED, EXIT_USAGE)
+    assert message.startswith("error: ") and str(path) in message, message
+    assert "pickled" not in message or kind == "pickle_npz"
+    assert _files(tmp_path) == before  # nothing written beside it
+
+
+@pytest.mark.needs_data
+@pytest.mark.parametrize("where", ["missing", "folder_without_one"])
+def test_resuming_from_nowhere_names_the_path(tmp_path, capsys, where):
+    target = tmp_path / "nothing-here.npz" if where == "missing" else tmp_path
+    assert _fashion_mnist(["--resume", target, "-q", "--wandb-mode", "disabled"]) == EXIT_FAILED
+    message = _one_error(capsys)
+    assert "no checkpoint at" in message and str(tmp_path) in message

@@ -249,6 +249,22 @@ def _check_declared_sizes(source, path: str, max_bytes) -> None:
                          "pass a larger max_bytes=")
 
 
+def _starts_like_a_pickle(source) -> bool:
+    """Whether a file begins with the PROTO opcode of pickle protocols 2 and later (what
+    torch.save and pickle.dump write), as opposed to text or other bytes."""
+    if hasattr(source, "read"):
+        if not hasattr(source, "seek"):
+            return True
+        position = source.tell()
+        source.seek(0)
+        head = source.read(2)
+        source.seek(position)
+    else:
+        with open(source, "rb") as file:
+            head = file.read(2)
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
 def load(f, map_location=None, weights_only=None, *, mmap=None, max_bytes=None, **kwargs):
     """Read what :func:`save` wrote, from a path or a binary file object, never
     unpickling anything (``torch.load``'s arguments are accepted; ``map_location`` may
@@ -269,9 +285,12 @@ def load(f, map_location=None, weights_only=None, *, mmap=None, max_bytes=None, 
                           else max_bytes)
     try:
         archive = np.load(source, allow_pickle=False)
-    except ValueError as error:  # a pickle file
-        raise ValueError(f"load: refusing to load {path}: it is not a .npz checkpoint but "
-                         f"pickled data, which could run arbitrary code ({error})") from None
+    except ValueError as error:  # neither a zip archive nor a .npy array
+        if _starts_like_a_pickle(source):
+            raise ValueError(f"load: refusing to load {path}: it is not a .npz checkpoint but "
+                             f"pickled data, which could run arbitrary code ({error})") from None
+        raise ValueError(f"load: {path} is not a checkpoint: save() writes a .npz (zip) "
+                         "archive, and this file is neither that nor a .npy array") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"load: {path} holds a single .npy array, not a .npz checkpoint "
                          "written by save(); read it with np.load")
