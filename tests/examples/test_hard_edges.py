@@ -666,3 +666,41 @@ def test_resuming_from_nowhere_names_the_path(tmp_path, capsys, where):
     assert _fashion_mnist(["--resume", target, "-q", "--wandb-mode", "disabled"]) == EXIT_FAILED
     message = _one_error(capsys)
     assert "no checkpoint at" in message and str(tmp_path) in message
+
+
+STUBBORN_TRAINING = '''
+import os, signal, time
+from pathlib import Path
+
+def train(config, options):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # makes stopping the workers take a while
+    Path(os.environ["STARTED_MARKER"]).touch()
+    time.sleep(120)
+'''
+
+
+def test_a_second_ctrl_c_while_a_sweep_stops_its_workers_still_exits_130(tmp_path):
+    (tmp_path / "stubborn.py").write_text(STUBBORN_TRAINING)
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8, 16]\n")
+    marker = tmp_path / "started"
+    argv = ["--config", str(config), "--offline", "--out", str(tmp_path / "out"),
+            "--wandb-mode", "disabled"]
+    driver = (f"import sys; sys.path[:0] = [{str(EXAMPLES)!r}, {str(tmp_path)!r}]\n"
+              "import stubborn, sweep\nfrom experiment.cli import exit_with\n"
+              f"exit_with(lambda: sweep.main({argv!r}, train_fn=stubborn.train))\n")
+    env = dict(__import__("os").environ, STARTED_MARKER=str(marker))
+    process = subprocess.Popen([sys.executable, "-c", driver], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(marker, process, seconds=60)
+        process.send_signal(signal.SIGINT)
+        time.sleep(1.0)  # the sweep is now waiting for its stubborn worker to stop
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr and "continue with:" in stderr
