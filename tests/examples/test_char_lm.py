@@ -169,10 +169,12 @@ def test_a_short_run_learns_writes_its_run_folder_and_samples_names(model, tmp_p
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_captured_run_gives_the_eager_runs_numbers_bit_for_bit(tmp_path):
-    # batches of many lengths (each its own recording), dropout between two GRU layers,
-    # clipping and the optimizer step after the captured forward and backward pass
-    config = {**QUICK, "model": "gru", "layers": 2, "dropout": 0.2, "epochs": 3,
+@pytest.mark.parametrize("model", ["gru", "transformer"])
+def test_a_captured_run_gives_the_eager_runs_numbers_bit_for_bit(model, tmp_path):
+    # batches of many lengths (each its own recording), dropout (between two GRU layers;
+    # in the transformer, beside its causal mask), clipping and the optimizer step after
+    # the captured forward and backward pass
+    config = {**QUICK, "model": model, "layers": 2, "dropout": 0.2, "epochs": 3,
               "clip": 0.5}
     captured, eager = (train(config, out_dir=tmp_path / str(capture), capture=capture)
                        for capture in (True, False))
