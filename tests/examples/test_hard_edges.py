@@ -704,3 +704,68 @@ def test_a_second_ctrl_c_while_a_sweep_stops_its_workers_still_exits_130(tmp_pat
             process.kill()
     assert process.returncode == EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr and "continue with:" in stderr
+
+
+def test_random_samples_of_a_huge_integer_range_are_drawn_without_listing_it():
+    spec = validate(small_sweep(method="random", seed={"distribution": "int_uniform",
+                                                       "min": 0, "max": 2_000_000_000}))
+    started = time.process_time()
+    samples = expand(spec, count=5, seed=1)
+    assert time.process_time() - started < 2
+    assert len({s["seed"] for s in samples}) == 5
+    assert all(0 <= s["seed"] <= 2_000_000_000 for s in samples)
+
+
+def test_a_sweep_in_which_every_run_failed_exits_1(tmp_path, capsys):
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [13]\n"
+                      "  learning_rate:\n    values: [0.001]\n")
+    status = sweep.main(["--config", str(config), "--offline", "--out", str(tmp_path / "out"),
+                         "--wandb-mode", "disabled"], train_fn=stand_in_train)
+    assert status == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error: no run of the sweep finished" in err
+    assert [r["status"] for r in lines_of(tmp_path / "out" / "results.jsonl")] == ["failed"]
+
+
+SLOW_SECOND_RUN = '''
+import os, time
+from pathlib import Path
+
+def train(config, options):
+    if config.hidden_size == 16:
+        Path(os.environ["STARTED_MARKER"]).touch()
+        time.sleep(120)
+    history = [{"epoch": 1, "val_accuracy": 0.5, "val_loss": 1.0}]
+    return {"status": "finished", "history": history, "test_accuracy": 0.5,
+            "test_loss": 1.0, "wandb_dir": None}
+'''
+
+
+def test_sigterm_stops_a_sweep_like_ctrl_c_and_resume_runs_the_rest(tmp_path, capsys):
+    (tmp_path / "slow.py").write_text(SLOW_SECOND_RUN)
+    config = tmp_path / "sweep.yaml"
+    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8, 16]\n")
+    marker, out = tmp_path / "started", tmp_path / "out"
+    argv = ["--config", str(config), "--offline", "--out", str(out), "--wandb-mode",
+            "disabled", "--workers", "1"]
+    driver = (f"import sys; sys.path[:0] = [{str(EXAMPLES)!r}, {str(tmp_path)!r}]\n"
+              "import slow, sweep\nfrom experiment.cli import exit_with\n"
+              f"exit_with(lambda: sweep.main({argv!r}, train_fn=slow.train))\n")
+    env = dict(__import__("os").environ, STARTED_MARKER=str(marker))
+    process = subprocess.Popen([sys.executable, "-c", driver], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(marker, process, seconds=60)
+        time.sleep(0.5)  # let the sweep record the first run
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == EXIT_INTERRUPTED, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted: 1 of 2 runs are recorded" in stderr and "--resume" in stderr
+    assert [r["parameters"]["hidden_size"] for r in lines_of(out / "results.jsonl")] == [8]
+    assert sweep.main(argv + ["--resume"], train_fn=stand_in_train) == 0
+    assert [r["parameters"]["hidden_size"] for r in lines_of(out / "results.jsonl")] == [8, 16]
