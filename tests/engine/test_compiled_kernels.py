@@ -97,3 +97,13 @@ def test_use_false_and_the_environment_variable_turn_the_kernels_off(monkeypatch
     assert compiled.kernels() is not None
     monkeypatch.setattr(compiled, "_MODULE", False)  # as if numba were missing
     assert compiled.kernels() is None
+
+
+def test_half_precision_takes_the_numpy_path():
+    x = Tensor(np.random.default_rng(0).normal(size=(2, 3, 6, 6)).astype(np.float16),
+               requires_grad=True)
+    w = Tensor(np.random.default_rng(1).normal(size=(4, 3, 3, 3)).astype(np.float16))
+    out, _ = F.max_pool2d(F.conv2d(x, w, padding=1), 2, return_indices=True)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == np.float16
+    assert compiled.kernels(np.float16) is None and compiled.kernels(np.float32) is not None

@@ -15,7 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["kernels", "use"]
+import numpy as np
+
+__all__ = ["kernels", "use", "DTYPES"]
+
+#: The dtypes the kernels are compiled for (numba has no float16 arithmetic).
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 _MODULE = None  # the kernels module once numba has been imported, False without it
 _ENABLED = os.environ.get("TINYGRAD_FM_KERNELS", "").lower() != "numpy"
@@ -35,9 +40,12 @@ def _load():
     return _MODULE
 
 
-def kernels():
-    """The compiled kernels' module, or None (numba missing, or turned off)."""
-    return (_load() or None) if _ENABLED else None
+def kernels(dtype=None):
+    """The compiled kernels' module, or None (numba missing, turned off, or ``dtype`` not
+    one of :data:`DTYPES`)."""
+    if not _ENABLED or (dtype is not None and np.dtype(dtype) not in DTYPES):
+        return None
+    return _load() or None
 
 
 @contextlib.contextmanager

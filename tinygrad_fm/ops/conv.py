@@ -201,7 +201,7 @@ def conv_input_grad(gh: np.ndarray, weight: np.ndarray, geometry: ConvGeometry):
     kernel = _group_weight(weight, g)  # (G, Og, K)
     h, w = geometry.input_size
     dtype = np.result_type(gh, weight)
-    compiled = kernels() if g == 1 and dtype.kind == "f" else None
+    compiled = kernels(dtype) if g == 1 else None
     gx = np.zeros((n, h, w, g, cg), dtype=dtype)
     for start, stop in _batch_chunks(n, oh * ow * kh * kw * cg * g):
         rows = (stop - start) * oh * ow

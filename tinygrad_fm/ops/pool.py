@@ -114,8 +114,8 @@ class MaxPool(ArrayFunction):
     def forward(ctx, x, geometry, found=None):
         xp = _padded(channels_last(x), geometry, -np.inf)
         ctx.geometry, ctx.input_shape, ctx.which = geometry, x.shape, None
-        compiled = kernels()
-        if compiled is not None and x.dtype.kind == "f":
+        compiled = kernels(x.dtype)
+        if compiled is not None:
             out, ctx.which = _compiled_scan(compiled, xp, geometry, x)
         else:
             candidates = [xp[:, rows, cols] for _, _, (rows, cols) in _windows(geometry)]
@@ -144,7 +144,7 @@ class MaxPool(ArrayFunction):
                                                 geometry.input_size))
         gp = (np.empty if tiled else np.zeros)((n, h + 2 * ph + eh, w + 2 * pw + ew, c),
                                                dtype=grad.dtype)
-        compiled = kernels()
+        compiled = kernels(grad.dtype)
         if compiled is not None and ctx.which is not None:
             compiled.max_pool_route(np.ascontiguousarray(gh), ctx.which, *geometry.kernel,
                                     *geometry.stride, *geometry.dilation, assign, gp)
