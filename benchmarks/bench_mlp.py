@@ -311,7 +311,7 @@ def import_jax(threads: int | None = None):
 # VmHWM belongs to the memory map made at exec, so, unlike ru_maxrss (which keeps the
 # size of the forked copy of this process), it counts only the example.
 _PEAK_WRAPPER = """
-import atexit, resource, runpy, sys
+import atexit, os, resource, runpy, sys
 def report():
     try:
         with open("/proc/self/status") as status:
@@ -322,6 +322,7 @@ def report():
     print(f"PEAK_RSS_KB {kb}")
 atexit.register(report)
 sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # as `python script.py` does
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
