@@ -52,7 +52,8 @@ def main(argv=None) -> int:
         outcome = compare(command.config, train, out_dir=command.options.out_dir,
                           wandb_mode=command.options.wandb_mode, quiet=command.options.quiet,
                           data_dir=command.options.data_dir,
-                          capture=command.options.capture)
+                          capture=command.options.capture,
+                          overwrite=command.options.overwrite)
         for loss, result in outcome["comparison"]["losses"].items():
             if result["status"] == "finished":
                 print(f"{loss}: test_loss={result['test_loss']:.4f} "

@@ -12,22 +12,24 @@ from typing import Callable
 
 from .config import RunOptions
 from .figures import plot_confusion_matrices, plot_curves
-from .files import timestamp, write_json
+from .files import make_folder, timestamp, write_json
 from .tracking import start_wandb
 from .training import TrainingDiverged
 
 
 def compare(config, train_fn: Callable, *, out_dir=None, wandb_mode=None, quiet=False,
-            data_dir=None, figures=True, group=None, log=print, capture=True) -> dict:
+            data_dir=None, figures=True, group=None, log=print, capture=True,
+            overwrite=False) -> dict:
     """Train ``config`` (a configuration with a ``loss`` flag) once per loss with
     ``train_fn(config, options)``; returns
     ``{"runs": {loss: result or None}, "errors": {loss: message}, "group": wandb group,
     "out_dir": folder}``. ``group``: the wandb group of the runs (default
-    ``compare_losses-<run name>-<timestamp>``). ``capture``: RunOptions.capture."""
+    ``compare_losses-<run name>-<timestamp>``). ``capture``: RunOptions.capture.
+    ``overwrite``: replace the runs already in ``out_dir`` (without it they are refused)."""
     name = config.run_name()
     stamp = timestamp()
     out_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"compare_losses-{name}-{stamp}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     group = group or f"compare_losses-{name}-{stamp}"
     runs, errors = {}, {}
     for loss in type(config).LOSSES:
@@ -37,7 +39,7 @@ def compare(config, train_fn: Callable, *, out_dir=None, wandb_mode=None, quiet=
             runs[loss] = train_fn(config.replace(loss=loss), RunOptions(
                 out_dir=out_dir / loss, wandb_mode=wandb_mode, quiet=quiet, data_dir=data_dir,
                 figures=figures, wandb_group=group, wandb_job_type=loss, log=log,
-                capture=capture))
+                capture=capture, overwrite=overwrite))
         except TrainingDiverged as error:
             runs[loss] = None
             errors[loss] = str(error)

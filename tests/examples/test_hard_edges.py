@@ -769,3 +769,15 @@ def test_sigterm_stops_a_sweep_like_ctrl_c_and_resume_runs_the_rest(tmp_path, ca
     assert [r["parameters"]["hidden_size"] for r in lines_of(out / "results.jsonl")] == [8]
     assert sweep.main(argv + ["--resume"], train_fn=stand_in_train) == 0
     assert [r["parameters"]["hidden_size"] for r in lines_of(out / "results.jsonl")] == [8, 16]
+
+
+@pytest.mark.needs_data
+def test_compare_losses_refuses_its_own_earlier_folder_unless_overwrite(tmp_path, capsys):
+    import compare_losses
+
+    argv = [*QUICK, "--out", str(tmp_path / "cmp")]
+    assert compare_losses.main(argv) == 0
+    capsys.readouterr()
+    assert compare_losses.main(argv) == EXIT_USAGE
+    assert "holds a run already" in _one_error(capsys)
+    assert compare_losses.main([*argv, "--overwrite"]) == 0
