@@ -46,17 +46,27 @@ def write_json_lines(path, records) -> None:
 
 def append_json_line(path, record, sync: bool = False) -> None:
     """Append ``record`` as one line. A last line cut short by a kill is ended first, so
-    it cannot swallow this one; ``sync`` forces the line to disk before returning."""
+    it cannot swallow this one; a write that fails (a full disk) leaves the file as it
+    was; ``sync`` forces the line to disk before returning."""
     path = Path(path)
+    line = (json.dumps(record, default=json_default) + "\n").encode("utf-8")
     with open(path, "a+b") as file:
-        if file.tell() > 0:
-            file.seek(-1, os.SEEK_END)
-            if file.read(1) != b"\n":
-                file.write(b"\n")
-        file.write((json.dumps(record, default=json_default) + "\n").encode("utf-8"))
-        file.flush()
-        if sync:
-            os.fsync(file.fileno())
+        size = file.tell()
+        try:
+            if size > 0:
+                file.seek(-1, os.SEEK_END)
+                if file.read(1) != b"\n":
+                    file.write(b"\n")
+            file.write(line)
+            file.flush()
+            if sync:
+                os.fsync(file.fileno())
+        except OSError:  # e.g. a full disk: take back whatever part of the line got in
+            try:
+                file.truncate(size)
+            except OSError:
+                pass
+            raise
 
 
 def read_json_lines(path) -> list:

@@ -781,3 +781,19 @@ def test_compare_losses_refuses_its_own_earlier_folder_unless_overwrite(tmp_path
     assert compare_losses.main(argv) == EXIT_USAGE
     assert "holds a run already" in _one_error(capsys)
     assert compare_losses.main([*argv, "--overwrite"]) == 0
+
+
+def test_an_appended_line_that_does_not_fit_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    from experiment import files
+
+    path = tmp_path / "metrics.jsonl"
+    files.append_json_line(path, {"epoch": 1})
+    before = path.read_bytes()
+
+    def disk_full(descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)  # the data went in, syncing failed
+    with pytest.raises(OSError):
+        files.append_json_line(path, {"epoch": 2, "val_loss": 0.5}, sync=True)
+    assert path.read_bytes() == before
