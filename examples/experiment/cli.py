@@ -59,6 +59,13 @@ def exit_status():
         ignore_further_interrupts()
         print("\ninterrupted before training started", file=sys.stderr)
         status.code = EXIT_INTERRUPTED
+    except RuntimeError as problem:
+        if not isinstance(problem.__cause__, KeyboardInterrupt):
+            raise
+        # Ctrl-C during an import, wrapped by Python ("Error calling __set_name__")
+        ignore_further_interrupts()
+        print("\ninterrupted before training started", file=sys.stderr)
+        status.code = EXIT_INTERRUPTED
 
 
 def exit_with(main) -> None:

@@ -599,6 +599,10 @@ class TrainingRun:
             if self.tracker is not None:
                 self.tracker.finish()
             return False
+        if isinstance(error, RuntimeError) and isinstance(error.__cause__, KeyboardInterrupt):
+            # Ctrl-C while a class was being created (an import, e.g. matplotlib's on the
+            # first figure) reaches here wrapped by Python ("Error calling __set_name__")
+            kind = KeyboardInterrupt
         if issubclass(kind, KeyboardInterrupt):
             # Recording the stop takes a moment (wandb); a second Ctrl-C must not cut it.
             ignore_further_interrupts()

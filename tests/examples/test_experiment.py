@@ -175,6 +175,12 @@ def test_exit_status_maps_errors_to_codes(capsys):
     with exit_status() as status:
         raise KeyboardInterrupt
     assert status.code == EXIT_INTERRUPTED
+    with exit_status() as status:  # Ctrl-C during an import, as Python wraps it
+        raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
+    assert status.code == EXIT_INTERRUPTED
+    with pytest.raises(RuntimeError, match="a bug"):
+        with exit_status():
+            raise RuntimeError("a bug")
 
 
 @pytest.mark.needs_data

@@ -797,3 +797,21 @@ def test_an_appended_line_that_does_not_fit_leaves_the_file_as_it_was(tmp_path, 
     with pytest.raises(OSError):
         files.append_json_line(path, {"epoch": 2, "val_loss": 0.5}, sync=True)
     assert path.read_bytes() == before
+
+
+@pytest.mark.needs_data
+def test_ctrl_c_wrapped_by_python_during_an_import_stops_the_run_like_ctrl_c(tmp_path):
+    # Python wraps a KeyboardInterrupt raised in __set_name__ (a Ctrl-C while matplotlib
+    # is imported for the first figure) into a RuntimeError
+    from experiment.config import RunOptions
+    from experiment.training import TrainingInterrupted, TrainingRun, build_optimizer
+    from tinygrad_fm import nn
+
+    options = RunOptions(out_dir=tmp_path, save=True, wandb_mode="disabled", quiet=True)
+    with pytest.raises(TrainingInterrupted, match="no epoch finished"):
+        with TrainingRun(MLPConfig, MLPConfig(epochs=1, limit_train=300), options) as run:
+            data = run.image_data()
+            model = nn.Linear(data.features, data.num_classes)
+            run.start(model, build_optimizer(run.config, model.parameters()), data=data)
+            raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
+    assert json.loads((tmp_path / "summary.json").read_text())["status"] == "interrupted"
