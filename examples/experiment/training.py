@@ -335,6 +335,7 @@ class TrainingRun:
         self.history: list = []
         self._bar = None
         self._started = False
+        self._made_folder = False  # whether __enter__ created out_dir
         self.step: Optional[TrainingStep] = None
         self._errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
@@ -365,6 +366,7 @@ class TrainingRun:
         self.out_dir = Path(out_dir) if out_dir is not None else new_folder(self.name)
         if resumed_folder is None or self.out_dir.resolve() != resumed_folder.resolve():
             self._claim_folder()
+        self._made_folder = not self.out_dir.exists()
         make_folder(self.out_dir)
         if resumed_folder is not None or options.overwrite:
             # what a write killed midway (SIGKILL) left behind; no write is running now
@@ -375,6 +377,15 @@ class TrainingRun:
         # message; NumPy's RuntimeWarnings on the way there would only bury it.
         self._errstate.__enter__()
         return self
+
+    def _remove_folder_if_unused(self) -> None:
+        """A run refused before it started (a configuration too big for the data, an
+        interrupt while loading) leaves no empty run folder behind."""
+        if self._made_folder:
+            try:
+                self.out_dir.rmdir()  # only if still empty
+            except OSError:
+                pass
 
     def _claim_folder(self) -> None:
         """Refuse an --out that holds another run (its config.json would be replaced and
@@ -607,6 +618,7 @@ class TrainingRun:
             # Recording the stop takes a moment (wandb); a second Ctrl-C must not cut it.
             ignore_further_interrupts()
         if not self._started:
+            self._remove_folder_if_unused()
             return False
         if issubclass(kind, TrainingDiverged):
             self._record_stop("diverged", str(error))
