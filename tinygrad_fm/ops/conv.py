@@ -253,11 +253,10 @@ def _bias_grad(grad: np.ndarray) -> np.ndarray:
     one row at a time, slow when C is small; up to 1024 rows' worth of values are added
     side by side first (a row of f*C), then the f partial sums."""
     gh = channels_last(grad)
-    if not gh.flags.c_contiguous:
+    if not gh.flags.c_contiguous or gh.size == 0:
         return np.add.reduce(gh, axis=(0, 1, 2))
     channels = gh.shape[3]
-    rows = gh.size // channels if channels else 0
-    side = math.gcd(rows, max(1, 1024 // max(channels, 1)))
+    side = math.gcd(gh.size // channels, max(1, 1024 // channels))
     wide = gh.reshape(-1, side * channels).sum(axis=0)
     return wide.reshape(side, channels).sum(axis=0)
 

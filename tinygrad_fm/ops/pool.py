@@ -212,8 +212,8 @@ def _compiled_scan(compiled, xp: np.ndarray, geometry: PoolGeometry, x: np.ndarr
     out = np.empty((n,) + geometry.output_size + (c,), dtype=x.dtype)
     which = np.empty(out.shape, index_type)
     first = _first_inside(geometry).astype(index_type)
-    compiled.max_pool_scan(np.ascontiguousarray(xp), *geometry.kernel, *geometry.stride, *geometry.dilation, first,
-                           out, which)
+    compiled.max_pool_scan(np.ascontiguousarray(xp), *geometry.kernel, *geometry.stride,
+                           *geometry.dilation, first, out, which)
     return out, which
 
 
