@@ -25,7 +25,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e ".[test,examples]"
+	$(PYTHON) -m pip install --quiet -e ".[test,examples,fast]"
 	touch $(STAMP)
 
 run: $(STAMP)
