@@ -205,18 +205,8 @@ def test_gradgradcheck_names_the_op_without_differentiable_backward():
         gradgradcheck(ArrayCube.apply, [leaf([1.0, 2.0])])
 
 
-class WrongSecondDerivative(ArrayFunction):
+class WrongSecondDerivative(ArrayCube):
     """x^3 whose differentiable_backward is off (4x^2 instead of 3x^2)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * x * x * grad
 
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):

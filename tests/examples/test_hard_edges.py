@@ -679,19 +679,27 @@ def train(config, options):
 '''
 
 
-def test_a_second_ctrl_c_while_a_sweep_stops_its_workers_still_exits_130(tmp_path):
-    (tmp_path / "stubborn.py").write_text(STUBBORN_TRAINING)
+def _start_sweep(tmp_path, name: str, training_source: str, *extra_argv):
+    """A sweep over hidden sizes 8 and 16 in a child process, training with module
+    ``name`` (``training_source``, written to tmp_path; it touches $STARTED_MARKER when
+    the run to interrupt has begun): (process, the marker, the sweep's argv)."""
+    (tmp_path / f"{name}.py").write_text(training_source)
     config = tmp_path / "sweep.yaml"
     config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8, 16]\n")
     marker = tmp_path / "started"
     argv = ["--config", str(config), "--offline", "--out", str(tmp_path / "out"),
-            "--wandb-mode", "disabled"]
+            "--wandb-mode", "disabled", *extra_argv]
     driver = (f"import sys; sys.path[:0] = [{str(EXAMPLES)!r}, {str(tmp_path)!r}]\n"
-              "import stubborn, sweep\nfrom experiment.cli import exit_with\n"
-              f"exit_with(lambda: sweep.main({argv!r}, train_fn=stubborn.train))\n")
+              f"import {name}, sweep\nfrom experiment.cli import exit_with\n"
+              f"exit_with(lambda: sweep.main({argv!r}, train_fn={name}.train))\n")
     env = dict(__import__("os").environ, STARTED_MARKER=str(marker))
     process = subprocess.Popen([sys.executable, "-c", driver], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, marker, argv
+
+
+def test_a_second_ctrl_c_while_a_sweep_stops_its_workers_still_exits_130(tmp_path):
+    process, marker, _ = _start_sweep(tmp_path, "stubborn", STUBBORN_TRAINING)
     try:
         _wait_for(marker, process, seconds=60)
         process.send_signal(signal.SIGINT)
@@ -743,18 +751,8 @@ def train(config, options):
 
 
 def test_sigterm_stops_a_sweep_like_ctrl_c_and_resume_runs_the_rest(tmp_path, capsys):
-    (tmp_path / "slow.py").write_text(SLOW_SECOND_RUN)
-    config = tmp_path / "sweep.yaml"
-    config.write_text("method: grid\nparameters:\n  hidden_size:\n    values: [8, 16]\n")
-    marker, out = tmp_path / "started", tmp_path / "out"
-    argv = ["--config", str(config), "--offline", "--out", str(out), "--wandb-mode",
-            "disabled", "--workers", "1"]
-    driver = (f"import sys; sys.path[:0] = [{str(EXAMPLES)!r}, {str(tmp_path)!r}]\n"
-              "import slow, sweep\nfrom experiment.cli import exit_with\n"
-              f"exit_with(lambda: sweep.main({argv!r}, train_fn=slow.train))\n")
-    env = dict(__import__("os").environ, STARTED_MARKER=str(marker))
-    process = subprocess.Popen([sys.executable, "-c", driver], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process, marker, argv = _start_sweep(tmp_path, "slow", SLOW_SECOND_RUN, "--workers", "1")
+    out = tmp_path / "out"
     try:
         _wait_for(marker, process, seconds=60)
         time.sleep(0.5)  # let the sweep record the first run
