@@ -92,11 +92,3 @@ def single_threaded_blas():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1)
-
-
-def blas_threads():
-    """The number of threads of the loaded BLAS library (None when none is loaded)."""
-    from threadpoolctl import threadpool_info
-
-    counts = [pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    return max(counts) if counts else None

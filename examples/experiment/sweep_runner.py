@@ -22,7 +22,9 @@ import traceback
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
-from .cli import blas_threads, single_threaded_blas
+import tinygrad_fm as tg
+
+from .cli import single_threaded_blas
 from .config import ConfigError, RunOptions
 from .files import append_json_line, make_folder, read_json, work_in, write_json
 from .sweep_spec import (LOGGING_KEYS, SweepConfigError, SweepSpec, config_key, expand,
@@ -103,7 +105,7 @@ def run_configuration(task: Mapping, train_fn: Callable, config_cls) -> dict:
     row = {"key": task["key"], "index": task["index"], "status": None,
            "parameters": task["parameters"], "config": task["config"],
            "run_name": task["run_name"], "run_dir": str(run_dir), "started_at": time.time(),
-           "worker_pid": os.getpid(), "blas_threads": blas_threads()}
+           "worker_pid": os.getpid(), "blas_threads": tg.get_num_threads()}
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         if run_dir.exists():  # left by a run that was stopped before it was recorded
