@@ -186,8 +186,9 @@ class _Recorder:
 
     A step is a tuple: ``("forward", cls, needs_input_grad, args, kwargs, out, scalar)``,
     ``("gradient", slot, array)`` (the root gradient of a backward call), ``("sum", slot,
-    a, b)``, ``("backward", forward_index, grad_slot, single, outs)``, ``("store", target,
-    slot)``
+    a, b)``, ``("backward", forward_index, grad_slot, returned, outs)`` (``returned``: the
+    length of the tuple backward returned, None for a bare value; ``outs``: ``(index, slot,
+    passed_on, shape, previous slot)`` per gradient kept), ``("store", target, slot)``
     (accumulate into a leaf's ``.grad``) or ``("call", obj, function, args)``. Values are
     described as ``("slot", n)`` (made during the call), ``("input", i)`` (the i-th array
     argument), ``("tensor", t)`` (a Tensor from outside, read at replay: parameters),
@@ -333,15 +334,19 @@ class _Recorder:
                         f"backward() reached {ctx.function.__name__}, an op run before the "
                         "captured function was called; build the whole graph inside it")
                 input_grads = ctx.function.backward(ctx, grad)
-                single = type(input_grads) is not tuple
-                if single:
+                # How many values backward returned (None: one, not in a tuple), so that
+                # the replay can unpack them.
+                returned = len(input_grads) if type(input_grads) is tuple else None
+                if returned is None:
                     input_grads = (input_grads,)
                 outs = []
                 for i, (parent, needed, parent_grad) in enumerate(
                         zip(ctx.parents, ctx.needs_input_grad, input_grads)):
                     if not needed or parent_grad is None:
                         continue
-                    if parent_grad is grad:
+                    # The same code path returns the same object at every replay.
+                    passed_on = parent_grad is grad
+                    if passed_on:
                         parent_grad = grad.view()  # as the engine: a leaf copies it
                     shape = None
                     if parent_grad.shape != parent.data.shape:
@@ -349,15 +354,14 @@ class _Recorder:
                         parent_grad = unbroadcast(parent_grad, shape)
                     out_slot = self._new_slot()
                     previous = grads.get(id(parent))
-                    if previous is None:
-                        outs.append((i, out_slot, shape, None))
-                    else:
+                    outs.append((i, out_slot, passed_on, shape,
+                                 None if previous is None else previous[1]))
+                    if previous is not None:
                         parent_grad = previous[0] + parent_grad
-                        outs.append((i, out_slot, shape, previous[1]))
                     grads[id(parent)] = (parent_grad, out_slot)
                     self.alive.append(parent)
                 self.steps.append(("backward", self.forward_of_slot[slot], grad_slot,
-                                   single, tuple(outs)))
+                                   returned, tuple(outs)))
                 if not retain_graph:
                     ctx.release()
         return {}
@@ -566,6 +570,7 @@ class _Replay:
 
         for index, step in enumerate(recording.steps):
             kind = step[0]
+            temporaries = []  # names bound by this step's line that die with it
             if kind == "forward":
                 _, cls, needs, args, kwargs, out, scalar = step
                 ctx = name_of(Context(needs), "C")
@@ -580,16 +585,28 @@ class _Replay:
             elif kind == "sum":
                 lines.append(f"s{step[1]} = s{step[2]} + s{step[3]}")
             elif kind == "backward":
-                _, forward_index, grad_slot, single, outs = step
+                _, forward_index, grad_slot, returned, outs = step
                 ctx, cls = contexts[forward_index]
-                lines.append(f"r = {name_of(cls.backward, 'B')}({ctx}, s{grad_slot})")
-                for i, out_slot, shape, previous in outs:
-                    lines.append(f"g = {'r' if single else f'r[{i}]'}")
-                    lines.append(f"if g is s{grad_slot}: g = g.view()")
+                # Unpack the returned gradients straight into their slots ("_" for those
+                # nobody needs), then finish the ones that need a view, an unbroadcast
+                # or a sum with an earlier gradient of the same input.
+                targets = ["_"] * (returned or 1)
+                finishing = []
+                for i, out_slot, passed_on, shape, previous in outs:
+                    plain = not passed_on and shape is None and previous is None
+                    targets[i] = f"s{out_slot}" if plain else f"g{i}"
+                    if plain:
+                        continue
+                    value = f"g{i}.view()" if passed_on else f"g{i}"
                     if shape is not None:
-                        lines.append(f"g = UB(g, {shape!r})")
-                    lines.append(f"s{out_slot} = g" if previous is None
-                                 else f"s{out_slot} = s{previous} + g")
+                        value = f"UB({value}, {shape!r})"
+                    if previous is not None:
+                        value = f"s{previous} + {value}"
+                    finishing.append(f"s{out_slot} = {value}")
+                unpacked = targets[0] if returned is None else ", ".join(targets) + ","
+                lines.append(f"{unpacked} = {name_of(cls.backward, 'B')}({ctx}, s{grad_slot})")
+                lines += finishing
+                temporaries = sorted({t for t in targets if t.startswith("g") or t == "_"})
             elif kind == "store":
                 target_kind, target = step[1]
                 target = f"T[{target}]" if target_kind == "input_tensor" \
@@ -602,10 +619,8 @@ class _Replay:
                 if call is None:
                     call = functools.partial(function, obj, *args)
                 lines.append(f"{name_of(call, 'CALL')}()")
-            if kind == "backward":
-                lines.append("r = g = None")
-            dead = [f"s{slot}" for slot, last in last_read.items()
-                    if last == index and slot not in kept]
+            dead = temporaries + [f"s{slot}" for slot, last in last_read.items()
+                                  if last == index and slot not in kept]
             if dead:
                 lines.append(f"del {', '.join(dead)}")
             lines += [f"{contexts[forward][0]}.saved_tensors = ()"

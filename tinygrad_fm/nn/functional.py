@@ -16,6 +16,7 @@ import numpy as np
 from .. import ops
 from ..autograd import ArrayFunction
 from ..ops.common import constant
+from ..ops.compiled import kernels as compiled_kernels
 from ..random import numpy_rng
 from ..tensor import Tensor, one_hot
 
@@ -692,8 +693,16 @@ class CrossEntropy(ArrayFunction):
 
     @staticmethod
     def forward(ctx, logits, target, class_axis, reduction, label_smoothing):
-        log_probs = ops.log_softmax_array(logits, class_axis)
         num_classes = logits.shape[class_axis]
+        compiled = _compiled_cross_entropy(logits, target, label_smoothing)
+        if compiled is not None:  # one pass instead of a dozen NumPy calls
+            log_probs = np.empty_like(logits)
+            losses = np.empty(len(target), logits.dtype)
+            compiled.cross_entropy_rows(logits, target, log_probs, losses)
+            ctx.save_for_backward(log_probs, (np.arange(len(target)), target))
+            ctx.meta = (class_axis, reduction, label_smoothing, num_classes, losses.size)
+            return _reduce(losses, reduction)
+        log_probs = ops.log_softmax_array(logits, class_axis)
         if target.dtype.kind in "iu":
             if log_probs.ndim == 2:  # the common (N, C) case: plain fancy indexing is faster
                 index = (np.arange(len(target)), target)
@@ -720,6 +729,14 @@ class CrossEntropy(ArrayFunction):
         log_probs, target = ctx.saved_tensors
         class_axis, reduction, label_smoothing, num_classes, count = ctx.meta
         scale = _upstream_scale(grad, reduction, count, class_axis)
+        if type(target) is tuple and not label_smoothing and np.ndim(scale) == 0 and \
+                scale.dtype == log_probs.dtype:
+            compiled = _compiled_cross_entropy(log_probs, target[1], 0.0)
+            if compiled is not None:
+                grad_logits = np.empty_like(log_probs)
+                one = log_probs.dtype.type(1)
+                compiled.cross_entropy_grad(log_probs, target[1], scale[()], one, grad_logits)
+                return grad_logits, None, None, None, None
         grad_logits = np.exp(log_probs)
         if type(target) is tuple or target.dtype.kind in "iu":  # class indices
             if label_smoothing:
@@ -764,6 +781,16 @@ class CrossEntropy(ArrayFunction):
         if ctx.needs_input_grad[1]:
             grad_target = logits.log_softmax(class_axis) * (-(1.0 - label_smoothing)) * scale
         return grad_logits, grad_target, None, None, None
+
+
+def _compiled_cross_entropy(logits, target, label_smoothing):
+    """The compiled kernels (:mod:`tinygrad_fm.ops.compiled`) when they can compute this
+    cross-entropy: (N, C) logits with C > 0, C-contiguous, of a dtype they are compiled
+    for, int64 class indices, no label smoothing. Else None (the NumPy path)."""
+    if label_smoothing or logits.ndim != 2 or logits.shape[1] == 0 or \
+            target.dtype != np.int64 or not logits.flags.c_contiguous:
+        return None
+    return compiled_kernels(logits.dtype)
 
 
 def _upstream_scale_tensor(grad, reduction: str, count: int, class_axis: int):

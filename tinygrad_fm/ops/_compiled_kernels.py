@@ -2,9 +2,10 @@
 
 Each kernel does, per element and in the same order, the float operations of the NumPy
 code it replaces (no fastmath: no reassociation, no fused multiply-add), so results are
-the same numbers; what it saves is the passes over memory and the temporaries. Arrays
-are channels-last (N, H, W, C), the layout of the convolutions and pools; the innermost
-loop runs over channels, contiguous in memory, and vectorizes. ``cache=True`` keeps the
+the same numbers (but for the exponentials and logarithms of the cross-entropy, see
+:mod:`.compiled`); what it saves is the passes over memory, the temporaries and the
+calls. Arrays of the pools and convolutions are channels-last (N, H, W, C); the
+innermost loop runs over channels, contiguous in memory, and vectorizes. ``cache=True`` keeps the
 compiled code on disk, so only the first process compiles.
 """
 
@@ -125,3 +126,45 @@ def col2im(columns, sh, sw, dh, dw, top, left, gx):
                         target, source = gx[n, h, w], columns[n, oh, ow, i, j]
                         for c in range(channels):
                             target[c] += source[c]
+
+
+@njit(cache=True, error_model="numpy")
+def cross_entropy_rows(logits, target, log_probs, losses):
+    """Per row of (N, C) ``logits``: ``log_probs`` gets the row's log-softmax (the row
+    minus its maximum, minus the log of the sum of the exponentials; NaN wins the
+    maximum) and ``losses`` minus its entry at the row's class index ``target[n]``.
+    The exponentials and the logarithm are libm's (numba's), not NumPy's own vectorized
+    ones, so they may differ from the NumPy path in the last bit."""
+    for n in range(logits.shape[0]):
+        row, out = logits[n], log_probs[n]
+        top = row[0]
+        for c in range(1, row.shape[0]):
+            value = row[c]
+            if value > top or value != value:
+                top = value
+        shifted = row[0] - top
+        out[0] = shifted
+        total = np.exp(shifted)  # the dtype's own arithmetic from here on
+        for c in range(1, row.shape[0]):
+            shifted = row[c] - top
+            out[c] = shifted
+            total += np.exp(shifted)
+        log_total = np.log(total)
+        for c in range(row.shape[0]):
+            out[c] -= log_total
+        losses[n] = -out[target[n]]
+
+
+@njit(cache=True, error_model="numpy")
+def cross_entropy_grad(log_probs, target, scale, one, grad):
+    """The gradient of :func:`cross_entropy_rows`' losses, summed with weight ``scale``:
+    ``(exp(log_probs) - [c == target]) * scale`` per entry, as the NumPy path computes
+    it (``scale`` and ``one`` are scalars of the logits' dtype, so that no step rounds
+    differently)."""
+    for n in range(log_probs.shape[0]):
+        picked = target[n]
+        for c in range(log_probs.shape[1]):
+            value = np.exp(log_probs[n, c])
+            if c == picked:
+                value = value - one
+            grad[n, c] = value * scale

@@ -1,9 +1,14 @@
-"""Compiled kernels for the ops where NumPy needs many passes over memory: max pooling
-(the scan and the gradient's routing) and the convolution's input gradient ("col2im").
+"""Compiled kernels for the ops where NumPy needs many passes over memory or many calls:
+max pooling (the scan and the gradient's routing), the convolution's input gradient
+("col2im") and the cross-entropy of (N, C) logits against class indices (forward and
+gradient, a dozen NumPy calls each, which a 16-row training step notices).
 
 They run when numba is importable (``pip install "tinygrad_fm[fast]"``) and give the
 same numbers as the NumPy code beside each op, which stays the reference and is always
-available. ``use(False)`` -- or the environment variable ``TINYGRAD_FM_KERNELS=numpy`` --
+available -- except the cross-entropy's exponentials and logarithm, which are libm's
+(numba's) rather than NumPy's vectorized ones and may differ in the last bits (the
+tests bound it to a few units in the last place). Eager and captured steps take the
+same path, so they still agree bit for bit. ``use(False)`` -- or the environment variable ``TINYGRAD_FM_KERNELS=numpy`` --
 turns them off (the tests compare both paths)::
 
     with tinygrad_fm.ops.compiled.use(False):
