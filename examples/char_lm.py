@@ -205,20 +205,12 @@ def build_model(config: CharLMConfig, max_length: int, framework=tg):
     return RecurrentLM() if config.model in ("lstm", "gru") else TransformerLM()
 
 
-def loss_targets(targets: np.ndarray):
-    """A batch's targets as :func:`sequence_loss` takes them: the next characters (0
-    after the end) and a float mask of the real ones."""
-    return tg.Tensor(np.maximum(targets, 0)), tg.Tensor((targets >= 0).astype(np.float32))
-
-
-def sequence_loss(logits, characters, real):
-    """Mean cross-entropy over the real characters, in nats per character: PyTorch's
-    ``cross_entropy(..., ignore_index=-1)`` on the padded targets, written with Tensor
-    ops on both inputs so that a captured step follows every batch."""
-    losses = F.cross_entropy(logits.reshape(-1, len(ALPHABET)), characters.reshape(-1),
-                             reduction="none")
-    real = real.reshape(-1)
-    return (losses * real).sum() / real.sum()
+def sequence_loss(logits, targets):
+    """Mean cross-entropy over the real characters, in nats per character: the targets
+    after a name's end are -1, which ``ignore_index`` leaves out (of a captured step's
+    every batch too: the op itself masks them)."""
+    return F.cross_entropy(logits.reshape(-1, len(ALPHABET)), targets.reshape(-1),
+                           ignore_index=-1)
 
 
 def correct_characters(logits, targets: np.ndarray) -> int:
@@ -232,7 +224,7 @@ def evaluate(model, inputs: np.ndarray, targets: np.ndarray):
     model.eval()
     with no_grad():
         logits, _ = model(tg.Tensor(inputs))
-        loss = sequence_loss(logits, *loss_targets(targets)).item()
+        loss = sequence_loss(logits, tg.Tensor(targets)).item()
     return loss, correct_characters(logits, targets) / int((targets >= 0).sum())
 
 
@@ -296,9 +288,9 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
                 f"{len(test[0])} test names")
         run.start(model, optimizer, scheduler)
 
-        def forward_backward(inputs, characters, real):
+        def forward_backward(inputs, targets):
             logits, _ = model(inputs)
-            loss = sequence_loss(logits, characters, real)
+            loss = sequence_loss(logits, targets)
             optimizer.zero_grad()
             loss.backward()
             return loss, logits
@@ -311,7 +303,7 @@ def train(config=None, options: RunOptions = RunOptions()) -> dict:
             total_loss, correct, characters = 0.0, 0, 0
             for step, batch in enumerate(run.progress(loader, epoch), 1):
                 inputs, targets = trimmed(*(part.numpy() for part in batch))
-                loss, logits = train_batch(tg.Tensor(inputs), *loss_targets(targets))
+                loss, logits = train_batch(tg.Tensor(inputs), tg.Tensor(targets))
                 value = run.check_finite(loss.item(), epoch, step)
                 if config.clip:
                     nn.utils.clip_grad_norm_(model.parameters(), config.clip)

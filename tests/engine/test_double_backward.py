@@ -414,16 +414,34 @@ def _cross_entropy(data):
     reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
     smoothing = data.draw(st.sampled_from([0.0, 0.2]))
     target_shape = shape_[:1] + shape_[2:] if batch else ()
-    target = data.draw(hnp.arrays(np.int64, target_shape, elements=st.integers(0, 2)))
+    target, weight, ignore_index = _class_targets(data, target_shape, classes)
 
     def theirs(t):
         torch = torch_module()
-        return torch.nn.functional.cross_entropy(t, torch.from_numpy(target),
-                                                 reduction=reduction,
-                                                 label_smoothing=smoothing)
+        return torch.nn.functional.cross_entropy(
+            t, torch.from_numpy(target), weight=_torch_weight(weight),
+            ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
 
-    return [x], lambda t: F.cross_entropy(t, target, reduction=reduction,
+    return [x], lambda t: F.cross_entropy(t, target, weight, ignore_index=ignore_index,
+                                          reduction=reduction,
                                           label_smoothing=smoothing), theirs
+
+
+def _class_targets(data, shape, classes):
+    """Class indices of ``shape``, and maybe per-class weights and ignored entries (some
+    sample always kept, so that a mean is not 0 / 0)."""
+    target = data.draw(hnp.arrays(np.int64, shape, elements=st.integers(0, classes - 1)))
+    weight = data.draw(st.none() | tst.positive_arrays((classes,), 0.2, 2.0))
+    ignore_index = data.draw(st.sampled_from([-100, 1]))
+    if target.size > 1:
+        target[data.draw(hnp.arrays(bool, shape))] = ignore_index
+    if target.size and target.flat[0] == ignore_index:
+        target.flat[0] = 0
+    return target, weight, ignore_index
+
+
+def _torch_weight(weight):
+    return None if weight is None else torch_module().from_numpy(weight)
 
 
 @case("cross_entropy_probabilities")
@@ -431,25 +449,30 @@ def _cross_entropy_probabilities(data):
     x = data.draw(tst.float_arrays((2, 3)))
     q = data.draw(tst.positive_arrays((2, 3), 0.1, 1.0))
     smoothing = data.draw(st.sampled_from([0.0, 0.2]))
+    weight = data.draw(st.none() | tst.positive_arrays((3,), 0.2, 2.0))
 
     def theirs(t, p):
-        return torch_module().nn.functional.cross_entropy(t, p, label_smoothing=smoothing)
+        return torch_module().nn.functional.cross_entropy(t, p, weight=_torch_weight(weight),
+                                                          label_smoothing=smoothing)
 
-    return [x, q], lambda t, p: F.cross_entropy(t, p, label_smoothing=smoothing), theirs
+    return [x, q], lambda t, p: F.cross_entropy(t, p, weight, label_smoothing=smoothing), \
+        theirs
 
 
 @case("nll_loss")
 def _nll(data):
     x = data.draw(tst.float_arrays((3, 4)))
-    target = data.draw(hnp.arrays(np.int64, (3,), elements=st.integers(0, 3)))
+    target, weight, ignore_index = _class_targets(data, (3,), 4)
     reduction = data.draw(st.sampled_from(["mean", "sum", "none"]))
 
     def theirs(t):
         torch = torch_module()
         return torch.nn.functional.nll_loss(t.log_softmax(1), torch.from_numpy(target),
-                                            reduction=reduction)
+                                            weight=_torch_weight(weight),
+                                            ignore_index=ignore_index, reduction=reduction)
 
-    return [x], lambda t: F.nll_loss(t.log_softmax(1), target, reduction=reduction), theirs
+    return [x], lambda t: F.nll_loss(t.log_softmax(1), target, weight,
+                                     ignore_index=ignore_index, reduction=reduction), theirs
 
 
 def _activation(name, ours, theirs_name, values=tst.float_arrays, **kwargs):

@@ -252,13 +252,35 @@ def test_loss_modules_match_the_functions():
     for reduction in ("mean", "sum", "none"):
         np.testing.assert_array_equal(
             nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1)(logits, labels).data,
-            F.cross_entropy(logits, labels, reduction, 0.1).data)
+            F.cross_entropy(logits, labels, reduction=reduction, label_smoothing=0.1).data)
         np.testing.assert_array_equal(
             nn.MSELoss(reduction=reduction)(logits, logits.data * 0.5).data,
             F.mse_loss(logits, logits.data * 0.5, reduction).data)
         log_probs = logits.log_softmax(1)
         np.testing.assert_array_equal(nn.NLLLoss(reduction=reduction)(log_probs, labels).data,
-                                      F.nll_loss(log_probs, labels, reduction).data)
+                                      F.nll_loss(log_probs, labels, reduction=reduction).data)
+
+
+def test_class_weighted_loss_modules_take_pytorchs_arguments():
+    """CrossEntropyLoss(weight, ..., ignore_index=...) and NLLLoss as in PyTorch: the
+    weight positional and kept as a buffer (in the state_dict), the legacy flags."""
+    rng = np.random.default_rng(1)
+    logits = Tensor(rng.normal(size=(6, 4)).astype(np.float32))
+    labels = np.array([0, 3, -1, 2, 1, -1])
+    weight = np.array([0.5, 1.0, 2.0, 1.5], np.float32)
+    loss = nn.CrossEntropyLoss(weight, ignore_index=-1, label_smoothing=0.1)
+    np.testing.assert_array_equal(
+        loss(logits, labels).data,
+        F.cross_entropy(logits, labels, weight, ignore_index=-1, label_smoothing=0.1).data)
+    np.testing.assert_array_equal(loss.state_dict()["weight"].numpy(), weight)
+    nll = nn.NLLLoss(Tensor(weight), None, -1, None, "sum")
+    log_probs = logits.log_softmax(1)
+    np.testing.assert_array_equal(
+        nll(log_probs, labels).data,
+        F.nll_loss(log_probs, labels, weight, ignore_index=-1, reduction="sum").data)
+    assert nn.CrossEntropyLoss(size_average=False).reduction == "sum"
+    assert nn.NLLLoss(reduce=False).reduction == "none"
+    assert "weight" not in nn.CrossEntropyLoss().state_dict()
 
 
 def test_loss_modules_validate_their_settings():

@@ -214,8 +214,40 @@ def dtype_and_device_handling(torch):
     return y.detach().cpu().numpy().ravel().tolist() + labels.tolist() + [x.sum().item()]
 
 
+def padded_tagger(torch):
+    """A token tagger on padded sequences: padding positions labelled -100 (the default
+    ignore_index), rare tags weighted up, accuracy over the real positions only."""
+    rng = np.random.default_rng(12)
+    lengths = [5, 3, 6, 2]
+    tokens = np.zeros((4, 6), np.int64)
+    tags = np.full((4, 6), -100, np.int64)
+    for row, n in enumerate(lengths):
+        tokens[row, :n] = rng.integers(1, 10, n)
+        tags[row, :n] = tokens[row, :n] % 3
+    tokens, tags = torch.tensor(tokens), torch.tensor(tags)
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 8, padding_idx=0),
+                                torch.nn.Linear(8, 3))
+    _load_weights(torch, model, _weights(13, (10, 8), (3, 8), (3,)))
+    criterion = torch.nn.CrossEntropyLoss(weight=torch.tensor([0.5, 1.0, 2.0]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for _ in range(15):
+        logits = model(tokens)
+        loss = criterion(logits.view(-1, 3), tags.view(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    real = tags != -100
+    correct = (model(tokens).argmax(-1) == tags)[real].float().mean().item()
+    per_token = torch.nn.functional.cross_entropy(model(tokens).transpose(1, 2), tags,
+                                                  reduction="none")
+    assert (per_token[~real] == 0).all()
+    return losses + [correct] + per_token.detach().numpy().ravel().tolist()
+
+
 PROGRAMS = [linear_regression, logistic_regression, autoencoder, causal_attention,
-            data_pipeline, dtype_and_device_handling]
+            data_pipeline, dtype_and_device_handling, padded_tagger]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])

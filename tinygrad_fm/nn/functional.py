@@ -668,132 +668,268 @@ def _class_axis(input: Tensor, op: str) -> int:
     return 1 if input.ndim >= 2 else 0
 
 
-def _check_class_indices(target: np.ndarray, input_shape: tuple, class_axis: int,
-                         op: str) -> None:
+def _check_class_target_shape(target: np.ndarray, input_shape: tuple, class_axis: int,
+                              op: str) -> None:
     expected = input_shape[:class_axis] + input_shape[class_axis + 1:]
     if target.shape != expected:
         raise ValueError(f"{op}: target of shape {target.shape} does not fit input of shape "
                          f"{input_shape}: class-index targets need shape {expected}")
-    num_classes = input_shape[class_axis]
-    if target.size:
-        low, high = target.min(), target.max()
-        if low < 0 or high >= num_classes:
-            bad = low if low < 0 else high
-            raise ValueError(f"{op}: target contains class index {bad}, out of range for "
-                             f"{num_classes} classes (valid indices are 0..{num_classes - 1})")
+
+
+def _out_of_range(value, num_classes: int, ignore_index: int, op: str) -> ValueError:
+    return ValueError(f"{op}: target contains class index {value}, out of range for "
+                      f"{num_classes} classes (valid indices are 0..{num_classes - 1}, "
+                      f"or ignore_index={ignore_index} for entries to leave out)")
+
+
+def _class_targets(target: np.ndarray, num_classes: int, ignore_index: int, op: str):
+    """``(target, valid)``: the class indices with the ignored entries set to class 0, and
+    a boolean mask of the entries kept (None when none is ignored). Checked here, in the
+    op, so that a captured step checks every batch: an index out of range that is not
+    ``ignore_index`` is a ValueError."""
+    if target.size == 0:
+        return target, None
+    low, high = target.min(), target.max()
+    if 0 <= low and high < num_classes and not low <= ignore_index <= high:
+        return target, None  # the common case: two reductions, nothing ignored
+    valid = target != ignore_index
+    bad = valid & ((target < 0) | (target >= num_classes))
+    if bad.any():
+        raise _out_of_range(target[bad].flat[0], num_classes, ignore_index, op)
+    if valid.all():
+        return target, None
+    return np.where(valid, target, 0), valid
+
+
+def _gather_index(target: np.ndarray, class_axis: int):
+    """The index of each sample's target class in the (log-)probabilities: plain fancy
+    indexing for (N, C), which is faster, else an index for take_along_axis."""
+    if target.ndim == 1 and class_axis == 1:
+        return (np.arange(len(target)), target)
+    return np.expand_dims(target, class_axis)
+
+
+def _gather(values: np.ndarray, index, class_axis: int) -> np.ndarray:
+    if type(index) is tuple:
+        return values[index]
+    return np.take_along_axis(values, index, axis=class_axis).squeeze(class_axis)
+
+
+def _scatter_subtract(values: np.ndarray, index, amount, class_axis: int) -> None:
+    """values[sample, target class] -= amount (a scalar or one value per sample)."""
+    if type(index) is tuple:
+        values[index] -= amount
+    else:
+        picked = np.take_along_axis(values, index, axis=class_axis)
+        amount = np.expand_dims(amount, class_axis) if np.ndim(amount) else amount
+        np.put_along_axis(values, index, picked - amount, axis=class_axis)
+
+
+def _class_weights(weight, input: Tensor, op: str):
+    """``weight`` as an array of the input's dtype, one per class (or None)."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        raise TypeError(f"{op}: weight got the string {weight!r}; the third argument is the "
+                        f"per-class weight, as in PyTorch: pass reduction={weight!r} by name")
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    num_classes = input.shape[_class_axis(input, op)]
+    if array.shape != (num_classes,):
+        raise ValueError(f"{op}: weight must hold one value per class, shape "
+                         f"({num_classes},), got shape {array.shape}")
+    if array.dtype.kind != "f":
+        raise TypeError(f"{op}: weight must be floating point, got dtype {array.dtype}")
+    return array.astype(input.dtype, copy=False)
+
+
+def _along_classes(values: np.ndarray, ndim: int, class_axis: int) -> np.ndarray:
+    """Per-class ``values`` shaped to broadcast along the class axis of an ndim array."""
+    return values.reshape((-1,) + (1,) * (ndim - class_axis - 1))
+
+
+def _mean_over(losses: np.ndarray, reduction: str, denominator):
+    """:func:`_reduce`, with "mean" dividing by ``denominator`` (PyTorch's sum of the
+    kept samples' class weights; 0 when every sample is ignored, which gives NaN as in
+    PyTorch)."""
+    if reduction != "mean":
+        return _reduce(losses, reduction)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.add.reduce(losses, axis=None) / denominator
 
 
 class CrossEntropy(ArrayFunction):
-    """Cross-entropy from logits against class indices or a class distribution.
+    """Cross-entropy from logits against class indices or class probabilities, with
+    PyTorch's per-class ``weight``, ``ignore_index`` (indices only) and
+    ``label_smoothing``.
 
-    ``target`` holds integer class indices (one fewer axis than ``logits``) or floating
-    probabilities (the shape of ``logits``). Label smoothing mixes the target with the
-    uniform distribution: ``(1 - eps) * target + eps / C``.
+    Every case is ``loss_n = -sum_c A[n, c] * log_softmax(z)[n, c]`` for coefficients
+    ``A``: with class indices ``y``, ``A[n] = kept_n * ((1 - eps) * w[y_n] * onehot(y_n)
+    + eps / C * w)``; with probabilities ``q``, ``A = w * ((1 - eps) * q + eps / C)``
+    (``w`` = 1 without weights, ``kept_n`` = 0 where ``y_n == ignore_index``). The
+    gradient is ``(softmax(z) * sum_c A[n, c] - A) * upstream``. "mean" divides by the
+    number of samples for probabilities, and by ``sum_n kept_n * w[y_n]`` for class
+    indices, as PyTorch does.
     """
 
     @staticmethod
-    def forward(ctx, logits, target, class_axis, reduction, label_smoothing):
+    def forward(ctx, logits, target, weight, class_axis, reduction, label_smoothing,
+                ignore_index):
         num_classes = logits.shape[class_axis]
-        compiled = _compiled_cross_entropy(logits, target, label_smoothing)
+        indices = target.dtype.kind in "iu"
+        compiled = _compiled_cross_entropy(logits, target, weight, label_smoothing)
         if compiled is not None:  # one pass instead of a dozen NumPy calls
             log_probs = np.empty_like(logits)
             losses = np.empty(len(target), logits.dtype)
-            compiled.cross_entropy_rows(logits, target, log_probs, losses)
-            ctx.save_for_backward(log_probs, (np.arange(len(target)), target))
-            ctx.meta = (class_axis, reduction, label_smoothing, num_classes, losses.size)
-            return _reduce(losses, reduction)
+            ignored = compiled.cross_entropy_rows(logits, target, ignore_index, log_probs,
+                                                  losses)
+            if ignored < 0:
+                raise _out_of_range(target[-ignored - 1], num_classes, ignore_index,
+                                    "cross_entropy")
+            valid = row_weight = None
+            if ignored:  # the gradient's kernel has no mask: the NumPy backward does it
+                valid = target != ignore_index
+                target = np.where(valid, target, 0)
+                row_weight = valid.astype(logits.dtype)
+            ctx.save_for_backward(log_probs, _gather_index(target, class_axis), valid,
+                                  row_weight)
+            ctx.weight = None
+            ctx.meta = (class_axis, reduction, label_smoothing, num_classes, True,
+                        len(losses) - ignored)
+            return _mean_over(losses, reduction, len(losses) - ignored)
         log_probs = ops.log_softmax_array(logits, class_axis)
-        if target.dtype.kind in "iu":
-            if log_probs.ndim == 2:  # the common (N, C) case: plain fancy indexing is faster
-                index = (np.arange(len(target)), target)
-                losses = -log_probs[index]
-            else:
-                index = np.expand_dims(target, class_axis)
-                losses = -np.take_along_axis(log_probs, index, axis=class_axis).squeeze(
-                    class_axis)
+        along = None if weight is None else _along_classes(weight, logits.ndim, class_axis)
+        if indices:
+            target, valid = _class_targets(target, num_classes, ignore_index,
+                                           "cross_entropy")
+            index = _gather_index(target, class_axis)
+            losses = -_gather(log_probs, index, class_axis)
+            # row_weight: each sample's weight w[y_n], 0 where ignored (None: all 1).
+            row_weight = None if weight is None else weight[target]
+            if valid is not None:
+                row_weight = valid.astype(logits.dtype) if row_weight is None \
+                    else row_weight * valid
+            if row_weight is not None:
+                losses *= row_weight
             if label_smoothing:
                 losses *= 1.0 - label_smoothing
-                losses -= (label_smoothing / num_classes) * log_probs.sum(axis=class_axis)
-            ctx.save_for_backward(log_probs, index)
+                spread = log_probs.sum(axis=class_axis) if along is None \
+                    else (log_probs * along).sum(axis=class_axis)
+                if valid is not None:
+                    spread *= valid
+                losses -= (label_smoothing / num_classes) * spread
+            ctx.save_for_backward(log_probs, index, valid, row_weight)
+            denominator = losses.size if row_weight is None else np.add.reduce(
+                row_weight, axis=None)
         else:
-            distribution = target
+            coefficients = target
             if label_smoothing:
-                distribution = target * (1.0 - label_smoothing) + label_smoothing / num_classes
-            losses = -np.sum(distribution * log_probs, axis=class_axis)
-            ctx.save_for_backward(log_probs, distribution)
-        ctx.meta = (class_axis, reduction, label_smoothing, num_classes, losses.size)
-        return _reduce(losses, reduction)
+                coefficients = target * (1.0 - label_smoothing) + label_smoothing / num_classes
+            if along is not None:
+                coefficients = coefficients * along
+            losses = -np.sum(coefficients * log_probs, axis=class_axis)
+            ctx.save_for_backward(log_probs, coefficients, None, None)
+            denominator = losses.size
+        ctx.weight = along
+        ctx.meta = (class_axis, reduction, label_smoothing, num_classes, indices, denominator)
+        return _mean_over(losses, reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs, target = ctx.saved_tensors
-        class_axis, reduction, label_smoothing, num_classes, count = ctx.meta
-        scale = _upstream_scale(grad, reduction, count, class_axis)
-        if type(target) is tuple and not label_smoothing and np.ndim(scale) == 0 and \
+        log_probs, target, valid, row_weight = ctx.saved_tensors
+        class_axis, reduction, smoothing, num_classes, indices, denominator = ctx.meta
+        along = ctx.weight
+        # Every sample ignored: a NaN mean, but a zero gradient, as in PyTorch.
+        scale = _upstream_scale(grad, reduction, denominator or 1, class_axis)
+        if indices and along is None and row_weight is None and not smoothing and \
+                type(target) is tuple and np.ndim(scale) == 0 and \
                 scale.dtype == log_probs.dtype:
-            compiled = _compiled_cross_entropy(log_probs, target[1], 0.0)
+            compiled = compiled_kernels(log_probs.dtype)
             if compiled is not None:
                 grad_logits = np.empty_like(log_probs)
                 one = log_probs.dtype.type(1)
                 compiled.cross_entropy_grad(log_probs, target[1], scale[()], one, grad_logits)
-                return grad_logits, None, None, None, None
+                return grad_logits, None, None, None, None, None, None
         grad_logits = np.exp(log_probs)
-        if type(target) is tuple or target.dtype.kind in "iu":  # class indices
-            if label_smoothing:
-                grad_logits -= label_smoothing / num_classes
-            if type(target) is tuple:
-                grad_logits[target] -= 1.0 - label_smoothing
-            else:
-                picked = np.take_along_axis(grad_logits, target, axis=class_axis)
-                np.put_along_axis(grad_logits, target, picked - (1.0 - label_smoothing),
-                                  axis=class_axis)
+        if indices:
+            # sum_c A[n, c] = kept_n * ((1 - eps) * w[y_n] + eps / C * sum(w))
+            if along is not None or row_weight is not None:
+                kept = np.ones(grad_logits.shape[:class_axis] + grad_logits.shape[
+                    class_axis + 1:], log_probs.dtype) if valid is None else valid
+                total = (1.0 - smoothing) * (kept if row_weight is None else row_weight)
+                if smoothing:
+                    weight_sum = num_classes if along is None else along.sum()
+                    total = total + (smoothing / num_classes) * weight_sum * kept
+                grad_logits *= np.expand_dims(total, class_axis)
+            if smoothing:
+                spread = smoothing / num_classes if along is None else \
+                    (smoothing / num_classes) * along
+                if valid is not None:
+                    spread = spread * np.expand_dims(valid, class_axis)
+                grad_logits -= spread
+            picked = 1.0 - smoothing
+            if row_weight is not None:
+                picked = picked * row_weight
+            _scatter_subtract(grad_logits, target, picked, class_axis)
         else:
-            # d/dz of -sum(q log softmax(z)) = softmax(z) * sum(q) - q; sum(q) need not be 1.
+            # d/dz of -sum(A log softmax(z)) = softmax(z) * sum(A) - A; sum(A) need not be 1.
             grad_logits *= np.sum(target, axis=class_axis, keepdims=True)
             grad_logits -= target
         grad_logits *= scale
         grad_target = None
         if ctx.needs_input_grad[1]:
-            grad_target = log_probs * (-(1.0 - label_smoothing) * scale)
-        return grad_logits, grad_target, None, None, None
+            grad_target = log_probs * (-(1.0 - smoothing) * scale)
+            if along is not None:
+                grad_target *= along
+        return grad_logits, grad_target, None, None, None, None, None
 
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):
         logits, target = inputs[0], inputs[1]
-        log_probs, saved_target = ctx.saved_tensors
-        class_axis, reduction, label_smoothing, num_classes, count = ctx.meta
-        scale = _upstream_scale_tensor(grad, reduction, count, class_axis)
+        log_probs, saved_target, valid, row_weight = ctx.saved_tensors
+        class_axis, reduction, smoothing, num_classes, indices, denominator = ctx.meta
+        along = ctx.weight
+        scale = _upstream_scale_tensor(grad, reduction, denominator or 1, class_axis)
         probs = logits.softmax(class_axis)
-        uniform = label_smoothing / num_classes
-        if type(saved_target) is tuple or saved_target.dtype.kind in "iu":  # class indices
+        if indices:
+            # The coefficients A, a constant: (1 - eps) * row_weight * onehot + eps/C * w.
             one_hot = np.zeros(log_probs.shape, dtype=log_probs.dtype)
-            if type(saved_target) is tuple:
-                one_hot[saved_target] = 1.0
-            else:
-                np.put_along_axis(one_hot, saved_target, 1.0, axis=class_axis)
-            distribution = constant(one_hot * (1.0 - label_smoothing) + uniform)
-            return (probs - distribution) * scale, None, None, None, None
-        distribution = target * (1.0 - label_smoothing) + uniform if label_smoothing \
+            picked = (1.0 - smoothing) * (1.0 if row_weight is None else row_weight)
+            _scatter_subtract(one_hot, saved_target, -np.asarray(picked), class_axis)
+            spread = smoothing / num_classes * (1.0 if along is None else along)
+            spread = np.broadcast_to(spread, log_probs.shape)
+            if valid is not None:
+                spread = spread * np.expand_dims(valid, class_axis)
+            coefficients = one_hot + spread
+            total = coefficients.sum(axis=class_axis, keepdims=True)
+            return (probs * constant(total) - constant(coefficients)) * scale, \
+                None, None, None, None, None, None
+        distribution = target * (1.0 - smoothing) + smoothing / num_classes if smoothing \
             else target
+        if along is not None:
+            distribution = distribution * constant(along)
         grad_logits = (probs * distribution.sum(class_axis, keepdims=True)
                        - distribution) * scale
         grad_target = None
         if ctx.needs_input_grad[1]:
-            grad_target = logits.log_softmax(class_axis) * (-(1.0 - label_smoothing)) * scale
-        return grad_logits, grad_target, None, None, None
+            grad_target = logits.log_softmax(class_axis) * (-(1.0 - smoothing)) * scale
+            if along is not None:
+                grad_target = grad_target * constant(along)
+        return grad_logits, grad_target, None, None, None, None, None
 
 
-def _compiled_cross_entropy(logits, target, label_smoothing):
+def _compiled_cross_entropy(logits, target, weight, label_smoothing):
     """The compiled kernels (:mod:`tinygrad_fm.ops.compiled`) when they can compute this
     cross-entropy: (N, C) logits with C > 0, C-contiguous, of a dtype they are compiled
-    for, int64 class indices, no label smoothing. Else None (the NumPy path)."""
-    if label_smoothing or logits.ndim != 2 or logits.shape[1] == 0 or \
-            target.dtype != np.int64 or not logits.flags.c_contiguous:
+    for, int64 class indices, no class weights, no label smoothing. Else None (the NumPy
+    path)."""
+    if label_smoothing or weight is not None or logits.ndim != 2 or \
+            logits.shape[1] == 0 or target.dtype != np.int64 or \
+            not logits.flags.c_contiguous:
         return None
     return compiled_kernels(logits.dtype)
 
 
-def _upstream_scale_tensor(grad, reduction: str, count: int, class_axis: int):
+def _upstream_scale_tensor(grad, reduction: str, count, class_axis: int):
     """:func:`_upstream_scale` for a Tensor gradient (double backward)."""
     if reduction == "mean":
         return grad / count
@@ -802,15 +938,31 @@ def _upstream_scale_tensor(grad, reduction: str, count: int, class_axis: int):
     return grad.unsqueeze(class_axis)
 
 
-def cross_entropy(input, target, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average`` and ``reduce`` flags, turned into a
+    ``reduction`` as PyTorch does (``reduce=False`` wins; then ``size_average``)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
+                  reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """PyTorch's ``F.cross_entropy`` for logits of shape (N, C), (C,) or (N, C, d1, ...).
 
     ``target``: class indices (an integer array or Tensor of shape (N,), () or
     (N, d1, ...)) or class probabilities (a float array or Tensor shaped like
-    ``input``; a Tensor that requires grad gets a gradient). ``"mean"`` divides by the
-    number of samples in both cases, as PyTorch does.
+    ``input``; a Tensor that requires grad gets a gradient). ``weight``: one rescaling
+    factor per class (not differentiated, as in PyTorch). ``ignore_index``: class-index
+    entries equal to it add nothing, to the loss or to the "mean"'s denominator.
+    ``"mean"`` divides by the summed weights of the kept samples for class indices and by
+    the number of samples for probabilities, as PyTorch does.
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
@@ -818,10 +970,11 @@ def cross_entropy(input, target, reduction: str = "mean",
     input = _as_tensor(input, "cross_entropy")
     _check_floating(input, "cross_entropy")
     class_axis = _class_axis(input, "cross_entropy")
+    weight = _class_weights(weight, input, "cross_entropy")
     target_array = target.data if isinstance(target, Tensor) else np.asarray(target)
     kind = target_array.dtype.kind
     if kind in "iu":
-        _check_class_indices(target_array, input.shape, class_axis, "cross_entropy")
+        _check_class_target_shape(target_array, input.shape, class_axis, "cross_entropy")
         target = target_array
     elif kind == "f":
         if target_array.shape != input.shape:
@@ -830,6 +983,9 @@ def cross_entropy(input, target, reduction: str = "mean",
                 f"shape {input.shape}: give class probabilities of shape {input.shape} or "
                 "integer class indices of shape "
                 f"{input.shape[:class_axis] + input.shape[class_axis + 1:]}")
+        if ignore_index != -100:
+            raise ValueError("cross_entropy: ignore_index applies to class-index targets "
+                             "only, and the target holds probabilities; leave it out")
         if isinstance(target, Tensor) and target.requires_grad:
             target = target.astype(input.dtype)
         else:
@@ -837,48 +993,69 @@ def cross_entropy(input, target, reduction: str = "mean",
     else:
         raise TypeError(f"cross_entropy: target must hold integer class indices or float "
                         f"class probabilities, got dtype {target_array.dtype}")
-    return CrossEntropy.apply(input, target, class_axis, reduction, float(label_smoothing))
+    return CrossEntropy.apply(input, target, weight, class_axis, reduction,
+                              float(label_smoothing), int(ignore_index))
 
 
 class NLLLoss(ArrayFunction):
-    """Negative log-likelihood: minus the log-probability of each target class."""
+    """Negative log-likelihood: ``loss_n = -w[y_n] * input[n, y_n]``, 0 where ``y_n``
+    is ``ignore_index``; "mean" divides by the kept samples' summed weights."""
 
     @staticmethod
-    def forward(ctx, log_probs, target, class_axis, reduction):
-        index = np.expand_dims(target, class_axis)
-        losses = -np.take_along_axis(log_probs, index, axis=class_axis).squeeze(class_axis)
-        ctx.meta = (log_probs.shape, index, class_axis, reduction, losses.size)
-        return _reduce(losses, reduction)
+    def forward(ctx, log_probs, target, weight, class_axis, reduction, ignore_index):
+        target, valid = _class_targets(target, log_probs.shape[class_axis], ignore_index,
+                                       "nll_loss")
+        index = _gather_index(target, class_axis)
+        losses = -_gather(log_probs, index, class_axis)
+        row_weight = None if weight is None else weight[target]
+        if valid is not None:
+            row_weight = valid.astype(log_probs.dtype) if row_weight is None \
+                else row_weight * valid
+        if row_weight is not None:
+            losses *= row_weight
+        denominator = losses.size if row_weight is None else np.add.reduce(row_weight,
+                                                                           axis=None)
+        ctx.meta = (log_probs.shape, index, row_weight, class_axis, reduction, denominator)
+        return _mean_over(losses, reduction, denominator)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, index, class_axis, reduction, count = ctx.meta
+        shape, index, row_weight, class_axis, reduction, denominator = ctx.meta
+        scale = _upstream_scale(grad, reduction, denominator or 1, class_axis)  # as above
+        if reduction == "none":
+            scale = np.squeeze(scale, class_axis)
+        picked = scale if row_weight is None else scale * row_weight
         grad_input = np.zeros(shape, dtype=grad.dtype)
-        np.put_along_axis(grad_input, index, -_upstream_scale(grad, reduction, count,
-                                                                class_axis), axis=class_axis)
-        return grad_input, None, None, None
+        _scatter_subtract(grad_input, index, picked, class_axis)
+        return grad_input, None, None, None, None, None
 
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):
-        shape, index, class_axis, reduction, count = ctx.meta
+        shape, index, row_weight, class_axis, reduction, denominator = ctx.meta
         picked = np.zeros(shape, dtype=grad.dtype)
-        np.put_along_axis(picked, index, -1.0, axis=class_axis)
-        return constant(picked) * _upstream_scale_tensor(grad, reduction, count, class_axis), \
-            None, None, None
+        _scatter_subtract(picked, index, 1.0 if row_weight is None else row_weight,
+                          class_axis)
+        return constant(picked) * _upstream_scale_tensor(grad, reduction, denominator or 1,
+                                                         class_axis), \
+            None, None, None, None, None
 
 
-def nll_loss(input, target, reduction: str = "mean") -> Tensor:
-    """PyTorch's ``F.nll_loss``: ``input`` holds log-probabilities, ``target`` indices."""
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean") -> Tensor:
+    """PyTorch's ``F.nll_loss``: ``input`` holds log-probabilities, ``target`` class
+    indices; ``weight`` and ``ignore_index`` as in :func:`cross_entropy`."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     input = _as_tensor(input, "nll_loss")
     _check_floating(input, "nll_loss")
     class_axis = _class_axis(input, "nll_loss")
+    weight = _class_weights(weight, input, "nll_loss")
     target = target.data if isinstance(target, Tensor) else np.asarray(target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer class indices, got dtype "
                         f"{target.dtype}")
-    _check_class_indices(target, input.shape, class_axis, "nll_loss")
-    return NLLLoss.apply(input, target, class_axis, reduction)
+    _check_class_target_shape(target, input.shape, class_axis, "nll_loss")
+    return NLLLoss.apply(input, target, weight, class_axis, reduction, int(ignore_index))
 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:

@@ -280,27 +280,40 @@ def _check_reduction(reduction: str, loss: str) -> str:
 
 
 class CrossEntropyLoss(Module):
-    """``F.cross_entropy`` from logits; see there for the accepted targets."""
+    """``F.cross_entropy`` from logits; see there for the accepted targets. ``weight``
+    (one value per class) is kept as a buffer, as in PyTorch."""
 
-    def __init__(self, *, reduction: str = "mean", label_smoothing: float = 0.0):
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100,
+                 reduce=None, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__()
-        self.reduction = _check_reduction(reduction, "CrossEntropyLoss")
+        self.register_buffer("weight", _loss_buffer(weight))
+        self.ignore_index = int(ignore_index)
+        self.reduction = _check_reduction(F._legacy_reduction(size_average, reduce, reduction),
+                                          "CrossEntropyLoss")
         if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must lie in [0, 1], got "
                              f"{label_smoothing!r}")
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(Module):
-    def __init__(self, *, reduction: str = "mean"):
+    """``F.nll_loss`` on log-probabilities; ``weight`` is kept as a buffer."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100,
+                 reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = _check_reduction(reduction, "NLLLoss")
+        self.register_buffer("weight", _loss_buffer(weight))
+        self.ignore_index = int(ignore_index)
+        self.reduction = _check_reduction(F._legacy_reduction(size_average, reduce, reduction),
+                                          "NLLLoss")
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class MSELoss(Module):

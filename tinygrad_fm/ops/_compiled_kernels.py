@@ -129,30 +129,40 @@ def col2im(columns, sh, sw, dh, dw, top, left, gx):
 
 
 @njit(cache=True, error_model="numpy")
-def cross_entropy_rows(logits, target, log_probs, losses):
+def cross_entropy_rows(logits, target, ignore_index, log_probs, losses):
     """Per row of (N, C) ``logits``: ``log_probs`` gets the row's log-softmax (the row
     minus its maximum, minus the log of the sum of the exponentials; NaN wins the
-    maximum) and ``losses`` minus its entry at the row's class index ``target[n]``.
-    The exponentials and the logarithm are libm's (numba's), not NumPy's own vectorized
-    ones, so they may differ from the NumPy path in the last bit."""
+    maximum) and ``losses`` minus its entry at the row's class index ``target[n]``, or 0
+    where ``target[n] == ignore_index``. Returns how many rows were ignored, or -(n + 1)
+    for the first row n whose index is out of range (and not ignored). The exponentials
+    and the logarithm are libm's (numba's), not NumPy's own vectorized ones, so they may
+    differ from the NumPy path in the last bit."""
+    ignored = 0
+    classes = logits.shape[1]
     for n in range(logits.shape[0]):
+        picked = target[n]
+        if picked == ignore_index:
+            ignored += 1
+        elif picked < 0 or picked >= classes:
+            return -(n + 1)
         row, out = logits[n], log_probs[n]
         top = row[0]
-        for c in range(1, row.shape[0]):
+        for c in range(1, classes):
             value = row[c]
             if value > top or value != value:
                 top = value
         shifted = row[0] - top
         out[0] = shifted
         total = np.exp(shifted)  # the dtype's own arithmetic from here on
-        for c in range(1, row.shape[0]):
+        for c in range(1, classes):
             shifted = row[c] - top
             out[c] = shifted
             total += np.exp(shifted)
         log_total = np.log(total)
-        for c in range(row.shape[0]):
+        for c in range(classes):
             out[c] -= log_total
-        losses[n] = -out[target[n]]
+        losses[n] = 0 if picked == ignore_index else -out[picked]
+    return ignored
 
 
 @njit(cache=True, error_model="numpy")
