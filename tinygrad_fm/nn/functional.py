@@ -725,6 +725,26 @@ def _scatter_subtract(values: np.ndarray, index, amount, class_axis: int) -> Non
         np.put_along_axis(values, index, picked - amount, axis=class_axis)
 
 
+def _picked_losses(log_probs, target, weight, class_axis: int, ignore_index: int, op: str):
+    """The weighted negative log-likelihood of class indices: ``(losses, index, valid,
+    row_weight, denominator)``, where ``losses[n] = -row_weight[n] * log_probs[n,
+    target[n]]``, ``row_weight[n]`` is the sample's class weight, 0 where ignored (None
+    when every one is 1), ``valid`` the mask of kept samples (None: all) and
+    ``denominator`` what "mean" divides by (PyTorch's summed weights of the kept
+    samples)."""
+    target, valid = _class_targets(target, log_probs.shape[class_axis], ignore_index, op)
+    index = _gather_index(target, class_axis)
+    losses = -_gather(log_probs, index, class_axis)
+    row_weight = None if weight is None else weight[target]
+    if valid is not None:
+        row_weight = valid.astype(log_probs.dtype) if row_weight is None \
+            else row_weight * valid
+    if row_weight is None:
+        return losses, index, valid, None, losses.size
+    losses *= row_weight
+    return losses, index, valid, row_weight, np.add.reduce(row_weight, axis=None)
+
+
 def _class_weights(weight, input: Tensor, op: str):
     """``weight`` as an array of the input's dtype, one per class (or None)."""
     if weight is None:
@@ -799,17 +819,8 @@ class CrossEntropy(ArrayFunction):
         log_probs = ops.log_softmax_array(logits, class_axis)
         along = None if weight is None else _along_classes(weight, logits.ndim, class_axis)
         if indices:
-            target, valid = _class_targets(target, num_classes, ignore_index,
-                                           "cross_entropy")
-            index = _gather_index(target, class_axis)
-            losses = -_gather(log_probs, index, class_axis)
-            # row_weight: each sample's weight w[y_n], 0 where ignored (None: all 1).
-            row_weight = None if weight is None else weight[target]
-            if valid is not None:
-                row_weight = valid.astype(logits.dtype) if row_weight is None \
-                    else row_weight * valid
-            if row_weight is not None:
-                losses *= row_weight
+            losses, index, valid, row_weight, denominator = _picked_losses(
+                log_probs, target, weight, class_axis, ignore_index, "cross_entropy")
             if label_smoothing:
                 losses *= 1.0 - label_smoothing
                 spread = log_probs.sum(axis=class_axis) if along is None \
@@ -818,8 +829,6 @@ class CrossEntropy(ArrayFunction):
                     spread *= valid
                 losses -= (label_smoothing / num_classes) * spread
             ctx.save_for_backward(log_probs, index, valid, row_weight)
-            denominator = losses.size if row_weight is None else np.add.reduce(
-                row_weight, axis=None)
         else:
             coefficients = target
             if label_smoothing:
@@ -1003,18 +1012,8 @@ class NLLLoss(ArrayFunction):
 
     @staticmethod
     def forward(ctx, log_probs, target, weight, class_axis, reduction, ignore_index):
-        target, valid = _class_targets(target, log_probs.shape[class_axis], ignore_index,
-                                       "nll_loss")
-        index = _gather_index(target, class_axis)
-        losses = -_gather(log_probs, index, class_axis)
-        row_weight = None if weight is None else weight[target]
-        if valid is not None:
-            row_weight = valid.astype(log_probs.dtype) if row_weight is None \
-                else row_weight * valid
-        if row_weight is not None:
-            losses *= row_weight
-        denominator = losses.size if row_weight is None else np.add.reduce(row_weight,
-                                                                           axis=None)
+        losses, index, _, row_weight, denominator = _picked_losses(
+            log_probs, target, weight, class_axis, ignore_index, "nll_loss")
         ctx.meta = (log_probs.shape, index, row_weight, class_axis, reduction, denominator)
         return _mean_over(losses, reduction, denominator)
 
