@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import ops
+from .. import _recording, ops
 from ..autograd import ArrayFunction
 from ..ops.common import constant
 from ..ops.compiled import kernels as compiled_kernels
@@ -33,6 +33,11 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
     "interpolate", "relu6", "hardtanh", "hardswish", "mish",
     "scaled_dot_product_attention",
+    "softmin", "glu", "softsign", "tanhshrink", "hardsigmoid", "selu", "celu", "threshold",
+    "prelu", "rrelu", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
+    "instance_norm", "bilinear", "pixel_shuffle", "pixel_unshuffle",
+    "soft_margin_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
+    "gaussian_nll_loss", "cosine_embedding_loss", "hinge_embedding_loss", "multi_margin_loss",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -2025,3 +2030,527 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     output, _ = attention_weights_and_output(query, key, value, bias, dropout_p, scale)
     return output
 
+
+
+# --------------------------------------------------------------------------- everyday activations
+#
+# Built from differentiable Tensor ops (so every gradient, and gradients of gradients,
+# come from ops that are already checked); only rrelu's training mode, which draws noise,
+# is its own ArrayFunction so that a captured step (tinygrad_fm.jit) draws again at each
+# replay.
+
+
+def _floating_input(input, op: str) -> Tensor:
+    input = _as_tensor(input, op)
+    _check_floating(input, op)
+    return input
+
+
+def _implicit_softmax_dim(ndim: int) -> int:
+    """PyTorch's legacy choice when softmax/softmin get no ``dim``: 0 for 0-, 1- and 3-D
+    inputs, else 1."""
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-input, dim)``; ``dtype`` converts the input first, as in PyTorch."""
+    input = _floating_input(input, "softmin")
+    if dtype is not None:
+        input = input.astype(dtype)
+    if dim is None:
+        dim = _implicit_softmax_dim(input.ndim)
+    return (-input).softmax(dim)
+
+
+def glu(input, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second."""
+    input = _floating_input(input, "glu")
+    if input.ndim == 0:
+        raise ValueError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} is size "
+                         f"{input.shape[dim]} (input shape {input.shape})")
+    first, second = input.chunk(2, dim)
+    return first * second.sigmoid()
+
+
+def softsign(input) -> Tensor:
+    """``x / (1 + |x|)``."""
+    input = _floating_input(input, "softsign")
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input) -> Tensor:
+    """``x - tanh(x)``."""
+    input = _floating_input(input, "tanhshrink")
+    return input - input.tanh()
+
+
+def hardsigmoid(input, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``: slope 1/6 strictly inside (-3, 3), 0 outside (PyTorch's)."""
+    input = _floating_input(input, "hardsigmoid")
+    return (input + 3).relu6() / 6
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants of Klambauer et al.
+    (2017), PyTorch's ``F.selu``."""
+    return elu(input, SELU_ALPHA) * SELU_SCALE
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` = ``alpha * elu(x / alpha)``."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the negative part divides by it)")
+    input = _floating_input(input, "celu")
+    return elu(input / alpha, 1.0) * alpha
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value`` (gradient 0 there)."""
+    input = _as_tensor(input, "threshold")
+    return input.where(input.data > threshold, value)
+
+
+def prelu(input, weight) -> Tensor:
+    """``x`` where positive, else ``weight * x``; ``weight`` holds one slope, or one per
+    channel (axis 1 of the input)."""
+    input = _floating_input(input, "prelu")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu: weight must be a Tensor, got {type(weight).__name__}")
+    if weight.dtype != input.dtype:
+        raise TypeError(f"prelu: input ({input.dtype}) and weight ({weight.dtype}) must have "
+                        "the same dtype, so that nothing is silently promoted; convert the "
+                        "input (x.float()) or the module (module.to(dtype))")
+    count = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.ndim > 1 or count not in (1, channels):
+        raise ValueError(f"prelu: weight of shape {weight.shape} does not fit input of shape "
+                         f"{input.shape}: give one slope, or one per channel ({channels}, "
+                         "axis 1 of the input)")
+    slope = weight.reshape((count,) + (1,) * (input.ndim - 2)) if input.ndim >= 2 and \
+        count > 1 else weight.reshape(())
+    return input.where(input.data > 0, input * slope)
+
+
+class RandomizedLeakyReLU(ArrayFunction):
+    """rrelu in training: each non-positive element is scaled by its own slope drawn from
+    U(lower, upper); the gradient is the same per-element slope."""
+
+    draws_random = True  # tinygrad_fm.jit: its forward draws the slopes, again at each replay
+
+    @staticmethod
+    def forward(ctx, x, lower, upper):
+        slopes = numpy_rng().random(x.shape, dtype=np.float64) * (upper - lower) + lower
+        noise = np.where(x > 0, 1.0, slopes).astype(x.dtype)
+        ctx.save_for_backward(noise)
+        return x * noise
+
+    @staticmethod
+    def backward(ctx, grad):
+        (noise,) = ctx.saved_tensors
+        return grad * noise, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (noise,) = ctx.saved_tensors
+        return grad * constant(noise), None, None
+
+
+def _check_rrelu_bounds(lower, upper, op: str) -> tuple:
+    if not lower <= upper:
+        raise ValueError(f"{op}: lower bound {lower} must not exceed the upper bound {upper}")
+    return float(lower), float(upper)
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: in training the negative slopes are drawn per element from
+    U(lower, upper) with the framework's generator (``manual_seed`` makes them
+    reproducible, not equal to PyTorch's draws); otherwise the fixed slope
+    ``(lower + upper) / 2``."""
+    lower, upper = _check_rrelu_bounds(lower, upper, "rrelu")
+    input = _floating_input(input, "rrelu")
+    if not training:
+        return input.leaky_relu((lower + upper) / 2)
+    return RandomizedLeakyReLU.apply(input, lower, upper)
+
+
+# --------------------------------------------------------------------------- distances and similarity
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
+    input = _floating_input(input, "normalize")
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps)
+
+
+def _broadcast_pair(x1, x2, op: str) -> tuple:
+    x1, x2 = _floating_input(x1, op), _floating_input(x2, op)
+    if x1.dtype != x2.dtype:
+        raise TypeError(f"{op}: x1 ({x1.dtype}) and x2 ({x2.dtype}) must have the same dtype, "
+                        "so that nothing is silently promoted; convert one of them")
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(f"{op}: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
+                         "broadcast together") from None
+    return x1.expand(shape), x2.expand(shape)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))`` along ``dim`` (each operand
+    normalised first, as PyTorch 2 does, so the result stays within [-1, 1])."""
+    x1, x2 = _broadcast_pair(x1, x2, "cosine_similarity")
+    x1_norm = _clamp_min_passing_gradient(x1.norm(2, dim, keepdim=True), eps)
+    x2_norm = _clamp_min_passing_gradient(x2.norm(2, dim, keepdim=True), eps)
+    return ((x1 / x1_norm) * (x2 / x2_norm)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` along the last axis (PyTorch adds eps to the difference)."""
+    x1, x2 = _broadcast_pair(x1, x2, "pairwise_distance")
+    if x1.ndim == 0:
+        raise ValueError("pairwise_distance: inputs must have at least 1 dimension")
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+# --------------------------------------------------------------------------- kl_div, instance_norm, bilinear, pixel shuffle
+
+KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """PyTorch's ``F.kl_div``: ``input`` holds log-probabilities, ``target`` probabilities
+    (or log-probabilities with ``log_target=True``); pointwise
+    ``target * (log(target) - input)`` (0 where target is 0). ``"batchmean"`` divides the
+    sum by the batch size (the KL divergence per sample); ``"mean"`` by the element
+    count, as in PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in KL_DIV_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {KL_DIV_REDUCTIONS}, got "
+                         f"{reduction!r}")
+    input = _floating_input(input, "kl_div")
+    target = _loss_operand(target, input, "kl_div", "target")
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        positive = target.data > 0
+        # xlogy(t, t): log is taken of 1 where t is 0, so those elements are exactly 0.
+        safe_log = target.where(positive, 1).log()
+        losses = target * safe_log - target * input
+    if reduction == "batchmean":
+        return losses.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce_tensor(losses, reduction)
+
+
+def _update_instance_running_stats(input: Tensor, running_mean, running_var, momentum):
+    """PyTorch's instance_norm update: each running statistic moves towards the mean over
+    the batch of the per-instance mean and unbiased variance."""
+    if _recording.recorder is not None:
+        from ..jit import CaptureError
+
+        raise CaptureError("instance_norm with running statistics inside a captured "
+                           "function: the update happens outside the recorded ops; run it "
+                           "without tinygrad_fm.jit")
+    axes = tuple(range(2, input.ndim))
+    count = math.prod(input.shape[2:])
+    x = input.data.astype(np.float64)
+    means = x.mean(axis=axes).mean(axis=0)
+    variances = x.var(axis=axes, ddof=1 if count > 1 else 0).mean(axis=0)
+    for stat, batch in ((running_mean, means), (running_var, variances)):
+        if stat is not None:
+            array = stat.data if isinstance(stat, Tensor) else stat
+            array[...] = (1 - momentum) * array + momentum * batch
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """PyTorch's ``F.instance_norm``: each channel of each sample of an (N, C, *) input
+    normalised over its positions, then a per-channel scale and shift.
+    ``use_input_stats=False`` normalises with the running statistics instead; with
+    ``use_input_stats`` they are updated in place when given."""
+    op = "instance_norm"
+    input = _floating_input(input, op)
+    if input.ndim < 3:
+        raise ValueError(f"{op}: expected an input of shape (N, C, *) with at least one "
+                         f"spatial axis, got shape {input.shape}")
+    channels = input.shape[1]
+    running_mean = _check_stat(running_mean, op, "running_mean", channels)
+    running_var = _check_stat(running_var, op, "running_var", channels)
+    _check_affine(input, weight, bias, (channels,), op, "one value per channel")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum,
+                          eps)
+    if math.prod(input.shape[2:]) <= 1:
+        raise ValueError(f"{op}: expected more than 1 spatial element when training, got "
+                         f"input of shape {input.shape}")
+    out = ops.Normalize.apply(input, weight, bias, None, None, tuple(range(2, input.ndim)),
+                              (1,), eps)
+    if running_mean is not None or running_var is not None:
+        _update_instance_running_stats(input, running_mean, running_var, momentum)
+    return out
+
+
+def bilinear(input1, input2, weight, bias=None) -> Tensor:
+    """``y_k = x1^T W_k x2 + b_k`` for x1 (*, in1), x2 (*, in2), weight (out, in1, in2)."""
+    op = "bilinear"
+    input1, input2 = _floating_input(input1, op), _floating_input(input2, op)
+    if not isinstance(weight, Tensor) or weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be a 3-D Tensor (out, in1, in2), got "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}")
+    out_features, in1, in2 = weight.shape
+    if input1.shape[-1:] != (in1,) or input2.shape[-1:] != (in2,) or \
+            input1.shape[:-1] != input2.shape[:-1]:
+        raise ValueError(f"{op}: inputs of shapes {input1.shape} and {input2.shape} do not fit "
+                         f"weight {weight.shape}: they need shapes (*, {in1}) and (*, {in2}) "
+                         "with the same leading axes")
+    _check_same_dtype(input1, weight, bias, op)
+    _check_same_dtype(input2, weight, bias, op)
+    batch = input1.shape[:-1]
+    left = input1.reshape(-1, in1) @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)
+    out = (left.reshape(-1, out_features, in2) * input2.reshape(-1, 1, in2)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(batch + (out_features,))
+
+
+def _check_factor(factor, name: str, op: str) -> int:
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor <= 0:
+        raise ValueError(f"{op}: {name} must be a positive integer, got {factor!r}")
+    return int(factor)
+
+
+def pixel_shuffle(input, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r), PyTorch's element order."""
+    op = "pixel_shuffle"
+    r = _check_factor(upscale_factor, "upscale_factor", op)
+    input = _as_tensor(input, op)
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise ValueError(f"{op}: expected an input of shape (*, C * {r * r}, H, W) (channels "
+                         f"divisible by upscale_factor squared), got shape {input.shape}")
+    *lead, c, h, w = input.shape
+    lead = tuple(lead)
+    k = len(lead)
+    x = input.reshape(lead + (c // (r * r), r, r, h, w))
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return x.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of :func:`pixel_shuffle`."""
+    op = "pixel_unshuffle"
+    r = _check_factor(downscale_factor, "downscale_factor", op)
+    input = _as_tensor(input, op)
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ValueError(f"{op}: expected an input of shape (*, C, H, W) with H and W "
+                         f"divisible by downscale_factor={r}, got shape {input.shape}")
+    *lead, c, h, w = input.shape
+    lead = tuple(lead)
+    k = len(lead)
+    x = input.reshape(lead + (c, h // r, r, w // r, r))
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return x.reshape(lead + (c * r * r, h // r, w // r))
+
+
+# --------------------------------------------------------------------------- margin, embedding and likelihood losses
+
+
+def _clamp_min_passing_gradient(value: Tensor, minimum: float) -> Tensor:
+    """``value`` raised to at least ``minimum`` with the gradient of ``value`` itself:
+    PyTorch clamps these in place under ``no_grad`` (gaussian_nll_loss's variance,
+    cosine_similarity's norms), so the clamp is invisible to backward."""
+    raised = np.maximum(value.data, minimum) - value.data
+    return value + raised.astype(value.dtype, copy=False)
+
+
+def _reduce_loss(losses: Tensor, size_average, reduce, reduction: str, op: str) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, op)
+    return _reduce_tensor(losses, reduction)
+
+
+def _signed_target(target, like: Tensor, op: str) -> Tensor:
+    """A target of +1/-1 labels in ``like``'s dtype, broadcastable to its shape."""
+    target = _loss_operand(target, like, op, "target")
+    return target if isinstance(target, Tensor) else Tensor(target)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-y x))`` for labels y = +1/-1 (computed as ``-logsigmoid(y x)``)."""
+    _check_reduction(_legacy_reduction(size_average, reduce, reduction), "soft_margin_loss")
+    input, target = _loss_inputs(input, target, "soft_margin_loss", "none")
+    return _reduce_loss(-logsigmoid(input * target), size_average, reduce, reduction,
+                        "soft_margin_loss")
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``: y = 1 ranks x1 above x2, y = -1 below."""
+    op = "margin_ranking_loss"
+    input1, input2 = _broadcast_pair(input1, input2, op)
+    target = _signed_target(target, input1, op)
+    losses = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _reduce_loss(losses, size_average, reduce, reduction, op)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average=None,
+                        reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with d = :func:`pairwise_distance`;
+    ``swap`` uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al.)."""
+    op = "triplet_margin_loss"
+    anchor, positive, negative = (_floating_input(t, op) for t in (anchor, positive,
+                                                                   negative))
+    if not anchor.ndim == positive.ndim == negative.ndim or anchor.ndim not in (1, 2):
+        raise ValueError(f"{op}: anchor, positive and negative must all be 1-D (D) or all "
+                         f"2-D (N, D), got shapes {anchor.shape}, {positive.shape}, "
+                         f"{negative.shape}")
+    positive_distance = pairwise_distance(anchor, positive, p, eps)
+    negative_distance = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        negative_distance = negative_distance.minimum(pairwise_distance(positive, negative,
+                                                                        p, eps))
+    losses = (positive_distance - negative_distance + margin).clamp_min(0)
+    return _reduce_loss(losses, size_average, reduce, reduction, op)
+
+
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of ``target`` under Poisson(rate): ``exp(x) - t x`` with
+    ``log_input`` (x = log rate), else ``x - t log(x + eps)``; ``full`` adds Stirling's
+    ``t log t - t + log(2 pi t) / 2`` where t > 1."""
+    op = "poisson_nll_loss"
+    _check_reduction(_legacy_reduction(size_average, reduce, reduction), op)
+    input, target = _loss_inputs(input, target, op, "none")
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    if log_input:
+        losses = input.exp() - target * input
+    else:
+        losses = input - target * (input + eps).log()
+    if full:
+        above_one = target.data > 1
+        safe = target.where(above_one, 1)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        losses = losses + stirling.where(above_one, 0)
+    return _reduce_loss(losses, size_average, reduce, reduction, op)
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``(log(max(var, eps)) + (input - target)^2 / max(var, eps)) / 2`` (+ log(2 pi) / 2
+    with ``full``). ``var`` has the input's shape, or lacks its last axis, or has size 1
+    there (one variance shared by the features)."""
+    op = "gaussian_nll_loss"
+    _check_reduction(reduction, op)
+    input = _floating_input(input, op)
+    target = _loss_operand(target, input, op, "target")
+    var = var if isinstance(var, Tensor) else Tensor(np.asarray(var, dtype=input.dtype))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1:] == (1,)):
+            raise ValueError(f"{op}: var of shape {var.shape} does not fit input of shape "
+                             f"{input.shape}: give the input's shape, the input's shape "
+                             "without its last axis, or that with a last axis of size 1")
+    if var.dtype != input.dtype:
+        raise TypeError(f"{op}: input ({input.dtype}) and var ({var.dtype}) must have the same "
+                        "dtype, so that nothing is silently promoted")
+    if np.any(var.data < 0):
+        raise ValueError(f"{op}: var has negative entry/entries; variances must be >= 0")
+    var = _clamp_min_passing_gradient(var, eps)
+    diff = input - target
+    losses = (var.log() + diff * diff / var) * 0.5
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return _reduce_tensor(losses, reduction)
+
+
+COSINE_EMBEDDING_EPSILON = 1e-12  # PyTorch's, added to each squared magnitude
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, size_average=None,
+                          reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` for y = 1 and ``max(0, cos(x1, x2) - margin)`` for y = -1,
+    the cosine along the last axis of (N, D) or (D,) inputs (target (N,) or 0-d)."""
+    op = "cosine_embedding_loss"
+    input1, input2 = _floating_input(input1, op), _floating_input(input2, op)
+    if input1.shape != input2.shape or input1.ndim not in (1, 2):
+        raise ValueError(f"{op}: input1 and input2 must have the same shape, (N, D) or (D,); "
+                         f"got {input1.shape} and {input2.shape}")
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if labels.shape != input1.shape[:-1]:
+        raise ValueError(f"{op}: target of shape {labels.shape} does not fit inputs of shape "
+                         f"{input1.shape}: it needs shape {input1.shape[:-1]}")
+    dot = (input1 * input2).sum(-1)
+    magnitude1 = (input1 * input1).sum(-1) + COSINE_EMBEDDING_EPSILON
+    magnitude2 = (input2 * input2).sum(-1) + COSINE_EMBEDDING_EPSILON
+    cos = dot / (magnitude1 * magnitude2).sqrt()
+    losses = (1 - cos).where(labels == 1, 0) + (cos - margin).clamp_min(0).where(labels == -1,
+                                                                                   0)
+    return _reduce_loss(losses, size_average, reduce, reduction, op)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """``x`` where y = 1 and ``max(0, margin - x)`` where y = -1 (``x`` is typically a
+    distance)."""
+    op = "hinge_embedding_loss"
+    input = _floating_input(input, op)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if labels.shape != input.shape:
+        raise ValueError(f"{op}: target of shape {labels.shape} must have the input's shape "
+                         f"{input.shape}")
+    losses = (margin - input).clamp_min(0).where(labels != 1, 0) + input.where(labels != -1, 0)
+    return _reduce_loss(losses, size_average, reduce, reduction, op)
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,
+                      size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: ``sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C`` per
+    sample of an (N, C) or (C,) input with class indices ``target``; p is 1 or 2."""
+    op = "multi_margin_loss"
+    if p not in (1, 2):
+        raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got p={p!r}")
+    input = _floating_input(input, op)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"{op}: expected an (N, C) or (C,) input, got shape {input.shape}")
+    batched = input.ndim == 2
+    scores = input if batched else input.reshape(1, -1)
+    classes = scores.shape[1]
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype "
+                        f"{labels.dtype}")
+    labels = labels.reshape(-1)
+    if labels.shape != (scores.shape[0],):
+        raise ValueError(f"{op}: target of shape {np.shape(target)} does not fit input of "
+                         f"shape {input.shape}: one class index per sample")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise IndexError(f"{op}: target holds class indices outside [0, {classes})")
+    rows = np.arange(scores.shape[0])
+    margins = (scores - scores[rows, labels].reshape(-1, 1) + margin).clamp_min(0)
+    if p == 2:
+        margins = margins * margins
+    if weight is not None:
+        margins = margins * _class_weights(weight, input, op)[labels].reshape(-1, 1)
+    others = np.ones(scores.shape, dtype=input.dtype)
+    others[rows, labels] = 0
+    losses = (margins * others).sum(1) / classes
+    if not batched:
+        losses = losses.reshape(())
+    return _reduce_loss(losses, size_average, reduce, reduction, op)

@@ -1,0 +1,367 @@
+"""Everyday nn pieces against PyTorch: the activations, distances, kl_div, instance_norm,
+bilinear, pixel shuffle and margin/likelihood losses of ``nn.functional`` (values and
+gradients in float32 and float64, float64 gradchecks) and their modules (reprs,
+parameters, state_dict keys)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_fm as tg
+from tinygrad_fm import Tensor, nn
+from tinygrad_fm.nn import functional as F
+
+from helpers import assert_gradcheck, float_arrays, nonzero_arrays, positive_arrays
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+SIGNS = np.array([1.0, -1.0, -1.0, 1.0, 1.0])  # +1/-1 labels for the embedding losses
+CLASSES = np.array([2, 0, 3, 3, 1])
+PROBS = np.random.default_rng(7).dirichlet(np.ones(4), size=5)  # kl_div targets, (5, 4)
+COUNTS = np.array([[0.0, 1, 2, 5], [3, 0, 1, 7], [1, 1, 0, 2], [4, 2, 9, 0], [0, 0, 1, 3]])
+
+
+def _labels(module, array, dtype=None):
+    """A label array for ``module`` (tinygrad_fm or torch), not requiring grad."""
+    if module is torch:
+        return torch.tensor(array if dtype is None else array.astype(dtype))
+    return Tensor(array if dtype is None else array.astype(dtype))
+
+
+# name -> (input shapes, function of (functional module, tensor module, dtype, *inputs)).
+# Both frameworks run the same lambda: only the functional module differs.
+CASES = {
+    "softmin": ([(5, 4)], lambda f, m, d, x: f.softmin(x, dim=1)),
+    "softmin_implicit_dim": ([(5, 4)], lambda f, m, d, x: f.softmin(x)),
+    "glu": ([(5, 4)], lambda f, m, d, x: f.glu(x)),
+    "glu_dim0": ([(4, 3)], lambda f, m, d, x: f.glu(x, 0)),
+    "softsign": ([(5, 4)], lambda f, m, d, x: f.softsign(x)),
+    "tanhshrink": ([(5, 4)], lambda f, m, d, x: f.tanhshrink(x)),
+    "hardsigmoid": ([(5, 4)], lambda f, m, d, x: f.hardsigmoid(x * 3)),
+    "selu": ([(5, 4)], lambda f, m, d, x: f.selu(x)),
+    "celu": ([(5, 4)], lambda f, m, d, x: f.celu(x, alpha=0.7)),
+    "threshold": ([(5, 4)], lambda f, m, d, x: f.threshold(x, 0.3, -2.0)),
+    "prelu_shared": ([(5, 4), (1,)], lambda f, m, d, x, w: f.prelu(x, w)),
+    "prelu_channels": ([(2, 4, 3), (4,)], lambda f, m, d, x, w: f.prelu(x, w)),
+    "rrelu_eval": ([(5, 4)], lambda f, m, d, x: f.rrelu(x, 0.1, 0.4)),
+    "normalize": ([(5, 4)], lambda f, m, d, x: f.normalize(x)),
+    "normalize_p1_dim0": ([(5, 4)], lambda f, m, d, x: f.normalize(x, p=1, dim=0)),
+    "cosine_similarity": ([(5, 4), (5, 4)], lambda f, m, d, a, b: f.cosine_similarity(a, b)),
+    "cosine_similarity_broadcast": ([(5, 4), (4,)],
+                                    lambda f, m, d, a, b: f.cosine_similarity(a, b, dim=-1)),
+    "pairwise_distance": ([(5, 4), (5, 4)], lambda f, m, d, a, b: f.pairwise_distance(a, b)),
+    "pairwise_distance_p3_keepdim": (
+        [(5, 4), (5, 4)], lambda f, m, d, a, b: f.pairwise_distance(a, b, 3, keepdim=True)),
+    "kl_div_batchmean": ([(5, 4)], lambda f, m, d, x: f.kl_div(
+        f.log_softmax(x, 1), _labels(m, PROBS, d), reduction="batchmean")),
+    "kl_div_none_zero_target": ([(5, 4)], lambda f, m, d, x: f.kl_div(
+        f.log_softmax(x, 1), _labels(m, PROBS * (PROBS > 0.2), d), reduction="none")),
+    "kl_div_log_target_sum": ([(5, 4), (5, 4)], lambda f, m, d, x, t: f.kl_div(
+        f.log_softmax(x, 1), f.log_softmax(t, 1), reduction="sum", log_target=True)),
+    "kl_div_mean_target_grad": ([(5, 4), (5, 4)], lambda f, m, d, x, t: f.kl_div(
+        f.log_softmax(x, 1), f.softmax(t, 1))),
+    "instance_norm": ([(2, 3, 4, 5)], lambda f, m, d, x: f.instance_norm(x)),
+    "instance_norm_affine_1d": ([(2, 3, 6), (3,), (3,)], lambda f, m, d, x, w, b:
+                                f.instance_norm(x, weight=w, bias=b, eps=1e-3)),
+    "bilinear": ([(5, 3), (5, 2), (4, 3, 2), (4,)],
+                 lambda f, m, d, a, b, w, bias: f.bilinear(a, b, w, bias)),
+    "bilinear_batched_no_bias": ([(2, 5, 3), (2, 5, 2), (4, 3, 2)],
+                                 lambda f, m, d, a, b, w: f.bilinear(a, b, w)),
+    "pixel_shuffle": ([(2, 8, 3, 2)], lambda f, m, d, x: f.pixel_shuffle(x, 2)),
+    "pixel_unshuffle": ([(1, 2, 6, 3)], lambda f, m, d, x: f.pixel_unshuffle(x, 3)),
+    "soft_margin_loss": ([(5,)], lambda f, m, d, x: f.soft_margin_loss(
+        x, _labels(m, SIGNS, d))),
+    "margin_ranking_loss": ([(5,), (5,)], lambda f, m, d, a, b: f.margin_ranking_loss(
+        a, b, _labels(m, SIGNS, d), margin=0.2)),
+    "triplet_margin_loss": ([(5, 4), (5, 4), (5, 4)], lambda f, m, d, a, p, n:
+                            f.triplet_margin_loss(a, p, n, margin=2.0)),
+    "triplet_margin_loss_swap_p1": ([(5, 4), (5, 4), (5, 4)], lambda f, m, d, a, p, n:
+                                    f.triplet_margin_loss(a, p, n, margin=2.0, p=1,
+                                                          swap=True, reduction="none")),
+    "poisson_nll_loss": ([(5, 4)], lambda f, m, d, x: f.poisson_nll_loss(
+        x, _labels(m, COUNTS, d))),
+    "poisson_nll_loss_rates_full": ([(5, 4)], lambda f, m, d, x: f.poisson_nll_loss(
+        x * x + 0.5, _labels(m, COUNTS, d), log_input=False, full=True, reduction="sum")),
+    "gaussian_nll_loss": ([(5, 4), (5, 4), (5, 4)], lambda f, m, d, x, t, v:
+                          f.gaussian_nll_loss(x, t, v * v + 0.1)),
+    "gaussian_nll_loss_shared_var_full": ([(5, 4), (5, 4), (5,)], lambda f, m, d, x, t, v:
+                                          f.gaussian_nll_loss(x, t, v * v + 0.1, full=True,
+                                                              reduction="none")),
+    "gaussian_nll_loss_clamped_var": ([(5, 4), (5, 4), (5, 1)], lambda f, m, d, x, t, v:
+                                      f.gaussian_nll_loss(x, t, v * v * 1e-3, eps=1e-3,
+                                                          reduction="sum")),
+    "cosine_embedding_loss": ([(5, 4), (5, 4)], lambda f, m, d, a, b: f.cosine_embedding_loss(
+        a, b, _labels(m, SIGNS, d), margin=-0.3)),
+    "hinge_embedding_loss": ([(5,)], lambda f, m, d, x: f.hinge_embedding_loss(
+        x, _labels(m, SIGNS, d), margin=0.5, reduction="sum")),
+    "multi_margin_loss": ([(5, 4)], lambda f, m, d, x: f.multi_margin_loss(
+        x, _labels(m, CLASSES))),
+    "multi_margin_loss_p2_weight": ([(5, 4)], lambda f, m, d, x: f.multi_margin_loss(
+        x, _labels(m, CLASSES), p=2, margin=0.7,
+        weight=_labels(m, np.array([1.0, 2.0, 0.5, 3.0]), d), reduction="none")),
+    "multi_margin_loss_unbatched": ([(4,)], lambda f, m, d, x: f.multi_margin_loss(
+        x, _labels(m, np.array(2)))),
+}
+
+
+# PyTorch's celu and hardsigmoid kernels use float32 constants (1/alpha, 1/6) even in
+# float64, which puts them off the exact values in the 8th digit: compared loosely.
+LOOSE_FLOAT64 = {"celu": 1e-7, "hardsigmoid": 1e-7}
+
+
+def _inputs(shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=shape) for shape in shapes]
+
+
+def _run(framework, name, arrays, dtype):
+    shapes, fn = CASES[name]
+    if framework == "torch":
+        tensors = [torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        out = fn(TF, torch, dtype, *tensors)
+    else:
+        tensors = [Tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        out = fn(F, tg, dtype, *tensors)
+    return tensors, out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_functional_matches_torch(name, dtype):
+    arrays = _inputs(CASES[name][0])
+    ours_in, ours = _run("ours", name, arrays, dtype)
+    theirs_in, theirs = _run("torch", name, arrays, dtype)
+    assert ours.dtype == dtype and ours.shape == tuple(theirs.shape)
+    rtol, atol = (LOOSE_FLOAT64.get(name, 1e-10), 1e-12) if dtype == np.float64 else \
+        (3e-5, 3e-6)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    upstream = np.random.default_rng(1).random(ours.shape).astype(dtype)
+    ours.backward(Tensor(upstream))
+    theirs.backward(torch.from_numpy(upstream))
+    for ours_t, theirs_t in zip(ours_in, theirs_in):
+        assert ours_t.grad.dtype == dtype
+        np.testing.assert_allclose(ours_t.grad.data, theirs_t.grad.numpy(), rtol=rtol,
+                                   atol=atol)
+
+
+# Kinks (relu-like corners, hinge margins) make finite differences unreliable; these
+# cases are smooth at the drawn inputs.
+SMOOTH = sorted(set(CASES) - {"threshold", "hardsigmoid", "prelu_shared", "prelu_channels",
+                              "rrelu_eval", "margin_ranking_loss", "triplet_margin_loss",
+                              "triplet_margin_loss_swap_p1", "hinge_embedding_loss",
+                              "multi_margin_loss", "multi_margin_loss_p2_weight",
+                              "multi_margin_loss_unbatched", "cosine_embedding_loss",
+                              "pairwise_distance_p3_keepdim", "normalize_p1_dim0",
+                              "gaussian_nll_loss_clamped_var"})
+
+
+@pytest.mark.parametrize("name", SMOOTH)
+def test_functional_gradcheck(name):
+    shapes, fn = CASES[name]
+    assert_gradcheck(lambda *xs: fn(F, tg, np.float64, *xs), *_inputs(shapes, seed=3))
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=nonzero_arrays((3, 4)), alpha=st.floats(0.2, 3.0))
+def test_celu_selu_softsign_gradcheck_anywhere(x, alpha):
+    assert_gradcheck(lambda t: F.celu(t, alpha) + F.selu(t) + F.softsign(t), x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(a=float_arrays((3, 4), -3.0, -0.3), b=positive_arrays((3, 4)))
+def test_cosine_similarity_and_distance_gradcheck(a, b):
+    assert_gradcheck(lambda x, y: F.cosine_similarity(x, y) + F.pairwise_distance(x, y), a,
+                     b)
+
+
+def test_rrelu_training_draws_from_the_framework_generator():
+    x = Tensor(np.linspace(-3, 3, 40).reshape(5, 8).astype(np.float32), requires_grad=True)
+    tg.manual_seed(4)
+    first = F.rrelu(x, 0.1, 0.3, training=True)
+    tg.manual_seed(4)
+    again = F.rrelu(x, 0.1, 0.3, training=True)
+    np.testing.assert_array_equal(first.data, again.data)
+    negative = x.data < 0
+    slopes = first.data[negative] / x.data[negative]
+    assert np.all((slopes >= 0.1) & (slopes <= 0.3)) and len(np.unique(slopes)) > 5
+    np.testing.assert_array_equal(first.data[~negative], x.data[~negative])
+    first.sum().backward()
+    np.testing.assert_allclose(x.grad.data[negative], slopes, rtol=1e-6)
+    assert first.dtype == np.float32
+
+
+def test_instance_norm_running_stats_match_torch():
+    x = np.random.default_rng(2).normal(size=(3, 2, 5)).astype(np.float32)
+    ours_mean, ours_var = Tensor(np.zeros(2, np.float32)), Tensor(np.ones(2, np.float32))
+    theirs_mean, theirs_var = torch.zeros(2), torch.ones(2)
+    ours = F.instance_norm(Tensor(x), ours_mean, ours_var, momentum=0.3)
+    theirs = TF.instance_norm(torch.tensor(x), theirs_mean, theirs_var, momentum=0.3)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_mean.data, theirs_mean.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ours_var.data, theirs_var.numpy(), rtol=1e-5)
+    evaluated = F.instance_norm(Tensor(x), ours_mean, ours_var, use_input_stats=False)
+    expected = TF.instance_norm(torch.tensor(x), theirs_mean, theirs_var,
+                                use_input_stats=False)
+    np.testing.assert_allclose(evaluated.data, expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.glu(Tensor(np.ones((2, 3)))), "halving dimension must be even"),
+    (lambda: F.celu(Tensor(np.ones(2)), alpha=0), "alpha must not be 0"),
+    (lambda: F.prelu(Tensor(np.ones((2, 3))), nn.Parameter(np.ones(2))), "one per channel"),
+    (lambda: F.kl_div(Tensor(np.ones(2)), np.ones(2), reduction="avg"), "reduction must be"),
+    (lambda: F.cosine_similarity(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)))),
+     "do not broadcast"),
+    (lambda: F.pixel_shuffle(Tensor(np.ones((1, 3, 2, 2))), 2), "divisible"),
+    (lambda: F.pixel_unshuffle(Tensor(np.ones((1, 3, 3, 2))), 2), "divisible"),
+    (lambda: F.bilinear(Tensor(np.ones((2, 3))), Tensor(np.ones((2, 2))),
+                        Tensor(np.ones((4, 2, 2)))), "do not fit weight"),
+    (lambda: F.gaussian_nll_loss(Tensor(np.ones((2, 3))), np.ones((2, 3)), -np.ones((2, 3))),
+     "negative"),
+    (lambda: F.gaussian_nll_loss(Tensor(np.ones((2, 3))), np.ones((2, 3)), np.ones((3, 2))),
+     "does not fit"),
+    (lambda: F.multi_margin_loss(Tensor(np.ones((2, 3))), np.array([0, 1]), p=3),
+     "p == 1 and p == 2"),
+    (lambda: F.multi_margin_loss(Tensor(np.ones((2, 3))), np.array([0, 3])), "outside"),
+    (lambda: F.triplet_margin_loss(Tensor(np.ones((2, 3))), Tensor(np.ones(3)),
+                                   Tensor(np.ones((2, 3)))), "all 2-D"),
+    (lambda: F.instance_norm(Tensor(np.ones((2, 3)))), "spatial axis"),
+    (lambda: F.rrelu(Tensor(np.ones(2)), 0.5, 0.1), "must not exceed"),
+    (lambda: nn.Softmax2d()(Tensor(np.ones((2, 3)))), "expected a 3-D"),
+    (lambda: nn.TripletMarginLoss(margin=0), "greater than 0"),
+])
+def test_bad_arguments_name_the_problem(call, message):
+    with pytest.raises((ValueError, TypeError, IndexError), match=message):
+        call()
+
+
+def test_no_silent_promotion():
+    x = Tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(TypeError, match="same dtype"):
+        F.cosine_similarity(x, Tensor(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="same dtype"):
+        F.prelu(x, nn.Parameter(np.ones(1)))
+    assert F.kl_div(x.log_softmax(1), np.full((2, 3), 1 / 3)).dtype == np.float32
+
+
+# --------------------------------------------------------------------------- modules
+
+# name -> (our module, torch's module, input shapes)
+MODULES = {
+    "Hardsigmoid": (lambda n: n.Hardsigmoid(), [(3, 4)]),
+    "SELU": (lambda n: n.SELU(), [(3, 4)]),
+    "CELU": (lambda n: n.CELU(0.5), [(3, 4)]),
+    "Threshold": (lambda n: n.Threshold(0.1, 20.0), [(3, 4)]),
+    "RReLU": (lambda n: n.RReLU(0.1, 0.3).eval(), [(3, 4)]),
+    "PReLU": (lambda n: n.PReLU(4, init=0.1), [(3, 4, 2)]),
+    "Softsign": (lambda n: n.Softsign(), [(3, 4)]),
+    "Tanhshrink": (lambda n: n.Tanhshrink(), [(3, 4)]),
+    "Softmin": (lambda n: n.Softmin(dim=1), [(3, 4)]),
+    "Softmax2d": (lambda n: n.Softmax2d(), [(2, 3, 2, 2)]),
+    "GLU": (lambda n: n.GLU(dim=1), [(3, 4)]),
+    "Unflatten": (lambda n: n.Unflatten(1, (2, 3)), [(4, 6)]),
+    "PixelShuffle": (lambda n: n.PixelShuffle(2), [(1, 8, 2, 3)]),
+    "PixelUnshuffle": (lambda n: n.PixelUnshuffle(2), [(1, 2, 4, 6)]),
+    "CosineSimilarity": (lambda n: n.CosineSimilarity(dim=0, eps=1e-6), [(3, 4), (3, 4)]),
+    "PairwiseDistance": (lambda n: n.PairwiseDistance(p=1.5, keepdim=True), [(3, 4), (3, 4)]),
+    "Bilinear": (lambda n: n.Bilinear(4, 3, 5), [(2, 4), (2, 3)]),
+    "Bilinear_no_bias": (lambda n: n.Bilinear(4, 3, 5, bias=False), [(2, 4), (2, 3)]),
+    "KLDivLoss": (lambda n: n.KLDivLoss(reduction="batchmean", log_target=True),
+                  [(3, 4), (3, 4)]),
+    "TripletMarginLoss": (lambda n: n.TripletMarginLoss(margin=3.0, swap=True),
+                          [(3, 4), (3, 4), (3, 4)]),
+    "GaussianNLLLoss": (lambda n: n.GaussianNLLLoss(full=True), [(3, 4), (3, 4)]),
+    "PoissonNLLLoss": (lambda n: n.PoissonNLLLoss(reduction="sum"), [(3, 4), (3, 4)]),
+}
+
+
+def _module_inputs(name, module, shapes, arrays):
+    if name == "GaussianNLLLoss":
+        arrays = arrays + [arrays[1] ** 2 + 0.5]
+    if name == "PoissonNLLLoss":
+        arrays = [arrays[0], np.abs(arrays[1]).round()]
+    return [module.tensor(a, requires_grad=True) if module is torch else
+            Tensor(a, requires_grad=True) for a in arrays]
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_matches_torch(name):
+    build, shapes = MODULES[name]
+    ours, theirs = build(nn), build(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key, value in theirs.state_dict().items():
+        ours.state_dict()[key].data[...] = value.numpy()  # the same weights
+    arrays = [a.astype(np.float32) for a in _inputs(shapes, seed=5)]
+    ours_in = _module_inputs(name, tg, shapes, arrays)
+    theirs_in = _module_inputs(name, torch, shapes, arrays)
+    ours_out, theirs_out = ours(*ours_in), theirs(*theirs_in)
+    np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), rtol=2e-5,
+                               atol=2e-6)
+    ours_out.sum().backward()
+    theirs_out.sum().backward()
+    for (key, param), (_, expected) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert param.dtype == np.float32
+        np.testing.assert_allclose(param.grad.data, expected.grad.numpy(), rtol=2e-5,
+                                   atol=2e-6, err_msg=key)
+    for ours_t, theirs_t in zip(ours_in, theirs_in):
+        np.testing.assert_allclose(ours_t.grad.data, theirs_t.grad.numpy(), rtol=2e-5,
+                                   atol=2e-6)
+
+
+LOSS_MODULES = {
+    "SoftMarginLoss": (lambda n: n.SoftMarginLoss(reduction="sum"), [(5,)], SIGNS),
+    "MarginRankingLoss": (lambda n: n.MarginRankingLoss(0.1), [(5,), (5,)], SIGNS),
+    "HingeEmbeddingLoss": (lambda n: n.HingeEmbeddingLoss(2.0, reduction="none"), [(5,)],
+                           SIGNS),
+    "CosineEmbeddingLoss": (lambda n: n.CosineEmbeddingLoss(0.1), [(5, 4), (5, 4)], SIGNS),
+    "MultiMarginLoss": (lambda n: n.MultiMarginLoss(
+        p=2, weight=(torch.tensor if n is torch.nn else Tensor)(
+            np.array([1.0, 2, 3, 4], np.float32))), [(5, 4)], CLASSES),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_MODULES))
+def test_labelled_loss_module_matches_torch(name):
+    build, shapes, labels = LOSS_MODULES[name]
+    ours, theirs = build(nn), build(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    arrays = [a.astype(np.float32) for a in _inputs(shapes, seed=6)]
+    labels = labels.astype(np.float32) if labels.dtype.kind == "f" else labels
+    ours_in = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours_out = ours(*ours_in, Tensor(labels))
+    theirs_out = theirs(*theirs_in, torch.tensor(labels))
+    np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), rtol=2e-5,
+                               atol=2e-6)
+    ours_out.sum().backward()
+    theirs_out.sum().backward()
+    for ours_t, theirs_t in zip(ours_in, theirs_in):
+        np.testing.assert_allclose(ours_t.grad.data, theirs_t.grad.numpy(), rtol=2e-5,
+                                   atol=2e-6)
+
+
+def test_inplace_flags_print_as_in_torch():
+    for build in (lambda n: n.SELU(inplace=True), lambda n: n.CELU(2.0, inplace=True),
+                  lambda n: n.Hardsigmoid(inplace=True), lambda n: n.RReLU(inplace=True),
+                  lambda n: n.Threshold(1, 2, True)):
+        assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_legacy_size_average_and_reduce_flags():
+    assert nn.MarginRankingLoss(size_average=False).reduction == "sum"
+    assert nn.KLDivLoss(reduce=False).reduction == "none"
+    assert nn.SoftMarginLoss(None, None, "sum").reduction == "sum"
+
+
+def test_prelu_learns_one_slope_per_channel():
+    module = nn.PReLU(3)
+    x = Tensor(-np.ones((2, 3, 4), np.float32))
+    module(x).sum().backward()
+    np.testing.assert_allclose(module.weight.grad.data, [-8.0, -8.0, -8.0])
+    assert [name for name, _ in module.named_parameters()] == ["weight"]
