@@ -365,3 +365,206 @@ def test_prelu_learns_one_slope_per_channel():
     module(x).sum().backward()
     np.testing.assert_allclose(module.weight.grad.data, [-8.0, -8.0, -8.0])
     assert [name for name, _ in module.named_parameters()] == ["weight"]
+
+
+# --------------------------------------------------------------------------- hooks, lookups, parameter containers
+
+
+def _hooked_pair():
+    """The same small model in both frameworks, with the same weights."""
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    return ours, theirs
+
+
+def test_forward_hooks_follow_torch_return_value_rules():
+    x = np.random.default_rng(8).normal(size=(5, 3)).astype(np.float32)
+    results = []
+    ours_model, theirs_model = _hooked_pair()
+    for framework, model in (("ours", ours_model), ("torch", theirs_model)):
+        seen = []
+
+        def record(module, args, output):
+            seen.append((type(module).__name__, len(args)))
+
+        def double_input(module, args):
+            return args[0] * 2  # not a tuple: wrapped into one
+
+        def shift_output(module, args, output):
+            return output + 1
+
+        def replace_kwargs(module, args, kwargs):
+            return (args[0] - 1,), kwargs
+
+        handles = [model[0].register_forward_pre_hook(double_input),
+                   model[0].register_forward_hook(record),
+                   model[2].register_forward_hook(shift_output),
+                   model[2].register_forward_pre_hook(replace_kwargs, with_kwargs=True),
+                   model[2].register_forward_hook(record, prepend=True)]
+        tensor = Tensor(x) if framework == "ours" else torch.tensor(x)
+        hooked = model(tensor)
+        for handle in handles:
+            handle.remove()
+        handles[0].remove()  # removing twice is harmless
+        plain = model(tensor)
+        results.append((np.asarray(hooked.detach().numpy() if framework == "torch"
+                                   else hooked.data),
+                        np.asarray(plain.detach().numpy() if framework == "torch"
+                                   else plain.data), seen))
+    (ours_hooked, ours_plain, ours_seen), (theirs_hooked, theirs_plain, theirs_seen) = results
+    np.testing.assert_allclose(ours_hooked, theirs_hooked, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_plain, theirs_plain, rtol=1e-5, atol=1e-6)
+    assert ours_seen == theirs_seen == [("Linear", 1), ("Linear", 1)]
+    assert not np.allclose(ours_hooked, ours_plain)
+
+
+def test_hook_handle_as_context_manager_and_bad_hook():
+    module = nn.Identity()
+    calls = []
+    with module.register_forward_hook(lambda m, a, out: calls.append(out)):
+        module(Tensor(np.ones(1)))
+    module(Tensor(np.ones(1)))
+    assert len(calls) == 1
+    with pytest.raises(TypeError, match="callable"):
+        module.register_forward_pre_hook("not a function")
+
+
+def test_forward_hook_sees_the_graph_for_backward():
+    module = nn.Linear(2, 2)
+    module.register_forward_hook(lambda m, a, out: out * 3)
+    x = Tensor(np.ones((1, 2), np.float32), requires_grad=True)
+    module(x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 3 * module.weight.data.sum(0, keepdims=True))
+
+
+def test_get_submodule_parameter_and_buffer():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert model.get_submodule("") is model
+    assert model.get_submodule("1") is model[1]
+    assert model.get_parameter("0.weight") is model[0].weight
+    assert model.get_buffer("1.running_mean") is model[1].running_mean
+    with pytest.raises(AttributeError, match="has no attribute `2`"):
+        model.get_submodule("2")
+    with pytest.raises(AttributeError, match="has no attribute `scale`"):
+        model.get_parameter("0.scale")
+    with pytest.raises(AttributeError, match="not an nn.Parameter"):
+        model.get_parameter("1.running_mean")
+    with pytest.raises(AttributeError, match="not a buffer"):
+        model.get_buffer("0.weight")
+    with pytest.raises(AttributeError, match="not an nn.Module"):
+        model.get_submodule("0.weight")
+
+
+def _torch_free_repr(module) -> str:
+    return repr(module).replace("torch.", "")
+
+
+def test_parameter_list_registers_like_torch():
+    arrays = [np.ones(2, np.float32), np.zeros((3, 4), np.float32)]
+    ours = nn.ParameterList([nn.Parameter(arrays[0]), Tensor(arrays[1])])
+    theirs = torch.nn.ParameterList([torch.nn.Parameter(torch.tensor(arrays[0])),
+                                     torch.tensor(arrays[1])])
+    ours.append(nn.Parameter(np.ones(1, np.float32)))
+    theirs.append(torch.nn.Parameter(torch.ones(1)))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0", "1", "2"]
+    assert _torch_free_repr(ours) == _torch_free_repr(theirs)
+    assert all(isinstance(p, nn.Parameter) for p in ours) and len(ours) == 3
+    assert [p.shape for p in ours[1:]] == [(3, 4), (1,)]
+    assert ours[-1] is list(ours.parameters())[-1]
+    holder = nn.Module()
+    holder.weights = ours
+    assert [name for name, _ in holder.named_parameters()] == ["weights.0", "weights.1",
+                                                                "weights.2"]
+
+
+def test_parameter_dict_registers_like_torch():
+    ours = nn.ParameterDict({"scale": nn.Parameter(np.ones(2, np.float32))})
+    theirs = torch.nn.ParameterDict({"scale": torch.nn.Parameter(torch.ones(2))})
+    ours["shift"] = Tensor(np.zeros(3, np.float32))
+    theirs["shift"] = torch.zeros(3)
+    ours.update([("bias", nn.Parameter(np.ones(1, np.float32)))])
+    theirs.update([("bias", torch.nn.Parameter(torch.ones(1)))])
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["scale", "shift", "bias"]
+    assert _torch_free_repr(ours) == _torch_free_repr(theirs)
+    assert isinstance(ours["shift"], nn.Parameter) and "bias" in ours
+    assert ours.pop("scale").shape == (2,) and list(ours) == ["shift", "bias"]
+    assert len(list(ours.parameters())) == 2 and ours.get("missing") is None
+    with pytest.raises(KeyError, match="not in this ParameterDict"):
+        ours["scale"]
+    with pytest.raises(KeyError, match="already exists"):
+        ours["keys"] = nn.Parameter(np.ones(1, np.float32))
+
+
+# --------------------------------------------------------------------------- init and utils
+
+
+def test_trunc_normal_stays_in_bounds_with_the_truncated_moments():
+    weight = nn.Parameter(np.empty((200, 100), np.float32))
+    tg.manual_seed(0)
+    nn.init.trunc_normal_(weight, mean=0.5, std=2.0, a=-1.0, b=3.0)
+    values = weight.data
+    assert weight.dtype == np.float32 and values.min() >= -1.0 and values.max() <= 3.0
+    reference = torch.empty(400_000, dtype=torch.float64)
+    torch.manual_seed(0)
+    torch.nn.init.trunc_normal_(reference, mean=0.5, std=2.0, a=-1.0, b=3.0)
+    assert abs(values.mean() - reference.mean().item()) < 0.03
+    assert abs(values.std() - reference.std().item()) < 0.03
+    tg.manual_seed(0)
+    again = nn.init.trunc_normal_(Tensor(np.empty((200, 100), np.float32)), 0.5, 2.0, -1.0,
+                                  3.0)
+    np.testing.assert_array_equal(again.data, values)
+    with pytest.raises(ValueError, match="holds only"):
+        nn.init.trunc_normal_(weight, a=10.0, b=11.0)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 2)])
+def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
+    weight = nn.Parameter(np.empty(shape, np.float64))
+    nn.init.orthogonal_(weight, gain=2.0)
+    flat = weight.data.reshape(shape[0], -1)
+    gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+    np.testing.assert_allclose(gram, 4.0 * np.eye(gram.shape[0]), atol=1e-12)
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        nn.init.orthogonal_(nn.Parameter(np.empty(3)))
+
+
+def test_parameters_to_vector_and_back_match_torch():
+    ours_model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    theirs_model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
+    theirs_model.load_state_dict({k: torch.tensor(v.data) for k, v in
+                                  ours_model.state_dict().items()})
+    ours = nn.utils.parameters_to_vector(ours_model.parameters())
+    theirs = torch.nn.utils.parameters_to_vector(theirs_model.parameters())
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    (ours * ours).sum().backward()
+    np.testing.assert_allclose(ours_model[0].weight.grad.data, 2 * ours_model[0].weight.data)
+    held = ours_model[1].bias
+    new = np.arange(ours.numel(), dtype=np.float32)
+    nn.utils.vector_to_parameters(Tensor(new), ours_model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(new), theirs_model.parameters())
+    for (name, param), expected in zip(ours_model.state_dict().items(),
+                                       theirs_model.state_dict().values()):
+        np.testing.assert_array_equal(param.data, expected.numpy(), err_msg=name)
+    assert held is ours_model[1].bias and held.data[0] == new[-1]
+    with pytest.raises(ValueError, match="needs shape"):
+        nn.utils.vector_to_parameters(Tensor(new[:-1]), ours_model.parameters())
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_pad_sequence_matches_torch(batch_first, padding_side):
+    rng = np.random.default_rng(9)
+    arrays = [rng.normal(size=(n, 2)).astype(np.float32) for n in (3, 1, 4)]
+    ours_in = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = nn.utils.rnn.pad_sequence(ours_in, batch_first, -1.5, padding_side)
+    theirs = torch.nn.utils.rnn.pad_sequence(theirs_in, batch_first, -1.5, padding_side)
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    weights = rng.normal(size=ours.shape).astype(np.float32)
+    (ours * Tensor(weights)).sum().backward()
+    (theirs * torch.tensor(weights)).sum().backward()
+    for ours_t, theirs_t in zip(ours_in, theirs_in):
+        np.testing.assert_allclose(ours_t.grad.data, theirs_t.grad.numpy())
+    with pytest.raises(ValueError, match="trailing shape"):
+        nn.utils.rnn.pad_sequence([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 2)))])

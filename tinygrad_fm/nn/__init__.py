@@ -87,8 +87,8 @@ from .pooling import (
     MaxPool2d,
     Upsample,
 )
-from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential,
-                     StateDictError)
+from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter,
+                     ParameterDict, ParameterList, Sequential, StateDictError)
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import load, save
@@ -96,7 +96,8 @@ from .sparse import Embedding, EmbeddingBag
 
 __all__ = [
     "functional", "init", "utils", "save", "load",
-    "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
+    "Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+    "ParameterDict", "StateDictError",
     "IncompatibleKeys",
     "Linear", "Identity", "Flatten", "Dropout",
     "ReLU", "Tanh", "Sigmoid", "LeakyReLU", "Softmax", "LogSoftmax",

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out", "zeros_", "ones_", "constant_",
     "uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-    "kaiming_normal_",
+    "kaiming_normal_", "trunc_normal_", "orthogonal_",
 ]
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -155,3 +155,57 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
     """N(0, std^2) with std = gain / sqrt(fan)."""
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return normal_(tensor, 0.0, std, generator)
+
+
+# Rejection sampling redraws the values outside [a, b]; a window this unlikely under
+# N(mean, std^2) would need too many rounds.
+_MIN_TRUNCATED_MASS = 1e-4
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator=None):
+    """Fill with samples from N(mean, std^2) truncated to [a, b] (the bounds are absolute
+    values, as in PyTorch), drawn by redrawing the samples that fall outside."""
+    from .functional import normal_cdf
+
+    array = _target(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the lower bound a={a} must be below b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+    low, high = normal_cdf(np.array([(a - mean) / std, (b - mean) / std]))
+    if high - low < _MIN_TRUNCATED_MASS:
+        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {high - low:.2g} of "
+                         f"N({mean}, {std}^2); move the bounds nearer the mean")
+    generator = numpy_rng(generator)
+    sample = np.empty(array.shape, dtype=np.float64).reshape(-1)
+    pending = np.arange(sample.size)
+    while pending.size:
+        draw = generator.standard_normal(pending.size) * std + mean
+        sample[pending] = draw
+        pending = pending[(draw < a) | (draw > b)]
+    array[...] = sample.reshape(array.shape)
+    return tensor
+
+
+def orthogonal_(tensor, gain: float = 1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013), as PyTorch:
+    the QR factor of a normal matrix over (shape[0], numel / shape[0]), with the signs
+    fixed by the diagonal of R so that the result is uniformly distributed."""
+    array = _target(tensor, "orthogonal_")
+    if array.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {array.shape}")
+    if array.size == 0:
+        return tensor
+    rows = array.shape[0]
+    cols = array.size // rows
+    flattened = numpy_rng(generator).standard_normal((rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    array[...] = (q * gain).reshape(array.shape)
+    return tensor

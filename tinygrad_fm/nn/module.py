@@ -3,6 +3,7 @@ semantics)."""
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
@@ -13,8 +14,8 @@ from .. import _recording
 from .. import dtypes as _dtypes
 from ..tensor import Tensor, _is_dtype_name
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "StateDictError",
-           "IncompatibleKeys"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+           "ParameterDict", "StateDictError", "IncompatibleKeys", "RemovableHandle"]
 
 
 class Parameter(Tensor):
@@ -43,6 +44,36 @@ class StateDictError(RuntimeError, ValueError):
 class IncompatibleKeys(NamedTuple):
     missing_keys: list
     unexpected_keys: list
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook (again is
+    harmless); ``with handle:`` removes it on leaving the block, as PyTorch's."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: dict):
+        self.hooks_dict_ref = hooks
+        self.id = next(RemovableHandle._next_id)
+
+    def remove(self) -> None:
+        self.hooks_dict_ref.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()
+
+
+def _add_hook(hooks: dict, hook, prepend: bool) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def _add_indent(text: str, spaces: int) -> str:
@@ -81,7 +112,74 @@ class Module:
                                   "forward(self, ...) in the subclass")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # Read through __dict__: a module built before hooks existed (an old pickle) or
+        # half-built has no hook registries, and then simply has no hooks.
+        pre_hooks = self.__dict__.get("_forward_pre_hooks")
+        hooks = self.__dict__.get("_forward_hooks")
+        if not pre_hooks and not hooks:
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs, pre_hooks or {}, hooks or {})
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict, pre_hooks: dict, hooks: dict):
+        """PyTorch's order and return-value rules: each pre-hook may replace the
+        positional arguments (a non-tuple result becomes a 1-tuple), or with
+        ``with_kwargs`` return ``(args, kwargs)``; each forward hook may replace the
+        output; ``None`` keeps what was there."""
+        kwargs_hooks = self.__dict__.get("_hooks_with_kwargs", set())
+        for hook_id, hook in list(pre_hooks.items()):
+            if hook_id in kwargs_hooks:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result!r}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook_id, hook in list(hooks.items()):
+            if hook_id in kwargs_hooks:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def _hook_registry(self, name: str) -> OrderedDict:
+        registry = self.__dict__.get(name)
+        if registry is None:
+            registry = OrderedDict()
+            object.__setattr__(self, name, registry)
+        return registry
+
+    def _register_hook(self, registry: str, hook, prepend: bool,
+                       with_kwargs: bool) -> RemovableHandle:
+        handle = _add_hook(self._hook_registry(registry), hook, prepend)
+        if with_kwargs:
+            kwargs_hooks = self.__dict__.get("_hooks_with_kwargs")
+            if kwargs_hooks is None:
+                kwargs_hooks = set()
+                object.__setattr__(self, "_hooks_with_kwargs", kwargs_hooks)
+            kwargs_hooks.add(handle.id)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a non-None result replaces
+        the positional arguments (a single value is wrapped in a tuple). With
+        ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or
+        ``(args, kwargs)``. ``prepend`` runs it before the hooks already registered."""
+        return self._register_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward (``args`` as given to
+        forward, after the pre-hooks); a non-None result replaces the output. With
+        ``with_kwargs``: ``hook(module, args, kwargs, output)``."""
+        return self._register_hook("_forward_hooks", hook, prepend, with_kwargs)
 
     # ------------------------------------------------------------ registration
 
@@ -182,6 +280,49 @@ class Module:
             self._non_persistent_buffers.discard(name)
         else:
             self._non_persistent_buffers.add(name)
+
+    # ------------------------------------------------------------ lookup by dotted name
+
+    def get_submodule(self, target: str) -> "Module":
+        """The module at dotted path ``target`` (``""`` is this module)."""
+        if target == "":
+            return self
+        module = self
+        walked = []
+        for item in target.split("."):
+            if not isinstance(module, Module) or item not in module._modules or \
+                    module._modules[item] is None:
+                owner = ".".join(walked) or type(self).__name__
+                if hasattr(module, item) and not isinstance(getattr(module, item), Module):
+                    raise AttributeError(f"`{item}` is not an nn.Module (in {owner!r})")
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}` "
+                                     f"(looking up {target!r})")
+            module = module._modules[item]
+            walked.append(item)
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (e.g. ``"encoder.0.weight"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._parameters:
+            if hasattr(module, name):
+                raise AttributeError(f"`{name}` is not an nn.Parameter (looking up "
+                                     f"{target!r})")
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}` "
+                                 f"(looking up {target!r})")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (e.g. ``"bn.running_mean"``)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            if hasattr(module, name):
+                raise AttributeError(f"`{name}` is not a buffer (looking up {target!r})")
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}` "
+                                 f"(looking up {target!r})")
+        return module._buffers[name]
 
     # ------------------------------------------------------------ traversal
 
@@ -397,7 +538,7 @@ class Module:
         lines = extra.split("\n") if extra else []
         for name, module in self._modules.items():
             lines.append(f"({name}): " + _add_indent(repr(module), 2))
-        if not self._modules:
+        if not self._modules and len(lines) <= 1:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
@@ -596,3 +737,183 @@ class ModuleDict(Module):
                 raise ValueError(f"ModuleDict update sequence element #{j} has length "
                                  f"{len(pair)}; 2 is required (key, module)")
             self[pair[0]] = pair[1]
+
+
+def _as_parameter(value):
+    """A Tensor or ndarray stored in a ParameterList/ParameterDict becomes a Parameter
+    (PyTorch converts plain tensors too); a Parameter is kept as it is."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, (Tensor, np.ndarray)):
+        return Parameter(value)
+    return value
+
+
+# PyTorch's legacy tensor type names, which ParameterDict's repr prints (without "torch.").
+_LEGACY_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor",
+                      "float16": "HalfTensor", "int64": "LongTensor", "int32": "IntTensor",
+                      "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                      "bool": "BoolTensor"}
+
+
+def _parameter_lines(items, legacy_type_names: bool = False) -> str:
+    """PyTorch's listing of a ParameterList (dtype names) or ParameterDict (legacy type
+    names): one line per entry."""
+    lines = []
+    for key, value in items:
+        if isinstance(value, Tensor):
+            kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+            size = "x".join(str(n) for n in value.shape)
+            dtype = str(value.dtype)
+            if legacy_type_names:
+                dtype = _LEGACY_TYPE_NAMES.get(dtype, dtype)
+            lines.append(f"  ({key}): {kind} containing: [{dtype} of size {size}]")
+        else:
+            lines.append(f"  ({key}): Object of type: {type(value).__name__}")
+    return "\n".join(lines)
+
+
+class ParameterList(Module):
+    """A list of parameters that are registered (a plain list's are not), under the keys
+    ``"0"``, ``"1"``, ... as in PyTorch's ``state_dict``. Tensors and ndarrays put in it
+    become Parameters."""
+
+    def __init__(self, values: Iterable | None = None):
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(list(self)[index])
+        return getattr(self, str(_index(self, index)))
+
+    def __setitem__(self, index, value) -> None:
+        setattr(self, str(_index(self, index)), _as_parameter(value))
+
+    def append(self, value) -> "ParameterList":
+        object.__setattr__(self, "_size", self._size + 1)
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values: Iterable) -> "ParameterList":
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def __iadd__(self, values: Iterable) -> "ParameterList":
+        return self.extend(values)
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def extra_repr(self) -> str:
+        return _parameter_lines(enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters that are registered under their keys (in insertion order),
+    as PyTorch's. Tensors and ndarrays put in it become Parameters. Supports ``[key]``
+    (get, set, delete), ``in``, ``len``, iteration over the keys, ``keys/values/items``,
+    ``get``, ``setdefault``, ``update``, ``pop``, ``popitem``, ``clear`` and ``copy``."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        object.__setattr__(self, "_keys", {})
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        if key not in self._keys:
+            raise KeyError(f"{key!r} is not in this ParameterDict (its keys are "
+                           f"{list(self._keys)})")
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        _check_child_name(self, key)
+        if key not in self._keys and hasattr(self, key):
+            raise KeyError(f"attribute {key!r} already exists: ParameterDict keys cannot be "
+                           "the names of its attributes or methods; choose another key")
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # a clear KeyError for a missing key
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def values(self):
+        return (self[key] for key in self._keys)
+
+    def items(self):
+        return ((key, self[key]) for key in self._keys)
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple:
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = list(self._keys)[-1]
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def update(self, parameters) -> None:
+        """Add or replace entries from a mapping (in its order) or an iterable of
+        ``(key, value)`` pairs."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError(f"ParameterDict.update should be called with a mapping or an "
+                            f"iterable of key/value pairs, but got "
+                            f"{type(parameters).__name__}")
+        pairs = parameters.items() if isinstance(parameters, (Mapping, ParameterDict)) else \
+            parameters
+        for j, pair in enumerate(pairs):
+            if not isinstance(pair, Iterable) or isinstance(pair, str) or len(pair) != 2:
+                raise ValueError(f"ParameterDict update sequence element #{j} should be a "
+                                 f"(key, value) pair, got {pair!r}")
+            self[pair[0]] = pair[1]
+
+    def extra_repr(self) -> str:
+        return _parameter_lines(self.items(), legacy_type_names=True)

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from .. import _recording
-from ..tensor import Tensor
+from ... import _recording
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -17,7 +17,7 @@ def _refuse_while_recording(name: str) -> None:
     """Clipping rebinds each ``.grad``'s array, which a tinygrad_fm.jit replay would not
     repeat: refuse it inside a captured function rather than drop it silently."""
     if _recording.recorder is not None:
-        from ..jit import CaptureError
+        from ...jit import CaptureError
 
         raise CaptureError(
             f"{name} inside a captured function: it rescales the gradients outside the "
