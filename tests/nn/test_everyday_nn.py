@@ -367,7 +367,7 @@ def test_prelu_learns_one_slope_per_channel():
     assert [name for name, _ in module.named_parameters()] == ["weight"]
 
 
-# --------------------------------------------------------------------------- hooks, lookups, parameter containers
+# --------------------------------------------------------------------------- hooks and containers
 
 
 def _hooked_pair():

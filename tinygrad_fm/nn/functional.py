@@ -2180,7 +2180,7 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     return RandomizedLeakyReLU.apply(input, lower, upper)
 
 
-# --------------------------------------------------------------------------- distances and similarity
+# --------------------------------------------------------------------------- distances
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
@@ -2222,7 +2222,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
     return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
 
 
-# --------------------------------------------------------------------------- kl_div, instance_norm, bilinear, pixel shuffle
+# --------------------------------------------------------------------------- kl_div, instance_norm, bilinear
 
 KL_DIV_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
@@ -2364,7 +2364,7 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     return x.reshape(lead + (c * r * r, h // r, w // r))
 
 
-# --------------------------------------------------------------------------- margin, embedding and likelihood losses
+# --------------------------------------------------------------------------- more losses
 
 
 def _clamp_min_passing_gradient(value: Tensor, minimum: float) -> Tensor:

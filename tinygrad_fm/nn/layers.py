@@ -550,7 +550,7 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
-# --------------------------------------------------------------------------- shape, similarity and bilinear layers
+# --------------------------------------------------------------------------- shape, similarity, bilinear
 
 
 class Unflatten(Module):

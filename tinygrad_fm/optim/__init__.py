@@ -1,17 +1,23 @@
 """Optimizers and learning-rate schedulers with PyTorch's names, arguments and updates.
 
-``SGD`` (with momentum / Nesterov), ``RMSprop``, ``Adam``, ``AdamW`` and ``NAdam``
-follow ``torch.optim``'s algorithms step for step; ``lr_scheduler`` holds ``LambdaLR``,
+``SGD`` (with momentum / Nesterov), ``RMSprop``, ``Adam``, ``AdamW``, ``NAdam``,
+``RAdam``, ``Adamax``, ``Adagrad`` and ``Adadelta`` follow ``torch.optim``'s algorithms
+step for step; ``lr_scheduler`` holds ``LambdaLR``,
 ``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``ExponentialLR``,
 ``CosineAnnealingLR``, ``LinearLR``, ``OneCycleLR``, ``SequentialLR`` and
 ``ReduceLROnPlateau``.
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "NAdam", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax",
+           "Adagrad", "Adadelta", "lr_scheduler"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad, _require,
-                        fused_updates)
+from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad,
+                        _require_non_negative, fused_updates)
 
 __all__ = ["NAdam"]
 
@@ -65,11 +65,8 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, h: dict) -> None:
-        _require(0.0 <= h["lr"], "learning rate (lr)", h["lr"], ">= 0")
+        _require_non_negative(h, "lr", "eps", "weight_decay", "momentum_decay")
         _check_betas(h["betas"])
-        _require(0.0 <= h["eps"], "eps", h["eps"], ">= 0")
-        _require(0.0 <= h["weight_decay"], "weight_decay", h["weight_decay"], ">= 0")
-        _require(0.0 <= h["momentum_decay"], "momentum_decay", h["momentum_decay"], ">= 0")
         _check_fused(h.get("fused"))
 
     def _step_group(self, group: dict) -> None:

@@ -37,6 +37,13 @@ def _require(condition: bool, name: str, value, rule: str) -> None:
         raise ValueError(f"Invalid {name} value: {value!r} (it must be {rule})")
 
 
+def _require_non_negative(hyper: dict, *names: str) -> None:
+    """The check shared by most hyper-parameters (lr, eps, weight_decay, ...): >= 0."""
+    for name in names:
+        label = "learning rate (lr)" if name == "lr" else name
+        _require(0.0 <= hyper[name], label, hyper[name], ">= 0")
+
+
 def _check_betas(betas) -> None:
     try:
         beta1, beta2 = betas

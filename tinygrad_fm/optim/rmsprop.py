@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_fused, _effective_grad, _require, fused_updates
+from .optimizer import (Optimizer, _check_fused, _effective_grad, _require, _require_non_negative,
+                        fused_updates)
 
 __all__ = ["RMSprop"]
 
@@ -55,11 +56,8 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, h: dict) -> None:
-        _require(0.0 <= h["lr"], "learning rate (lr)", h["lr"], ">= 0")
+        _require_non_negative(h, "lr", "eps", "weight_decay", "momentum")
         _require(0.0 <= h["alpha"] <= 1.0, "alpha", h["alpha"], "in [0, 1]")
-        _require(0.0 <= h["eps"], "eps", h["eps"], ">= 0")
-        _require(0.0 <= h["weight_decay"], "weight_decay", h["weight_decay"], ">= 0")
-        _require(0.0 <= h["momentum"], "momentum", h["momentum"], ">= 0")
         _check_fused(h.get("fused"))
 
     def _step_group(self, group: dict) -> None:
