@@ -21,11 +21,12 @@ from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
-from ..random import numpy_rng
+from ..random import multinomial_array, numpy_rng
 from ..tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler",
            "BatchSampler", "DistributedSampler", "DataLoader", "default_collate",
            "default_convert", "random_split", "TrainValSplit", "split_indices",
            "train_val_split", "to_float_flat"]
@@ -213,6 +214,46 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices in ``[0, len(weights))``, index i drawn with probability
+    proportional to ``weights[i]`` (not necessarily summing to 1), with or without
+    ``replacement``; a fresh draw on every pass, from ``generator`` or the default
+    generator. The usual cure for class imbalance: weight each sample by
+    1 / (its class's count)."""
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) \
+                or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        array = np.asarray(weights.data if isinstance(weights, Tensor) else weights,
+                           dtype=np.float64)
+        if array.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(array.shape)}")
+        if not replacement and num_samples > np.count_nonzero(array):
+            raise ValueError(f"cannot draw {num_samples} samples without replacement from "
+                             f"{np.count_nonzero(array)} non-zero weights; lower num_samples "
+                             "or pass replacement=True")
+        self.weights = Tensor(array)
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+
+    def _order(self):
+        return multinomial_array(self.weights.data, self.num_samples, self.replacement,
+                                 self.generator).astype(np.int64)
+
+    def __iter__(self):
+        return iter(self._order().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class DistributedSampler(Sampler):
