@@ -435,7 +435,76 @@ def test_forward_hook_sees_the_graph_for_backward():
     module.register_forward_hook(lambda m, a, out: out * 3)
     x = Tensor(np.ones((1, 2), np.float32), requires_grad=True)
     module(x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 3 * module.weight.data.sum(0, keepdims=True))
+    np.testing.assert_allclose(x.grad.data, 3 * module.weight.data.sum(0, keepdims=True),
+                               rtol=1e-6)
+
+
+def _to_numpy(grads):
+    return [None if g is None else (g.detach().numpy() if isinstance(g, torch.Tensor)
+                                    else g.numpy()) for g in grads]
+
+
+@pytest.mark.parametrize("input_requires_grad", [True, False])
+def test_full_backward_hooks_see_and_replace_gradients_as_in_torch(input_requires_grad):
+    x = np.random.default_rng(10).normal(size=(5, 3)).astype(np.float32)
+    ours_model, theirs_model = _hooked_pair()
+    logs = []
+    for model, tensor in ((ours_model, Tensor(x, requires_grad=input_requires_grad)),
+                          (theirs_model, torch.tensor(x, requires_grad=input_requires_grad))):
+        log = []
+
+        def record(module, grad_input, grad_output, log=log):
+            log.append((type(module).__name__, _to_numpy(grad_input), _to_numpy(grad_output)))
+
+        def halve_input_grad(module, grad_input, grad_output):
+            return tuple(g * 0.5 for g in grad_input)
+
+        def double_output_grad(module, grad_output):
+            return (grad_output[0] * 2,)
+
+        model[0].register_full_backward_hook(record)
+        model[1].register_full_backward_hook(halve_input_grad)
+        model[1].register_full_backward_hook(record)
+        model[2].register_full_backward_pre_hook(double_output_grad)
+        model[2].register_full_backward_hook(record)
+        (model(tensor) ** 2).sum().backward()
+        log.append(("weight", _to_numpy([model[0].weight.grad]), []))
+        logs.append(log)
+    ours_log, theirs_log = logs
+    assert [entry[0] for entry in ours_log] == [entry[0] for entry in theirs_log] == [
+        "Linear", "Tanh", "Linear", "weight"]
+    for (name, ours_in, ours_out), (_, theirs_in, theirs_out) in zip(ours_log, theirs_log):
+        for ours_grad, theirs_grad in zip(ours_in + ours_out, theirs_in + theirs_out):
+            if theirs_grad is None:
+                assert ours_grad is None, name
+            else:
+                np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-5, atol=1e-6,
+                                           err_msg=name)
+
+
+def test_full_backward_hooks_in_a_second_order_backward():
+    module = nn.Tanh()
+    seen = []
+    module.register_full_backward_hook(lambda m, gi, go: seen.append(gi[0]))
+    x = Tensor(np.array([0.3, -1.2]), requires_grad=True)
+    (first,) = tg.autograd.grad(module(x).sum(), [x], create_graph=True)
+    first.sum().backward()
+    assert isinstance(seen[0], Tensor)
+    np.testing.assert_allclose(first.data, 1 - np.tanh(x.data) ** 2)
+    np.testing.assert_allclose(x.grad.data, -2 * np.tanh(x.data) * (1 - np.tanh(x.data) ** 2))
+
+
+def test_full_backward_hook_limits_are_clear():
+    module = nn.Bilinear(2, 2, 1)
+    module.register_full_backward_hook(lambda m, gi, go: (gi[0] * 2, gi[1]))
+    a = Tensor(np.ones((1, 2), np.float32), requires_grad=True)
+    b = Tensor(np.ones((1, 2), np.float32), requires_grad=True)
+    with pytest.raises(NotImplementedError, match="several inputs"):
+        module(a, b).sum().backward()
+    recurrent = nn.GRU(2, 2)
+    recurrent.register_full_backward_hook(lambda m, gi, go: None)
+    with pytest.raises(NotImplementedError, match="return one Tensor"):
+        recurrent(Tensor(np.ones((1, 2), np.float32), requires_grad=True))
 
 
 def test_get_submodule_parameter_and_buffer():

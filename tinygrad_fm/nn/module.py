@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _recording
 from .. import dtypes as _dtypes
+from ..autograd import ArrayFunction
 from ..tensor import Tensor, _is_dtype_name
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
@@ -76,6 +77,91 @@ def _add_hook(hooks: dict, hook, prepend: bool) -> RemovableHandle:
     return handle
 
 
+class _GradTap(ArrayFunction):
+    """The identity, whose backward hands the gradient passing through to ``on_grad``
+    (which may replace it): how full backward hooks see a module's input and output
+    gradients without hooks in the engine (PyTorch's BackwardHookFunction)."""
+
+    returns_view = True
+
+    @staticmethod
+    def forward(ctx, x, on_grad):
+        ctx.on_grad = on_grad
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.on_grad(grad, False), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return ctx.on_grad(grad, True), None
+
+
+class _BackwardHookCall:
+    """One forward call's full backward hooks: the output gradient arrives first (the
+    pre-hooks may replace it), then each input's; once all the inputs that need a
+    gradient have theirs, the hooks get ``(module, grad_input, grad_output)``."""
+
+    def __init__(self, module: "Module", pre_hooks: list, hooks: list, input_count: int,
+                 pending: int):
+        self.module, self.pre_hooks, self.hooks = module, pre_hooks, hooks
+        self.grad_input = [None] * input_count
+        self.grad_output = None
+        self.pending = pending
+
+    @staticmethod
+    def _as_tensor(grad):
+        return grad if isinstance(grad, Tensor) else Tensor(grad)
+
+    @staticmethod
+    def _as_passed(grad, as_tensor: bool):
+        """A hook's replacement gradient in the form the engine is passing on."""
+        if as_tensor:
+            return grad if isinstance(grad, Tensor) else Tensor(grad)
+        return grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+
+    def on_output_grad(self, grad, as_tensor: bool):
+        grad_output = (self._as_tensor(grad),)
+        for hook in self.pre_hooks:
+            result = hook(self.module, grad_output)
+            if result is not None:
+                grad_output = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        self.grad_output = grad_output
+        if self.pending == 0:  # no input needs a gradient: the hooks run now
+            self._run_hooks()
+        return self._as_passed(grad_output[0], as_tensor)
+
+    def on_input_grad(self, index: int, grad, as_tensor: bool):
+        self.grad_input[index] = self._as_tensor(grad)
+        self.pending -= 1
+        if self.pending:
+            return grad
+        replacement = self._run_hooks()
+        if replacement is None:
+            return grad
+        return self._as_passed(replacement[index], as_tensor)
+
+    def _run_hooks(self):
+        grad_input = tuple(self.grad_input)
+        replaced = None
+        for hook in self.hooks:
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(grad_input):
+                    raise RuntimeError(f"backward hook returned {len(result)} gradients; "
+                                       f"it must return one per input ({len(grad_input)}) "
+                                       "or None")
+                if sum(g is not None for g in grad_input) > 1:
+                    raise NotImplementedError(
+                        "a full backward hook replaced grad_input of a module called with "
+                        "several inputs that need gradients; tinygrad_fm supports that for "
+                        "one such input only (return None to only observe the gradients)")
+                grad_input = replaced = result
+        return replaced
+
+
 def _add_indent(text: str, spaces: int) -> str:
     lines = text.split("\n")
     return "\n".join(lines[:1] + [" " * spaces + line for line in lines[1:]])
@@ -114,9 +200,11 @@ class Module:
     def __call__(self, *args, **kwargs):
         # Read through __dict__: a module built before hooks existed (an old pickle) or
         # half-built has no hook registries, and then simply has no hooks.
-        pre_hooks = self.__dict__.get("_forward_pre_hooks")
-        hooks = self.__dict__.get("_forward_hooks")
-        if not pre_hooks and not hooks:
+        registries = self.__dict__
+        pre_hooks = registries.get("_forward_pre_hooks")
+        hooks = registries.get("_forward_hooks")
+        if not (pre_hooks or hooks or registries.get("_backward_hooks")
+                or registries.get("_backward_pre_hooks")):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs, pre_hooks or {}, hooks or {})
 
@@ -138,7 +226,12 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_call = self._setup_backward_hooks(args)
+        if backward_call is not None:
+            args = backward_call[1]
         output = self.forward(*args, **kwargs)
+        if backward_call is not None:
+            output = self._tap_output(output, backward_call[0])
         for hook_id, hook in list(hooks.items()):
             if hook_id in kwargs_hooks:
                 result = hook(self, args, kwargs, output)
@@ -147,6 +240,59 @@ class Module:
             if result is not None:
                 output = result
         return output
+
+    def _setup_backward_hooks(self, args: tuple):
+        """(the call's :class:`_BackwardHookCall`, the args with each input that needs a
+        gradient passed through a :class:`_GradTap`), or None without backward hooks or
+        outside grad mode."""
+        from ..autograd import is_grad_enabled
+
+        hooks = list(self.__dict__.get("_backward_hooks", {}).values())
+        pre_hooks = list(self.__dict__.get("_backward_pre_hooks", {}).values())
+        if not (hooks or pre_hooks) or not is_grad_enabled():
+            return None
+        if _recording.recorder is not None:
+            from ..jit import CaptureError
+
+            raise CaptureError(f"{type(self).__name__} has full backward hooks, which run "
+                               "Python during backward that a captured step would not "
+                               "repeat; remove them (handle.remove()) or run without "
+                               "tinygrad_fm.jit")
+        tensor_positions = [i for i, arg in enumerate(args) if isinstance(arg, Tensor)]
+        needing = [i for i in tensor_positions if args[i].requires_grad]
+        call = _BackwardHookCall(self, pre_hooks, hooks, len(tensor_positions), len(needing))
+        args = list(args)
+        for slot, position in enumerate(tensor_positions):
+            if position in needing:
+                args[position] = _GradTap.apply(
+                    args[position], lambda grad, as_tensor, slot=slot:
+                    call.on_input_grad(slot, grad, as_tensor))
+        return call, tuple(args)
+
+    def _tap_output(self, output, call: _BackwardHookCall):
+        if not isinstance(output, Tensor):
+            raise NotImplementedError(
+                f"full backward hooks on {type(self).__name__}: its forward returned "
+                f"{type(output).__name__}; tinygrad_fm supports them on modules that "
+                "return one Tensor")
+        if not output.requires_grad:
+            return output
+        return _GradTap.apply(output, call.on_output_grad)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect
+        to the module's Tensor inputs have been computed (``grad_input`` has one entry
+        per positional Tensor input, None where none is needed; ``grad_output`` one for
+        the output). A non-None result replaces ``grad_input`` (supported when one input
+        needs a gradient). Modules returning one Tensor; not inside tinygrad_fm.jit."""
+        return self._register_hook("_backward_hooks", hook, prepend, False)
+
+    def register_full_backward_pre_hook(self, hook,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradient with respect to the
+        module's output arrives, before the module's own backward; a non-None result
+        replaces ``grad_output``."""
+        return self._register_hook("_backward_pre_hooks", hook, prepend, False)
 
     def _hook_registry(self, name: str) -> OrderedDict:
         registry = self.__dict__.get(name)
