@@ -25,6 +25,9 @@ MAX_SIDE = 4
 
 __all__ = [
     "assert_gradcheck",
+    "assert_matches_torch",
+    "assert_gradgradcheck",
+    "assert_derivatives_match_torch",
     "RecordGradDtype",
     "ArrayCube",
     "MAX_DIMS",
@@ -227,6 +230,45 @@ def assert_gradcheck(fn, *arrays):
     """Analytic gradients of ``fn`` w.r.t. every array equal central differences."""
     assert gradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
                           for a in arrays])
+
+
+def assert_matches_torch(fn, *arrays, rtol=1e-9):
+    """``fn(library, *tensors)`` gives the same values with PyTorch as with tinygrad_fm,
+    and the same gradients of ``sum(out * w)`` for a random ``w`` (arrays: float64)."""
+    import pytest
+    import tinygrad_fm
+
+    torch = pytest.importorskip("torch")
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = [Tensor(np.array(a), requires_grad=True) for a in arrays]
+    out_t, out_o = fn(torch, *theirs), fn(tinygrad_fm, *ours)
+    np.testing.assert_allclose(out_o.data, out_t.detach().numpy(), rtol=rtol, atol=1e-12)
+    weight = np.random.default_rng(0).standard_normal(out_o.shape)
+    (out_t * torch.tensor(weight)).sum().backward()
+    (out_o * Tensor(weight)).sum().backward()
+    for t, o in zip(theirs, ours):
+        expected = np.zeros_like(a := t.detach().numpy()) if t.grad is None else t.grad.numpy()
+        got = np.zeros_like(a) if o.grad is None else o.grad.data
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-10)
+
+
+def assert_gradgradcheck(fn, *arrays):
+    """Second derivatives (through each op's differentiable_backward) equal central
+    differences of the first."""
+    from tinygrad_fm.autograd import gradgradcheck
+
+    assert gradgradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
+                              for a in arrays])
+
+
+def assert_derivatives_match_torch(fn, *arrays):
+    """``fn(library, *tensors)``: first and second derivatives by finite differences, and
+    values and gradients equal to PyTorch's."""
+    import tinygrad_fm
+
+    assert_gradcheck(lambda *ts: fn(tinygrad_fm, *ts), *arrays)
+    assert_gradgradcheck(lambda *ts: fn(tinygrad_fm, *ts), *arrays)
+    assert_matches_torch(fn, *arrays)
 
 
 class RecordGradDtype(ArrayFunction):

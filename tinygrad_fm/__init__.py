@@ -25,6 +25,10 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        zeros, zeros_like)
 from . import linalg
 from .linalg import einsum, tensordot
+from .functions import (addmm, baddbmm, block_diag, bucketize, cartesian_prod, cdist,
+                        combinations, kron, meshgrid, searchsorted, std_mean, trace, var_mean)
+from .switches import compile, get_float32_matmul_precision, set_float32_matmul_precision  # noqa: A004
+from .tensor import set_printoptions
 
 from . import nn  # noqa: E402  (after the engine: nn builds on it)
 from . import optim  # noqa: E402
@@ -73,7 +77,11 @@ for _name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "me
               "reciprocal", "sign", "square", "floor", "ceil", "round", "trunc", "unflatten",
               "movedim", "moveaxis", "swapaxes", "swapdims", "narrow", "bmm", "logical_not",
               "logical_and", "logical_or", "logical_xor", "add", "sub", "mul", "div", "pow",
-              "neg", "type_as"):
+              "neg", "type_as", "prod", "cumprod", "diff", "unbind", "index_select",
+              "masked_select", "take", "diagonal", "lerp", "atan2", "arctan2", "hypot",
+              "floor_divide", "remainder", "fmod", "nansum", "nanmean", "quantile",
+              "nanquantile", "unique", "bincount", "histc", "addcmul", "addcdiv",
+              "index_add"):
     globals()[_name] = _function_form(_name)
 del _name
 
@@ -82,9 +90,9 @@ concat = concatenate = cat
 det, inverse = linalg.det, linalg.inv
 
 # dtype and device names last: `float`, `int` and `bool` shadow the builtins in this module
-from .dtypes import (backends, bool, cuda, device, double, float, float16, float32,  # noqa: E402,A004
-                     float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
-                     mps, set_default_dtype, short, uint8)
+from .dtypes import (backends, bool, cuda, device, double, finfo, float, float16,  # noqa: E402,A004
+                     float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32,
+                     int64, long, mps, set_default_dtype, short, uint8)
 
 
 def is_floating_point(input) -> "builtins.bool":  # noqa: F821

@@ -15,7 +15,7 @@ import numpy as np
 __all__ = ["float32", "float", "float64", "double", "float16", "half", "int64", "long",
            "int32", "int", "int16", "short", "int8", "uint8", "bool", "device", "as_dtype",
            "check_device", "dtype_name", "cuda", "mps", "backends", "get_default_dtype",
-           "set_default_dtype", "is_floating_point"]
+           "set_default_dtype", "is_floating_point", "finfo", "iinfo"]
 
 float32 = np.float32
 float = np.float32  # noqa: A001  (torch.float)
@@ -172,9 +172,71 @@ cuda = _Accelerator("cuda")
 mps = _Accelerator("mps")
 
 
+class _Cudnn:
+    """``torch.backends.cudnn`` as on a CPU-only PyTorch build: the flags can be set
+    (and are kept) but select nothing, and cuDNN is not available."""
+
+    def __init__(self):
+        self.enabled = True
+        self.benchmark = False
+        self.deterministic = False
+        self.allow_tf32 = True
+
+    def is_available(self) -> builtins.bool:
+        return False
+
+    def version(self):
+        return None
+
+
 class _Backends:
     cuda = cuda
     mps = mps
+    cudnn = _Cudnn()
+
+
+class finfo:  # noqa: N801  (torch.finfo)
+    """``torch.finfo(dtype)``: the limits of a floating dtype (the default dtype when
+    none is given): ``bits``, ``eps``, ``max``, ``min``, ``tiny`` (= ``smallest_normal``),
+    ``resolution`` and ``dtype`` (its name), as Python numbers like PyTorch's."""
+
+    def __init__(self, type=None):  # noqa: A002
+        dtype = np.dtype(get_default_dtype() if type is None else as_dtype(type))
+        if dtype.kind != "f":
+            raise TypeError(f"finfo: expects a floating-point dtype, got {dtype_name(dtype)}; "
+                            "use torch.iinfo for integer dtypes")
+        limits = np.finfo(dtype)
+        self.bits = builtins.int(limits.bits)
+        self.eps = builtins.float(limits.eps)
+        self.max = builtins.float(limits.max)
+        self.min = builtins.float(limits.min)
+        self.tiny = self.smallest_normal = builtins.float(limits.smallest_normal)
+        self.resolution = 10.0 ** -limits.precision  # PyTorch's: a power of ten
+        self.dtype = dtype_name(dtype)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801  (torch.iinfo)
+    """``torch.iinfo(dtype)``: ``bits``, ``max``, ``min`` and ``dtype`` of an integer
+    dtype."""
+
+    def __init__(self, type):  # noqa: A002
+        dtype = np.dtype(as_dtype(type))
+        if dtype.kind not in "iu":
+            raise TypeError(f"iinfo: expects an integer dtype, got {dtype_name(dtype)}; use "
+                            "torch.finfo for floating-point dtypes")
+        limits = np.iinfo(dtype)
+        self.bits = builtins.int(limits.bits)
+        self.max = builtins.int(limits.max)
+        self.min = builtins.int(limits.min)
+        self.dtype = dtype_name(dtype)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 backends = _Backends()

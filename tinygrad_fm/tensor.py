@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_versions",
-                 "__weakref__")
+                 "_hooks", "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -73,6 +74,7 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
         self._versions = None  # a VersionCounter once written in place or viewed
+        self._hooks = None  # {handle id: function} once register_hook is called
         self._requires_grad = False
         if requires_grad:
             _check_can_require_grad(self.data)
@@ -88,6 +90,7 @@ class Tensor:
         tensor._ctx = None
         tensor._retains_grad = False
         tensor._versions = None
+        tensor._hooks = None
         return tensor
 
     # ----------------------------------------------------------------- attributes
@@ -184,8 +187,16 @@ class Tensor:
         return int(self.item())
 
     def __repr__(self) -> str:
+        options = _print_options
+        sci_mode, precision = options["sci_mode"], options["precision"]
+        formatter = None
+        if sci_mode is not None:  # PyTorch's sci_mode: always or never scientific
+            style = "e" if sci_mode else "f"
+            formatter = {"float_kind": lambda v: f"{v:.{precision}{style}}"}
         body = np.array2string(self.data, separator=", ", prefix="Tensor(",
-                               precision=4, threshold=50)
+                               precision=precision, threshold=options["threshold"],
+                               edgeitems=options["edgeitems"],
+                               max_line_width=options["linewidth"], formatter=formatter)
         extras = [] if self.data.dtype == DEFAULT_DTYPE else [f"dtype={self.data.dtype}"]
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.function.__name__}Backward>")
@@ -216,6 +227,20 @@ class Tensor:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self._ctx is not None:
             self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is
+        computed (before it reaches ``.grad`` of a leaf or of a retain_grad tensor); a
+        return value other than None replaces the gradient. Returns a handle whose
+        ``remove()`` unregisters it. Hooks do not run inside a step captured by
+        :func:`tinygrad_fm.jit`."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad; set requires_grad=True on the leaf first")
+        if not callable(hook):
+            raise TypeError(f"register_hook: expects a function of the gradient, got "
+                            f"{type(hook).__name__}")
+        return _autograd.add_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
                  inputs=None) -> None:
@@ -259,18 +284,22 @@ class Tensor:
     # not see the change); the named methods (add_, ...) refuse there, and a leaf that
     # requires grad refuses both, as PyTorch does.
 
-    def _in_place(self, ufunc, other, name: str, rebind=None):
+    def _check_in_place(self, name: str, *operands, may_rebind: bool = False) -> bool:
+        """Refuse what PyTorch refuses before ``name`` writes into this tensor: a leaf
+        that requires grad while gradients are recorded, and (here) any tensor in a
+        graph. Returns True instead of refusing a graph write when ``may_rebind`` (the
+        augmented operators then compute out of place)."""
         if _recording.recorder is not None:
             _recording.recorder.in_place(self, name)
-        if is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor)
-                                                         and other.requires_grad)):
+        if is_grad_enabled() and (self.requires_grad or any(
+                isinstance(o, Tensor) and o.requires_grad for o in operands)):
             if self.requires_grad and self._ctx is None:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad cannot be changed in place "
                     "while gradients are recorded; do it under no_grad() (e.g. an update "
                     "step) or on a copy (x = x + y)")
-            if rebind is not None:
-                return rebind(self, other)
+            if may_rebind:
+                return True
             raise RuntimeError(
                 f"{name}: in-place operations on tensors in a graph are not supported "
                 "(the graph may need the old values); write it out of place, e.g. "
@@ -279,6 +308,11 @@ class Tensor:
             raise ValueError(f"{name}: this tensor's array is read-only (a broadcast view or "
                              "a read-only buffer); write it out of place (x = x + y) or "
                              "clone() it first")
+        return False
+
+    def _in_place(self, ufunc, other, name: str, rebind=None):
+        if self._check_in_place(name, other, may_rebind=rebind is not None):
+            return rebind(self, other)
         value = _data(other)
         try:
             ufunc(self.data, _scalar_operand(value, self.data), out=self.data)
@@ -317,6 +351,100 @@ class Tensor:
 
     def div_(self, other):
         return self._in_place(np.divide, other, "div_")
+
+    def _assign(self, name: str, compute, *operands) -> "Tensor":
+        """The in-place form of an out-of-place op: after :meth:`_check_in_place`, the
+        values of ``compute()`` (run without recording) are written into this tensor's
+        array, keeping its dtype as PyTorch does (a float result into an integer tensor
+        is refused)."""
+        self._check_in_place(name, *operands)
+        with _autograd.no_grad():
+            values = _data(compute())
+        try:
+            np.copyto(self.data, values, casting="same_kind")
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: its result (shape {np.shape(values)}, dtype "
+                             f"{np.asarray(values).dtype}) cannot be written into this tensor "
+                             f"of shape {self.shape} and dtype {self.data.dtype}; use the out "
+                             "of place form") from None
+        _autograd.bump_version(self)
+        return self
+
+    def abs_(self) -> "Tensor":
+        return self._assign("abs_", self.abs)
+
+    def clip_(self, min=None, max=None) -> "Tensor":
+        return self._assign("clip_", lambda: self.clip(min, max), min, max)
+
+    clamp_ = clip_
+
+    def addcmul_(self, tensor1, tensor2, *, value=1) -> "Tensor":
+        return self._assign("addcmul_", lambda: self.addcmul(tensor1, tensor2, value=value),
+                            tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1) -> "Tensor":
+        return self._assign("addcdiv_", lambda: self.addcdiv(tensor1, tensor2, value=value),
+                            tensor1, tensor2)
+
+    def lerp_(self, end, weight) -> "Tensor":
+        return self._assign("lerp_", lambda: self.lerp(end, weight), end, weight)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None) -> "Tensor":
+        """In-place :meth:`scatter` (``reduce`` is not supported: use scatter_add_ for
+        sums)."""
+        if reduce is not None:
+            raise NotImplementedError(f"scatter_: reduce={reduce!r} is not supported; use "
+                                      "scatter_add_ for 'add', or scatter_reduce out of "
+                                      "PyTorch")
+        return self._assign("scatter_", lambda: self.scatter(dim, index, src, value=value),
+                            src)
+
+    def scatter_add_(self, dim, index, src) -> "Tensor":
+        return self._assign("scatter_add_", lambda: self.scatter_add(dim, index, src), src)
+
+    def index_add_(self, dim, index, source, *, alpha=1) -> "Tensor":
+        return self._assign("index_add_", lambda: self.index_add(dim, index, source,
+                                                                 alpha=alpha), source)
+
+    def index_put_(self, indices, values, accumulate=False) -> "Tensor":
+        """``self[indices] = values`` (``indices`` a tuple of index tensors), or with
+        ``accumulate`` ``self[indices] += values`` with repeated indices adding up."""
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError(f"index_put_: indices must be a tuple of index tensors, got "
+                            f"{type(indices).__name__}; wrap one tensor as (index,)")
+        self._check_in_place("index_put_", values)
+        index = _index_arg(tuple(indices))
+        try:
+            if accumulate:
+                np.add.at(self.data, index, _data(values))
+            else:
+                self.data[index] = _data(values)
+        except (IndexError, ValueError) as error:
+            raise IndexError(f"index_put_: cannot put values of shape "
+                             f"{np.shape(_data(values))} at those indices of a tensor of "
+                             f"shape {self.shape}: {error}") from None
+        _autograd.bump_version(self)
+        return self
+
+    def put_(self, index, source, accumulate=False) -> "Tensor":
+        """Write ``source`` at the flat (row-major) positions ``index`` (negative ones
+        count from the end), as ``torch.Tensor.put_``; ``accumulate`` adds instead."""
+        flat = self._flat_positions(index, "put_")
+        return self.index_put_(np.unravel_index(flat, self.shape), _data(source).reshape(-1)
+                               if isinstance(source, Tensor) else np.reshape(source, -1),
+                               accumulate)
+
+    def _flat_positions(self, index, op: str) -> np.ndarray:
+        """Checked flat positions for take/put_: integers in [-numel, numel)."""
+        index = np.asarray(_data(index))
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
+        size = self.data.size
+        if index.size and (index.min() < -size or index.max() >= size):
+            raise IndexError(f"{op}: index {int(index.max() if index.max() >= size else index.min())} "
+                             f"is out of range for a tensor of {size} elements (shape "
+                             f"{self.shape})")
+        return index.reshape(-1) % max(size, 1)
 
     def fill_(self, value) -> "Tensor":
         return self._in_place(lambda a, b, out: np.copyto(out, b), value, "fill_")
@@ -445,8 +573,12 @@ class Tensor:
 
     def __mod__(self, other):
         """Python's (and PyTorch's ``%``) remainder, with the sign of the divisor;
-        differentiable in ``self`` (slope 1), as in PyTorch."""
-        return self - (self // other) * _data(self._operand(other))
+        differentiable as in PyTorch (slope 1 in ``self``, -floor(self / other) in
+        ``other``)."""
+        return ops.Remainder.apply(self, self._operand(other))
+
+    def __rmod__(self, other):
+        return ops.Remainder.apply(self._operand(other), self)
 
     def __neg__(self):
         return ops.Neg.apply(self)
@@ -916,6 +1048,301 @@ class Tensor:
         """The upper triangle (on and above ``diagonal``) of the last two axes."""
         return ops.Triangle.apply(self, int(diagonal), True)
 
+    # ----------------------------------------------------------------- everyday extras
+    # Selections, products and differences, in-place forms, quantiles and counts that
+    # everyday PyTorch code calls as methods.
+
+    def ndimension(self) -> int:
+        return self.data.ndim
+
+    def unbind(self, dim=0):
+        """The slices along ``dim`` as a tuple (each a view without that dimension)."""
+        axis = self._split_axis(dim, "unbind")
+        lead = (slice(None),) * axis
+        return tuple(self[lead + (i,)] for i in range(self.shape[axis]))
+
+    def unfold(self, dimension, size, step):
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new
+        last dimension (``torch.Tensor.unfold``; overlapping windows share gradients)."""
+        source = self.reshape(1) if self.ndim == 0 else self
+        axis = normalize_single_axis(dimension, source.shape, "unfold")
+        size, step, n = int(size), int(step), source.shape[axis]
+        if not 0 <= size <= n or step <= 0:
+            raise ValueError(f"unfold: size must lie in [0, {n}] (the size of dimension "
+                             f"{dimension} of shape {self.shape}) and step must be positive, "
+                             f"got size={size}, step={step}")
+        windows = np.arange(0, n - size + 1, step)[:, None] + np.arange(size)
+        picked = source[(slice(None),) * axis + (windows,)].movedim(axis + 1, -1)
+        return picked.reshape(size) if self.ndim == 0 else picked
+
+    def index_select(self, dim, index):
+        """The entries ``index`` (a 1-D integer tensor) along ``dim``."""
+        index = np.asarray(_data(index))
+        if index.dtype.kind not in "iu" or index.ndim > 1:
+            raise TypeError(f"index_select: index must be a 1-D integer tensor, got dtype "
+                            f"{index.dtype} and shape {index.shape}")
+        source = self.reshape(1) if self.ndim == 0 else self
+        axis = normalize_single_axis(dim, source.shape, "index_select")
+        n = source.shape[axis]
+        if index.size and (index.min() < 0 or index.max() >= n):
+            raise IndexError(f"index_select: index {int(index.max() if index.max() >= n else index.min())} "
+                             f"is out of range for dimension {dim} of size {n} (shape "
+                             f"{self.shape}); indices must lie in [0, {n})")
+        picked = source[(slice(None),) * axis + (index.reshape(-1),)]
+        return picked.reshape(()) if self.ndim == 0 else picked
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (a bool tensor broadcastable with this one) is
+        true, as a 1-D tensor in row-major order."""
+        mask = np.asarray(_data(mask))
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_select: mask must be a bool tensor, got dtype "
+                            f"{mask.dtype}; compare first, e.g. x > 0")
+        try:
+            shape = np.broadcast_shapes(self.shape, mask.shape)
+        except ValueError:
+            raise ops._broadcast_error("masked_select", self.data, mask) from None
+        source = self if self.shape == shape else self.expand(shape)
+        return source[np.broadcast_to(mask, shape)]
+
+    def take(self, index):
+        """The elements at flat (row-major) positions ``index``, in the index's shape."""
+        index_shape = np.shape(_data(index))
+        return self.reshape(-1)[self._flat_positions(index, "take").reshape(index_shape)]
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The ``offset``-th diagonal of the matrices spanned by ``dim1`` and ``dim2``, as
+        a last dimension (``torch.diagonal``)."""
+        first, second = (normalize_single_axis(d, self.shape, "diagonal") for d in (dim1, dim2))
+        if first == second:
+            raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        moved = self.movedim((first, second), (-2, -1))
+        rows, cols = moved.shape[-2:]
+        offset = int(offset)
+        length = max(min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols), 0)
+        steps = np.arange(length)
+        return moved[..., steps + max(-offset, 0), steps + max(offset, 0)]
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        """The product of all elements or along ``dim``; integer and bool tensors give
+        int64, as in PyTorch. Gradients are right where elements are zero."""
+        source = self._accumulation_input(dtype)
+        if dim is not None:
+            dim = normalize_single_axis(dim, self.shape, "prod")
+        return ops.Prod.apply(source, dim, bool(keepdim) and dim is not None)
+
+    def cumprod(self, dim, *, dtype=None):
+        """Running products along ``dim`` (integer and bool tensors give int64)."""
+        return ops.Cumprod.apply(self._accumulation_input(dtype), dim)
+
+    def _accumulation_input(self, dtype):
+        """This tensor in ``dtype``, or in int64 when it is integer or bool (PyTorch
+        accumulates those in int64)."""
+        if dtype is not None:
+            return self.astype(_dtypes.as_dtype(dtype))
+        return self.astype(np.int64) if self.data.dtype.kind in "biu" else self
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """The ``n``-th forward difference along ``dim``, after joining ``prepend`` and
+        ``append`` there (bool tensors: whether neighbours differ), as ``torch.diff``."""
+        axis = self._split_axis(dim, "diff")
+        one_step = self.shape[:axis] + (1,) + self.shape[axis + 1:]
+        parts = [p if isinstance(p, Tensor) else Tensor(p, dtype=self.data.dtype)
+                 for p in (prepend, self, append) if p is not None]
+        parts = [p.expand(one_step) if p.ndim == 0 else p for p in parts]  # a number: one step
+        result = cat(parts, dim=axis) if len(parts) > 1 else self
+        lead = (slice(None),) * axis
+        for _ in range(int(n)):
+            if result.shape[axis] == 0:
+                break
+            later, earlier = result[lead + (slice(1, None),)], result[lead + (slice(None, -1),)]
+            result = later.ne(earlier) if result.data.dtype == np.bool_ else later - earlier
+        return result
+
+    def lerp(self, end, weight):
+        """``self + weight * (end - self)``, computed as PyTorch does (from ``end`` when
+        the weight is 0.5 or more, so that weight 1 gives ``end`` exactly)."""
+        end = self._operand(end)
+        span = end - self
+        if isinstance(weight, (Tensor, np.ndarray)):
+            weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+            return where(weight.abs() < 0.5, self + weight * span, end - span * (1 - weight))
+        if abs(weight) < 0.5:
+            return self + span * _scalar_operand(weight, self.data)
+        return end - span * _scalar_operand(1 - weight, self.data)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """``self + value * tensor1 * tensor2``."""
+        product = tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2
+        return self + product
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """``self + value * tensor1 / tensor2``."""
+        quotient = tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2
+        return self + quotient
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        """A copy with ``alpha * source`` added at positions ``index`` (1-D) along
+        ``dim``; repeated indices add up. Differentiable in this tensor and ``source``."""
+        index = np.asarray(_data(index))
+        axis = normalize_single_axis(dim, self.shape, "index_add")
+        n = self.shape[axis] if self.ndim else 1
+        if index.dtype.kind not in "iu" or index.ndim > 1:
+            raise TypeError(f"index_add: index must be a 1-D integer tensor, got dtype "
+                            f"{index.dtype} and shape {index.shape}")
+        if index.size and (index.min() < 0 or index.max() >= n):
+            raise IndexError(f"index_add: index out of range for dimension {dim} of size "
+                             f"{n} (shape {self.shape}); indices must lie in [0, {n})")
+        source = self._operand(source)
+        if alpha != 1:
+            source = source * alpha
+        if self.ndim == 0:
+            return self + source.sum() if isinstance(source, Tensor) else self + np.sum(source)
+        added = ops.IndexAdd.apply(source, self.shape, (slice(None),) * axis
+                                   + (index.reshape(-1),))
+        return self + added
+
+    def floor_divide(self, other):
+        """``self // other``, rounded toward minus infinity (PyTorch's floor_divide)."""
+        return self // other
+
+    def remainder(self, other):
+        """The remainder with the sign of the divisor (Python's ``%``)."""
+        return self % other
+
+    def fmod(self, other):
+        """The remainder with the sign of the dividend (C's fmod)."""
+        return ops.Fmod.apply(self, self._operand(other))
+
+    def atan2(self, other):
+        """The angle of (other, self): ``atan2(self, other)``, elementwise."""
+        return ops.Atan2.apply(self, self._operand(other))
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        return ops.Hypot.apply(self, self._operand(other))
+
+    def nansum(self, dim=None, keepdim=False):
+        """The sum treating NaN as zero (their gradient is zero)."""
+        if self.data.dtype.kind != "f":
+            return self.sum(dim, keepdim)
+        return where(self.isnan(), 0.0, self).sum(_dims(dim), keepdim)
+
+    def nanmean(self, dim=None, keepdim=False):
+        """The mean of the elements that are not NaN (NaN where all are)."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"nanmean: expects a floating-point tensor, got dtype "
+                            f"{self.data.dtype}; convert it first, e.g. x.float()")
+        counted = (~self.isnan()).sum(_dims(dim), keepdim)
+        return self.nansum(dim, keepdim) / counted.astype(self.data.dtype)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """The ``q``-th quantiles (``q`` a number or a 1-D tensor in [0, 1], which then
+        leads the result) over all elements or along ``dim``, as ``torch.quantile``;
+        a slice holding NaN gives NaN. Differentiable (through the two neighbouring
+        sorted values)."""
+        return self._quantile(q, dim, keepdim, interpolation, False, "quantile")
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """:meth:`quantile` of the elements that are not NaN."""
+        return self._quantile(q, dim, keepdim, interpolation, True, "nanquantile")
+
+    def _quantile(self, q, dim, keepdim, interpolation, ignore_nan, op):
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"{op}: expects a floating-point tensor, got dtype "
+                            f"{self.data.dtype}; convert it first, e.g. x.float()")
+        q = np.asarray(_data(q), dtype=self.data.dtype)
+        if q.ndim > 1 or (q.size and (np.isnan(q).any() or q.min() < 0 or q.max() > 1)):
+            raise ValueError(f"{op}: q must be a number or a 1-D tensor of values in [0, 1], "
+                             f"got {q.tolist()}")
+        if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+            raise ValueError(f"{op}: interpolation must be 'linear', 'lower', 'higher', "
+                             f"'midpoint' or 'nearest', got {interpolation!r}")
+        source = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        axis = -1 if dim is None else normalize_single_axis(dim, self.shape, op)
+        values = source.sort(axis).values.movedim(axis, -1)  # NaN sorts last
+        n = values.shape[-1]
+        if n == 0:
+            raise ValueError(f"{op}: cannot take a quantile of an empty tensor (shape "
+                             f"{self.shape}, dim {dim})")
+        nans = np.isnan(values.data).sum(-1, keepdims=True)
+        # PyTorch's ranks, in the input's dtype: q * (count - 1), moved to the last (NaN)
+        # position where a NaN must come out.
+        if ignore_nan:
+            ranks = np.maximum(q.reshape(-1) * (n - nans - 1).astype(q.dtype), 0)
+        else:
+            ranks = np.where(nans > 0, n - 1, q.reshape(-1) * q.dtype.type(n - 1))
+        ranks = np.asarray(ranks, dtype=q.dtype)
+        if interpolation in ("lower", "higher", "nearest"):
+            rounded = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[interpolation]
+            result = values.gather(-1, rounded(ranks).astype(np.int64))
+        else:
+            below = values.gather(-1, ranks.astype(np.int64))
+            above = values.gather(-1, np.ceil(ranks).astype(np.int64))
+            weights = ranks - np.floor(ranks) if interpolation == "linear" else \
+                np.full_like(ranks, 0.5)
+            result = below.lerp(above, Tensor._make(weights, False))
+        result = result.movedim(-1, 0)  # the quantiles lead, as in PyTorch
+        if keepdim:
+            kept = (1,) * self.ndim if dim is None else \
+                self.shape[:axis] + (1,) + self.shape[axis + 1:]
+            result = result.reshape((result.shape[0],) + kept)
+        return result.reshape(result.shape[1:]) if q.ndim == 0 else result
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values (or, with ``dim``, distinct slices along it), always in
+        ascending order; with ``return_inverse`` the index of each input element in the
+        result, with ``return_counts`` how often each occurs (int64), as
+        ``torch.unique``."""
+        axis = None if dim is None else normalize_single_axis(dim, self.shape, "unique")
+        found = np.unique(self.data, return_inverse=True, return_counts=True, axis=axis)
+        values, inverse, counts = found
+        inverse = inverse.reshape(self.shape if axis is None else (-1,))
+        result = [Tensor._make(values, False)]
+        if return_inverse:
+            result.append(Tensor._make(inverse.astype(np.int64), False))
+        if return_counts:
+            result.append(Tensor._make(counts.astype(np.int64), False))
+        return result[0] if len(result) == 1 else tuple(result)
+
+    def bincount(self, weights=None, minlength=0):
+        """How often each value 0, 1, ... occurs in this 1-D non-negative integer tensor
+        (or the sum of its ``weights``), at least ``minlength`` entries; int64 counts,
+        float64 sums of integer weights, as ``torch.bincount``."""
+        if self.ndim != 1 or self.data.dtype.kind not in "iu" or \
+                (self.data.size and self.data.min() < 0):
+            raise ValueError(f"bincount: expects a 1-D tensor of non-negative integers, got "
+                             f"dtype {self.data.dtype} and shape {self.shape}")
+        if weights is None:
+            return Tensor._make(np.bincount(self.data, minlength=minlength).astype(np.int64),
+                                False)
+        weights = np.asarray(_data(weights))
+        dtype = weights.dtype if weights.dtype.kind == "f" else np.dtype(np.float64)
+        return Tensor._make(np.bincount(self.data, weights, minlength).astype(dtype), False)
+
+    def histc(self, bins=100, min=0, max=0):
+        """A histogram of ``bins`` equal bins over [min, max] (the data's range when both
+        are 0); elements outside are ignored, and max falls in the last bin, as
+        ``torch.histc``."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"histc: expects a floating-point tensor, got dtype "
+                            f"{self.data.dtype}; convert it first, e.g. x.float()")
+        data = self.data.reshape(-1)
+        low, high = float(min), float(max)
+        if low == high and data.size:
+            finite = data[np.isfinite(data)]
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0, 0)
+        if low == high:
+            low, high = low - 1, high + 1
+        if low > high:
+            raise ValueError(f"histc: max ({max}) must be larger than min ({min})")
+        low, high = self.data.dtype.type(low), self.data.dtype.type(high)
+        inside = data[(data >= low) & (data <= high)]
+        which = ((inside - low) * self.data.dtype.type(bins) / (high - low)).astype(np.int64)
+        counts = np.bincount(np.minimum(which, bins - 1), minlength=bins)
+        return Tensor._make(counts.astype(self.data.dtype), False)
+
     # ================================================================= PyTorch port
     # Conversions, devices, extremum/order statistics with indices, logical and
     # elementwise extras, shapes and contractions, as PyTorch names them.
@@ -1352,6 +1779,37 @@ class Tensor:
 _autograd._Tensor = Tensor  # bind the engine to this class
 
 # --------------------------------------------------------------------------- helpers
+
+
+# --------------------------------------------------------------------------- printing
+
+_PRINT_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "linewidth": 80},
+}
+_print_options = dict(_PRINT_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None) -> None:
+    """How ``repr(tensor)`` prints, as ``torch.set_printoptions``: ``precision`` digits
+    after the point (4), summarise with ``edgeitems`` (3) per end beyond ``threshold``
+    (1000) elements, lines of ``linewidth`` (80); ``profile`` 'default', 'short' or
+    'full' sets all of those first; ``sci_mode`` True/False forces or forbids scientific
+    notation (None: NumPy decides, as PyTorch does by itself)."""
+    if profile is not None:
+        if profile not in _PRINT_PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of "
+                             f"{sorted(_PRINT_PROFILES)}, got {profile!r}")
+        _print_options.update(_PRINT_PROFILES[profile])
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems,
+             "linewidth": linewidth}
+    for name, value in given.items():
+        if value is not None:
+            _print_options[name] = min(int(value), sys.maxsize) if value != math.inf \
+                else sys.maxsize
+    _print_options["sci_mode"] = sci_mode
 
 
 def _is_dtype_name(value) -> bool:

@@ -13,14 +13,9 @@ import helpers as tst
 import tinygrad_fm as tg
 from helpers import assert_gradcheck
 from tinygrad_fm import Tensor
-from tinygrad_fm.autograd import gradgradcheck
 
 
-def assert_gradgradcheck(fn, *arrays):
-    """Second derivatives (through each op's differentiable_backward) equal central
-    differences of the first."""
-    assert gradgradcheck(fn, [Tensor(np.asarray(a, np.float64), requires_grad=True)
-                              for a in arrays])
+assert_gradgradcheck = tst.assert_gradgradcheck
 
 # name -> (function taking the library module and a tensor, input strategy)
 UNARY = {
@@ -62,30 +57,14 @@ def _torch_pair(array):
     return torch, torch.tensor(array, requires_grad=True), Tensor(array.copy(), requires_grad=True)
 
 
-def _assert_matches_torch(fn, *arrays, rtol=1e-9):
-    """fn(lib, *tensors) gives the same values and the same gradients of sum(out * w)."""
-    torch = pytest.importorskip("torch")
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    ours = [Tensor(np.array(a), requires_grad=True) for a in arrays]
-    out_t, out_o = fn(torch, *theirs), fn(tg, *ours)
-    np.testing.assert_allclose(out_o.data, out_t.detach().numpy(), rtol=rtol, atol=1e-12)
-    weight = np.random.default_rng(0).standard_normal(out_o.shape)
-    (out_t * torch.tensor(weight)).sum().backward()
-    (out_o * Tensor(weight)).sum().backward()
-    for t, o in zip(theirs, ours):
-        expected = np.zeros_like(a := t.detach().numpy()) if t.grad is None else t.grad.numpy()
-        got = np.zeros_like(a) if o.grad is None else o.grad.data
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-10)
+_assert_matches_torch = tst.assert_matches_torch
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 @given(data=st.data())
 def test_unary_ops_gradcheck_and_match_torch(name, data):
     fn, strategy = UNARY[name]
-    x = data.draw(strategy(data.draw(tst.shapes(max_dims=3))))
-    assert_gradcheck(lambda t: fn(tg, t), x)
-    assert_gradgradcheck(lambda t: fn(tg, t), x)
-    _assert_matches_torch(fn, x)
+    tst.assert_derivatives_match_torch(fn, data.draw(strategy(data.draw(tst.shapes(max_dims=3)))))
 
 
 EINSUMS = [

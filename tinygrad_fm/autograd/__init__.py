@@ -32,6 +32,11 @@ runs with grad mode on, so the gradients are themselves recorded and can be
 differentiated again, to any order. A function that cannot be differentiated twice
 gives gradients that raise, naming it, only if a later backward reaches them.
 
+**Hooks.** ``Tensor.register_hook`` puts a function in the tensor's ``_hooks``; when
+the summed gradient for that tensor is ready, each hook gets it (as a Tensor) in the
+order registered and may return a replacement, before it reaches ``.grad`` or the
+tensor's function. A tensor without hooks costs the engine one attribute check.
+
 **In-place changes.** Every in-place write bumps the written tensor's version (shared
 with its views, see ``Tensor._version``) and stamps it with a global write count. An op
 that saves arrays records the write count at that moment; before its backward runs,
@@ -417,6 +422,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
             grad = grads.pop(key, None)
             if grad is None:
                 continue
+            if tensor._hooks:  # None, or {} once every hook was removed
+                grad = _run_hooks(tensor, grad, create_graph)
             ctx = tensor._ctx
             if targets is None:
                 if ctx is None or tensor._retains_grad:
@@ -462,6 +469,41 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
             if not retain_graph:
                 ctx.release()
     return captured
+
+
+def add_hook(tensor, hook):
+    """Register ``hook`` on ``tensor`` (``Tensor.register_hook``); the handle is the one
+    module hooks use (PyTorch's ``RemovableHandle``): ``remove()`` drops the hook from
+    the tensor's dict, and an empty dict is the engine's no-hook path again."""
+    from ..nn.module import RemovableHandle  # nn builds on this module: import late
+
+    if tensor._hooks is None:
+        tensor._hooks = {}
+    handle = RemovableHandle(tensor._hooks)
+    tensor._hooks[handle.id] = hook
+    return handle
+
+
+def _run_hooks(tensor, grad, create_graph: bool):
+    """``grad`` passed through ``tensor``'s hooks in the order registered; each gets the
+    gradient as a Tensor and may return a replacement of the same shape."""
+    for hook in tuple(tensor._hooks.values()):
+        result = hook(grad if create_graph else _Tensor._make(grad, False))
+        if result is None:
+            continue
+        if not isinstance(result, _Tensor):
+            result = _Tensor._make(np.asarray(result, dtype=tensor.data.dtype), False)
+        if result.dtype != tensor.data.dtype:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} changed the gradient's dtype from "
+                f"{tensor.data.dtype} to {result.dtype}; return it in the tensor's dtype")
+        if result.shape != tensor.data.shape:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                f"{result.shape} for a tensor of shape {tensor.data.shape}; a hook must "
+                "return None or a gradient of the tensor's shape")
+        grad = result if create_graph else result.data
+    return grad
 
 
 def _raise_released(ctx):

@@ -364,3 +364,53 @@ class MaskedFill(ArrayFunction):
         zero = np.zeros((), dtype=grad.dtype)
         return (Where.apply(mask, zero, grad) if need_x else None, None,
                 Where.apply(mask, grad, zero).sum() if need_value else None)
+
+
+class _DivisionRemainder(ArrayFunction):
+    """``a - q * b`` for a rounded quotient ``q``; the gradient is 1 for ``a`` and ``-q``
+    for ``b`` (PyTorch's), the quotient being flat almost everywhere."""
+
+    remainder = None  # the NumPy function giving the remainder
+    quotient = None   # the rounding of a / b it implies (floor or trunc)
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with quiet_numpy():  # x % 0: nan for floats, as in torch
+            try:
+                return cls.remainder(a, b)
+            except ValueError:
+                raise _broadcast_error(cls.__name__.lower(), a, b) from None
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if not need_b:
+            return grad, None
+        with quiet_numpy():
+            return (grad if need_a else None), -grad * cls.quotient(np.divide(a, b))
+
+    @classmethod
+    def differentiable_backward(cls, ctx, grad, inputs, output):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        if not need_b:
+            return grad, None
+        with quiet_numpy():
+            quotient = constant(cls.quotient(np.divide(a, b)).astype(grad.dtype))
+        return (grad if need_a else None), -grad * quotient
+
+
+class Remainder(_DivisionRemainder):
+    """``torch.remainder`` (Python's ``%``): the result has the sign of the divisor."""
+
+    remainder = staticmethod(np.remainder)
+    quotient = staticmethod(np.floor)
+
+
+class Fmod(_DivisionRemainder):
+    """``torch.fmod`` (C's fmod): the result has the sign of the dividend."""
+
+    remainder = staticmethod(np.fmod)
+    quotient = staticmethod(np.trunc)

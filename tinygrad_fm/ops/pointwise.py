@@ -1,5 +1,5 @@
 """More elementwise functions with PyTorch's gradients: sin, cos, log1p, expm1, rsqrt,
-sign, relu6 (hardtanh), hardswish, mish, nan_to_num.
+sign, relu6 (hardtanh), hardswish, mish, nan_to_num, atan2, hypot.
 
 Each has the fast array ``backward`` and a ``differentiable_backward`` written with
 Tensor ops (for ``create_graph=True``). Domain edges (log1p of x < -1, rsqrt of 0) give
@@ -14,7 +14,7 @@ from ..autograd import ArrayFunction
 from .common import quiet_numpy
 
 __all__ = ["Sin", "Cos", "Log1p", "Expm1", "Rsqrt", "Sign", "Hardtanh", "Hardswish", "Mish",
-           "NanToNum"]
+           "NanToNum", "Atan2", "Hypot"]
 
 
 
@@ -223,3 +223,54 @@ class NanToNum(ArrayFunction):
     def differentiable_backward(ctx, grad, inputs, output):
         (x,) = ctx.saved_tensors
         return grad * _constant(grad, np.isfinite(x)), None, None, None
+
+
+class Atan2(ArrayFunction):
+    """The angle of the point (x, y), ``atan2(y, x)``; d/dy = x / r^2, d/dx = -y / r^2
+    (NaN at the origin, as PyTorch gives)."""
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        need_y, need_x = ctx.needs_input_grad
+        with quiet_numpy():
+            scale = grad / (x * x + y * y)
+        return (scale * x if need_y else None), (-scale * y if need_x else None)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        y, x = inputs
+        need_y, need_x = ctx.needs_input_grad
+        scale = grad / (x * x + y * y)
+        return (scale * x if need_y else None), (-scale * y if need_x else None)
+
+
+class Hypot(ArrayFunction):
+    """``sqrt(a^2 + b^2)`` without overflow; d/da = a / hypot (NaN at the origin, as
+    PyTorch gives)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.hypot(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        with quiet_numpy():
+            scale = grad / out
+        return (scale * a if need_a else None), (scale * b if need_b else None)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        a, b = inputs
+        need_a, need_b = ctx.needs_input_grad
+        scale = grad / output
+        return (scale * a if need_a else None), (scale * b if need_b else None)

@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, max/min, var, logsumexp, norm, cumsum) and softmax."""
+"""Reductions (sum, mean, prod, max/min, var, logsumexp, norm, cumsum, cumprod) and softmax."""
 
 from __future__ import annotations
 
@@ -274,6 +274,115 @@ class Cumsum(ArrayFunction):
         axis = ctx.axis
         return grad.flip(axis).cumsum(axis).flip(axis), None
 
+
+
+def _identity_mask(n: int) -> np.ndarray:
+    return np.eye(n, dtype=bool)
+
+
+def _products_of_others(x: np.ndarray, axes) -> np.ndarray:
+    """For each element, the product of the other elements of its slice over ``axes``
+    (None: all), exact when some are zero: the products to its left times those to its
+    right, never a division."""
+    if axes == ():
+        return np.ones_like(x)
+    axes = tuple(range(x.ndim)) if axes is None else axes
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    rows = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    ones = np.ones(rows.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([rows[..., 1:], ones], axis=-1), -1),
+                               axis=-1), -1)
+    return np.transpose((left * right).reshape(moved.shape), np.argsort(rest + list(axes)))
+
+
+class Prod(ArrayFunction):
+    """The product over one axis or all of them; the gradient of each element is the
+    product of the others in its slice (right where elements are zero, as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        axes = reduction_axes(axis, x.shape, "prod")
+        ctx.save_for_backward(x)
+        ctx.meta = (axes, keepdims)
+        return np.prod(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        axes, keepdims = ctx.meta
+        return _expand_reduced(grad, x.shape, axes, keepdims) * \
+            _products_of_others(x, axes), None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        # The product of the others, recorded: each row of an (n, n) stack is the slice
+        # with one element replaced by 1 (quadratic in n, for higher derivatives only).
+        x = inputs[0]
+        axes, keepdims = ctx.meta
+        grad = expand_reduced(grad, x.shape, axes, keepdims)
+        if axes == ():
+            return grad, None, None
+        if axes is None:
+            rows = x.reshape(-1)
+            n = rows.shape[0]
+            others = Prod.apply(rows.unsqueeze(0).expand(n, n).masked_fill(
+                _identity_mask(n), 1.0), -1, False).reshape(x.shape)
+            return grad * others, None, None
+        (axis,) = axes
+        moved = x.movedim(axis, -1)
+        n = moved.shape[-1]
+        stack = moved.unsqueeze(-2).expand(moved.shape[:-1] + (n, n))
+        others = Prod.apply(stack.masked_fill(_identity_mask(n), 1.0), -1, False)
+        return grad * others.movedim(-1, axis), None, None
+
+
+class Cumprod(ArrayFunction):
+    """Running products along one axis. The gradient of x_i is
+    sum over j >= i of g_j * prod(x_k for k <= j, k != i): with no zeros that is the
+    reversed running sum of g * y divided by x; with zeros it is computed from the
+    products themselves (quadratic in the axis length), as PyTorch does."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        (axis,) = normalize_axis(axis, x.shape, "cumprod")
+        ctx.axis = axis
+        if x.ndim == 0:
+            return x.copy()
+        out = np.cumprod(x, axis=axis)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad, None
+        x, out = ctx.saved_tensors
+        axis = ctx.axis
+        if np.all(x != 0):
+            running = np.flip(np.cumsum(np.flip(grad * out, axis), axis=axis), axis)
+            return running / x, None
+        xm, gm = np.moveaxis(x, axis, -1), np.moveaxis(grad, axis, -1)
+        n = xm.shape[-1]
+        stack = np.array(np.broadcast_to(xm[..., None, :], xm.shape[:-1] + (n, n)))
+        stack[..., _identity_mask(n)] = 1
+        upper = np.triu(np.ones((n, n), dtype=x.dtype))  # j >= i
+        summed = (np.cumprod(stack, axis=-1) * upper * gm[..., None, :]).sum(-1)
+        return np.moveaxis(summed, -1, axis), None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        if grad.ndim == 0:
+            return grad, None
+        x, axis = inputs[0], ctx.axis
+        xm, gm = x.movedim(axis, -1), grad.movedim(axis, -1)
+        n = xm.shape[-1]
+        stack = xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)).masked_fill(
+            _identity_mask(n), 1.0)
+        upper = constant(np.triu(np.ones((n, n), dtype=grad.dtype)))
+        summed = (Cumprod.apply(stack, -1) * upper * gm.unsqueeze(-2)).sum(-1)
+        return summed.movedim(-1, axis), None
 
 
 
