@@ -35,6 +35,7 @@ a :class:`CaptureError` that says what to change:
 * in-place Tensor arithmetic (``x += 1``, ``add_``) and custom ``Function``s;
 * gradient clipping (``nn.utils.clip_grad_norm_``, ``clip_grad_value_``): capture the
   forward and backward pass, and clip and call ``optimizer.step()`` after the call;
+* gradient hooks (``Tensor.register_hook``, a module's full backward hooks);
 * Tensors or arrays made inside the function whose values change between calls
   (``Tensor(x.astype(...))``): make them from the arguments with Tensor ops, or pass them;
 * anything else that differs between the two recordings (control flow on values).
@@ -311,6 +312,11 @@ class _Recorder:
                 if entry is None:
                     continue
                 grad, grad_slot = entry
+                if tensor._hooks:
+                    raise CaptureError(
+                        "a gradient hook (Tensor.register_hook) inside a captured step: the "
+                        "replay would skip it; remove the hook or run this step without "
+                        "tinygrad_fm.jit")
                 ctx = tensor._ctx
                 if ctx is None:
                     self._store(tensor, grad, grad_slot)

@@ -455,3 +455,19 @@ def test_an_op_given_a_list_is_refused_as_a_side_channel():
 
     with pytest.raises(CaptureError, match="a list argument"):
         step(Tensor(np.ones(3, dtype=np.float32)))
+
+
+def test_a_gradient_hook_is_refused_rather_than_skipped():
+    weight = Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    handle = weight.register_hook(lambda grad: grad * 2)
+
+    @tg.jit
+    def step(x):
+        (x @ weight).sum().backward()
+
+    with pytest.raises(tg.jit.CaptureError, match="register_hook"):
+        step(np.ones((4, 3), np.float32))
+    handle.remove()
+    weight.grad = None
+    step(np.ones((4, 3), np.float32))  # without the hook it records
+    np.testing.assert_array_equal(weight.grad.data, 4.0)
