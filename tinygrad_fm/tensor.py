@@ -232,8 +232,8 @@ class Tensor:
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is
         computed (before it reaches ``.grad`` of a leaf or of a retain_grad tensor); a
         return value other than None replaces the gradient. Returns a handle whose
-        ``remove()`` unregisters it. Hooks do not run inside a step captured by
-        :func:`tinygrad_fm.jit`."""
+        ``remove()`` unregisters it. A step captured by :func:`tinygrad_fm.jit` whose
+        graph holds a hooked tensor is refused (its replay would skip the hook)."""
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
                                "not require grad; set requires_grad=True on the leaf first")
@@ -1112,7 +1112,7 @@ class Tensor:
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The ``offset``-th diagonal of the matrices spanned by ``dim1`` and ``dim2``, as
-        a last dimension (``torch.diagonal``)."""
+        a last dimension (``torch.diagonal``); a copy, where PyTorch gives a view."""
         first, second = (normalize_single_axis(d, self.shape, "diagonal") for d in (dim1, dim2))
         if first == second:
             raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")

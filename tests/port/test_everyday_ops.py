@@ -523,3 +523,20 @@ def test_register_hook_rejects_bad_use():
     x.register_hook(lambda g: g.sum())
     with pytest.raises(RuntimeError, match="shape"):
         (x * 2).sum().backward()
+
+
+def test_captured_step_with_a_hooked_tensor_is_refused():
+    from tinygrad_fm.jit import CaptureError
+
+    weight = tg.tensor([1.0, 2.0], requires_grad=True)
+    weight.register_hook(lambda g: g * 2)
+
+    @tg.jit
+    def step(x):
+        loss = (weight * x).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(CaptureError, match="register_hook"):
+        for _ in range(3):  # the first calls run eagerly, a later one records
+            step(tg.tensor([3.0, 4.0]))
