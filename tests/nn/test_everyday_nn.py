@@ -637,3 +637,29 @@ def test_pad_sequence_matches_torch(batch_first, padding_side):
         np.testing.assert_allclose(ours_t.grad.data, theirs_t.grad.numpy())
     with pytest.raises(ValueError, match="trailing shape"):
         nn.utils.rnn.pad_sequence([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 2)))])
+
+
+@pytest.mark.parametrize("cls, shape", [("InstanceNorm1d", (2, 3, 5)), ("InstanceNorm1d", (3, 5)),
+                                        ("InstanceNorm2d", (2, 3, 4, 2)),
+                                        ("InstanceNorm2d", (3, 4, 2))])
+@pytest.mark.parametrize("kwargs", [{}, dict(affine=True, track_running_stats=True,
+                                             momentum=0.2)])
+def test_instance_norm_modules_match_torch(cls, shape, kwargs):
+    ours, theirs = getattr(nn, cls)(3, **kwargs), getattr(torch.nn, cls)(3, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(11).normal(size=shape).astype(np.float32) * 2 + 1
+    for mode in ("train", "eval", "train"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        ours_x, theirs_x = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ours_out, theirs_out = ours(ours_x), theirs(theirs_x)
+        np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=mode)
+        (ours_out * ours_out).sum().backward()
+        (theirs_out * theirs_out).sum().backward()
+        np.testing.assert_allclose(ours_x.grad.data, theirs_x.grad.numpy(), rtol=1e-4,
+                                   atol=1e-4, err_msg=mode)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=key)

@@ -89,7 +89,8 @@ from .pooling import (
 )
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter,
                      ParameterDict, ParameterList, Sequential, StateDictError)
-from .normalization import BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm, LayerNorm
+from .normalization import (BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm,
+                            InstanceNorm1d, InstanceNorm2d, LayerNorm)
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import load, save
 from .sparse import Embedding, EmbeddingBag
@@ -104,7 +105,8 @@ __all__ = [
     "GELU", "SiLU", "ELU", "Softplus", "LogSigmoid", "ReLU6", "Hardtanh", "Hardswish", "Mish",
     "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
-    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout1d", "Dropout2d",
+    "BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
+    "GroupNorm", "Dropout1d", "Dropout2d",
     "Embedding", "EmbeddingBag",
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",

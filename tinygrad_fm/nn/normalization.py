@@ -1,5 +1,6 @@
-"""Normalisation layers and channel dropout: BatchNorm1d/2d, LayerNorm, GroupNorm,
-Dropout1d/2d (PyTorch's names, arguments, initialisation, reprs and state-dict keys)."""
+"""Normalisation layers and channel dropout: BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm,
+GroupNorm, Dropout1d/2d (PyTorch's names, arguments, initialisation, reprs and state-dict
+keys)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from . import init
 from .layers import _check_size
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Dropout1d", "Dropout2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
+           "GroupNorm", "Dropout1d", "Dropout2d"]
 
 
 def _affine_parameters(module: Module, affine: bool, bias: bool, shape, dtype) -> None:
@@ -116,6 +118,50 @@ class BatchNorm2d(_BatchNorm):
 
     _input_ranks = (4,)
     _input_names = "a 4-D (N, C, H, W)"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalisation: each channel of each sample normalised over its positions
+    (see :func:`F.instance_norm`). PyTorch's defaults: no affine transform and no running
+    statistics; with ``track_running_stats`` eval mode normalises with them. An unbatched
+    input (one axis fewer) is taken as a batch of one."""
+
+    _spatial_dims = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=DEFAULT_DTYPE, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, input):
+        name = type(self).__name__
+        input = F._as_tensor(input, name)
+        batched_rank = self._spatial_dims + 2
+        unbatched = input.ndim == batched_rank - 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        self._check_input(input)
+        use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight,
+                              self.bias, use_input_stats, momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of an (N, C, L) or (C, L) input over L."""
+
+    _input_ranks = (3,)
+    _input_names = "a 3-D (N, C, L) or 2-D (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of an (N, C, H, W) or (C, H, W) input over H and W."""
+
+    _spatial_dims = 2
+    _input_ranks = (4,)
+    _input_names = "a 4-D (N, C, H, W) or 3-D (C, H, W)"
 
 
 class LayerNorm(Module):
