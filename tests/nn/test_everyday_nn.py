@@ -22,6 +22,7 @@ TF = torch.nn.functional
 SIGNS = np.array([1.0, -1.0, -1.0, 1.0, 1.0])  # +1/-1 labels for the embedding losses
 CLASSES = np.array([2, 0, 3, 3, 1])
 PROBS = np.random.default_rng(7).dirichlet(np.ones(4), size=5)  # kl_div targets, (5, 4)
+MULTI_LABELS = (np.random.default_rng(12).random((5, 4)) > 0.5).astype(np.float64)
 COUNTS = np.array([[0.0, 1, 2, 5], [3, 0, 1, 7], [1, 1, 0, 2], [4, 2, 9, 0], [0, 0, 1, 3]])
 
 
@@ -45,6 +46,8 @@ CASES = {
     "selu": ([(5, 4)], lambda f, m, d, x: f.selu(x)),
     "celu": ([(5, 4)], lambda f, m, d, x: f.celu(x, alpha=0.7)),
     "threshold": ([(5, 4)], lambda f, m, d, x: f.threshold(x, 0.3, -2.0)),
+    "hardshrink": ([(5, 4)], lambda f, m, d, x: f.hardshrink(x, 0.4)),
+    "softshrink": ([(5, 4)], lambda f, m, d, x: f.softshrink(x)),
     "prelu_shared": ([(5, 4), (1,)], lambda f, m, d, x, w: f.prelu(x, w)),
     "prelu_channels": ([(2, 4, 3), (4,)], lambda f, m, d, x, w: f.prelu(x, w)),
     "rrelu_eval": ([(5, 4)], lambda f, m, d, x: f.rrelu(x, 0.1, 0.4)),
@@ -103,6 +106,13 @@ CASES = {
     "multi_margin_loss_p2_weight": ([(5, 4)], lambda f, m, d, x: f.multi_margin_loss(
         x, _labels(m, CLASSES), p=2, margin=0.7,
         weight=_labels(m, np.array([1.0, 2.0, 0.5, 3.0]), d), reduction="none")),
+    "multilabel_soft_margin_loss": ([(5, 4)], lambda f, m, d, x: f.multilabel_soft_margin_loss(
+        x, _labels(m, MULTI_LABELS, d))),
+    "multilabel_soft_margin_loss_weight": ([(5, 4)], lambda f, m, d, x:
+                                           f.multilabel_soft_margin_loss(
+                                               x, _labels(m, MULTI_LABELS, d),
+                                               weight=_labels(m, np.array([1.0, 2, 3, 4]), d),
+                                               reduction="none")),
     "multi_margin_loss_unbatched": ([(4,)], lambda f, m, d, x: f.multi_margin_loss(
         x, _labels(m, np.array(2)))),
 }
@@ -150,7 +160,7 @@ def test_functional_matches_torch(name, dtype):
 
 # Kinks (relu-like corners, hinge margins) make finite differences unreliable; these
 # cases are smooth at the drawn inputs.
-SMOOTH = sorted(set(CASES) - {"threshold", "hardsigmoid", "prelu_shared", "prelu_channels",
+SMOOTH = sorted(set(CASES) - {"threshold", "hardsigmoid", "hardshrink", "softshrink", "prelu_shared", "prelu_channels",
                               "rrelu_eval", "margin_ranking_loss", "triplet_margin_loss",
                               "triplet_margin_loss_swap_p1", "hinge_embedding_loss",
                               "multi_margin_loss", "multi_margin_loss_p2_weight",
@@ -256,6 +266,8 @@ MODULES = {
     "SELU": (lambda n: n.SELU(), [(3, 4)]),
     "CELU": (lambda n: n.CELU(0.5), [(3, 4)]),
     "Threshold": (lambda n: n.Threshold(0.1, 20.0), [(3, 4)]),
+    "Hardshrink": (lambda n: n.Hardshrink(), [(3, 4)]),
+    "Softshrink": (lambda n: n.Softshrink(0.3), [(3, 4)]),
     "RReLU": (lambda n: n.RReLU(0.1, 0.3).eval(), [(3, 4)]),
     "PReLU": (lambda n: n.PReLU(4, init=0.1), [(3, 4, 2)]),
     "Softsign": (lambda n: n.Softsign(), [(3, 4)]),
@@ -314,6 +326,8 @@ def test_module_matches_torch(name):
 
 
 LOSS_MODULES = {
+    "MultiLabelSoftMarginLoss": (lambda n: n.MultiLabelSoftMarginLoss(reduction="sum"),
+                                 [(5, 4)], MULTI_LABELS),
     "SoftMarginLoss": (lambda n: n.SoftMarginLoss(reduction="sum"), [(5,)], SIGNS),
     "MarginRankingLoss": (lambda n: n.MarginRankingLoss(0.1), [(5,), (5,)], SIGNS),
     "HingeEmbeddingLoss": (lambda n: n.HingeEmbeddingLoss(2.0, reduction="none"), [(5,)],
@@ -585,6 +599,20 @@ def test_trunc_normal_stays_in_bounds_with_the_truncated_moments():
     np.testing.assert_array_equal(again.data, values)
     with pytest.raises(ValueError, match="holds only"):
         nn.init.trunc_normal_(weight, a=10.0, b=11.0)
+
+
+def test_eye_and_dirac_match_torch():
+    ours, theirs = nn.Parameter(np.empty((3, 5), np.float32)), torch.empty(3, 5)
+    nn.init.eye_(ours)
+    torch.nn.init.eye_(theirs)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    for shape, groups in [((4, 2, 3), 1), ((6, 2, 3, 3), 2), ((2, 3, 1, 2, 3), 1)]:
+        ours, theirs = nn.Parameter(np.ones(shape, np.float32)), torch.ones(shape)
+        nn.init.dirac_(ours, groups)
+        torch.nn.init.dirac_(theirs, groups)
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.init.dirac_(nn.Parameter(np.ones((3, 2, 3))), groups=2)
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 2)])

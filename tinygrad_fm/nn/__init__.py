@@ -62,6 +62,9 @@ from .layers import (
     PoissonNLLLoss,
     GaussianNLLLoss,
     MultiMarginLoss,
+    MultiLabelSoftMarginLoss,
+    Hardshrink,
+    Softshrink,
 )
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from .padding import (
@@ -121,5 +124,6 @@ __all__ = [
     "Softmin", "Softmax2d", "GLU", "Unflatten", "PixelShuffle", "PixelUnshuffle",
     "CosineSimilarity", "PairwiseDistance", "Bilinear", "KLDivLoss", "SoftMarginLoss",
     "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
-    "PoissonNLLLoss", "GaussianNLLLoss", "MultiMarginLoss",
+    "PoissonNLLLoss", "GaussianNLLLoss", "MultiMarginLoss", "MultiLabelSoftMarginLoss",
+    "Hardshrink", "Softshrink",
 ]

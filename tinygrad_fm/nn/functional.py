@@ -34,10 +34,11 @@ __all__ = [
     "interpolate", "relu6", "hardtanh", "hardswish", "mish",
     "scaled_dot_product_attention",
     "softmin", "glu", "softsign", "tanhshrink", "hardsigmoid", "selu", "celu", "threshold",
-    "prelu", "rrelu", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
+    "prelu", "rrelu", "hardshrink", "softshrink", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
     "instance_norm", "bilinear", "pixel_shuffle", "pixel_unshuffle",
     "soft_margin_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
     "gaussian_nll_loss", "cosine_embedding_loss", "hinge_embedding_loss", "multi_margin_loss",
+    "multilabel_soft_margin_loss",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -2110,6 +2111,21 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return elu(input / alpha, 1.0) * alpha
 
 
+def hardshrink(input, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    input = _floating_input(input, "hardshrink")
+    return input.where(np.abs(input.data) > lambd, 0)
+
+
+def softshrink(input, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    if not lambd >= 0:
+        raise ValueError(f"softshrink: lambd must be greater or equal to 0, but found to be "
+                         f"{lambd}")
+    input = _floating_input(input, "softshrink")
+    return (input - input.clip(-lambd, lambd)).where(np.abs(input.data) > lambd, 0)
+
+
 def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (gradient 0 there)."""
     input = _as_tensor(input, "threshold")
@@ -2517,6 +2533,23 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
                          f"{input.shape}")
     losses = (margin - input).clamp_min(0).where(labels != 1, 0) + input.where(labels != -1, 0)
     return _reduce_loss(losses, size_average, reduce, reduction, op)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean") -> Tensor:
+    """Per sample, the mean over the C classes of the binary cross-entropy of
+    ``sigmoid(x_c)`` against the 0/1 label ``y_c`` (times ``weight_c``); ``input`` and
+    ``target`` have shape (N, C) or (C,)."""
+    op = "multilabel_soft_margin_loss"
+    _check_reduction(_legacy_reduction(size_average, reduce, reduction), op)
+    input, target = _loss_inputs(input, target, op, "none")
+    if input.ndim == 0:
+        raise ValueError(f"{op}: expected an (N, C) or (C,) input, got a 0-d tensor")
+    losses = -(logsigmoid(input) * target + logsigmoid(-input) * (1 - target))
+    if weight is not None:
+        losses = losses * _loss_operand(weight, input, op, "weight")
+    per_sample = losses.sum(-1) / input.shape[-1]
+    return _reduce_loss(per_sample, size_average, reduce, reduction, op)
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out", "zeros_", "ones_", "constant_",
     "uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-    "kaiming_normal_", "trunc_normal_", "orthogonal_",
+    "kaiming_normal_", "trunc_normal_", "orthogonal_", "eye_", "dirac_",
 ]
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -208,4 +208,33 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
     if rows < cols:
         q = q.T
     array[...] = (q * gain).reshape(array.shape)
+    return tensor
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity (ones on the main diagonal), as PyTorch."""
+    array = _target(tensor, "eye_")
+    if array.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {array.shape}")
+    array[...] = np.eye(*array.shape, dtype=array.dtype)
+    return tensor
+
+
+def dirac_(tensor, groups: int = 1):
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta, so that the
+    convolution passes its input channels through (per group of ``groups``)."""
+    array = _target(tensor, "dirac_")
+    if array.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3, 4 and 5-D tensors are supported, got shape "
+                         f"{array.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0 or \
+            array.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({array.shape[0]}) must be divisible by groups "
+                         f"({groups!r})")
+    out_per_group = array.shape[0] // groups
+    center = tuple(size // 2 for size in array.shape[2:])
+    array[...] = 0
+    for group in range(groups):
+        for channel in range(min(out_per_group, array.shape[1])):
+            array[(group * out_per_group + channel, channel) + center] = 1
     return tensor
