@@ -4,8 +4,8 @@
 ``RAdam``, ``Adamax``, ``Adagrad`` and ``Adadelta`` follow ``torch.optim``'s algorithms
 step for step; ``lr_scheduler`` holds ``LambdaLR``,
 ``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``ExponentialLR``,
-``CosineAnnealingLR``, ``LinearLR``, ``OneCycleLR``, ``SequentialLR`` and
-``ReduceLROnPlateau``.
+``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``, ``LinearLR``, ``PolynomialLR``,
+``OneCycleLR``, ``SequentialLR`` and ``ReduceLROnPlateau``.
 """
 
 from . import lr_scheduler

@@ -31,7 +31,9 @@ __all__ = [
     "ConstantLR",
     "ExponentialLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "LinearLR",
+    "PolynomialLR",
     "OneCycleLR",
     "SequentialLR",
     "ReduceLROnPlateau",
@@ -57,6 +59,7 @@ class LRScheduler:
     """
 
     _is_initial = False  # True during the step() that the constructor makes
+    _epoch_is_deprecated = True  # step(epoch) warns, except where the schedule uses it
     _unsaved = ("optimizer",)  # attributes that state_dict() leaves out
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
@@ -106,7 +109,7 @@ class LRScheduler:
                           "first value of the learning-rate schedule is skipped.",
                           UserWarning, stacklevel=2)
         self._step_count += 1
-        if epoch is not None:
+        if epoch is not None and self._epoch_is_deprecated:
             warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; "
                           "call `scheduler.step()` without it.", UserWarning, stacklevel=2)
         self._update_lr(epoch)
@@ -283,6 +286,111 @@ class LinearLR(LRScheduler):
         s, e, T = self.start_factor, self.end_factor, self.total_iters
         return [base_lr * (s + (e - s) * min(T, self.last_epoch) / T)
                 for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    r"""Decay each group's initial learning rate polynomially to 0 over ``total_iters``
+    epochs, then keep it: :math:`\eta_t = \eta_0 (1 - \min(t, T) / T)^{p}`.
+
+    Computed, as PyTorch does, in chainable (recursive) form.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        total_iters (int): the number of epochs of the decay (default: 5).
+        power (float): the power :math:`p` of the polynomial (default: 1.0).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        if not total_iters >= 1:
+            raise ValueError(f"Invalid total_iters value: {total_iters!r} (it must be >= 1)")
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        t, T = self.last_epoch, self.total_iters
+        if self._is_initial or t > T:
+            return self._group_lrs()
+        factor = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
+        return [lr * factor for lr in self._group_lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        T = self.total_iters
+        return [base_lr * (1.0 - min(T, self.last_epoch) / T) ** self.power
+                for base_lr in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter, 2017): within a
+    cycle of :math:`T_i` epochs, :math:`\eta = \eta_{min} + \tfrac12 (\eta_0 -
+    \eta_{min})(1 + \cos(\pi T_{cur} / T_i))`; then it restarts at :math:`\eta_0`, the
+    next cycle ``T_mult`` times longer (:math:`T_0` first).
+
+    ``step(epoch)`` takes fractional epochs (``scheduler.step(epoch + i / iters)`` per
+    batch), as PyTorch's does, without the deprecation warning of other schedulers.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        T_0 (int): the length of the first cycle, in epochs.
+        T_mult (int): the factor by which each cycle is longer than the last
+            (default: 1).
+        eta_min (float): the minimum learning rate (default: 0).
+        last_epoch (int): the index of the last epoch (default: -1).
+    """
+
+    _epoch_is_deprecated = False
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1):
+        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0!r}")
+        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult!r}")
+        if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min!r} of type "
+                             f"{type(eta_min).__name__}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def _update_lr(self, epoch=None) -> None:
+        """PyTorch's bookkeeping: without ``epoch`` one more epoch of the cycle (and a
+        restart at its end); with it, the cycle and position that ``epoch`` falls in."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._group_lrs()
 
 
 class _LambdaScheduler(LRScheduler):
