@@ -1216,12 +1216,32 @@ class Tensor:
 
     def atan2(self, other):
         """The angle of (other, self): ``atan2(self, other)``, elementwise."""
-        return ops.Atan2.apply(self, self._operand(other))
+        return ops.Atan2.apply(*self._floating_pair(other))
 
     arctan2 = atan2
 
     def hypot(self, other):
-        return ops.Hypot.apply(self, self._operand(other))
+        """``sqrt(self^2 + other^2)`` elementwise, for floating-point tensors (as
+        PyTorch, which has no integer hypot)."""
+        first, other = self._floating_pair(other)
+        if first is not self:
+            raise TypeError(f"hypot: expects floating-point tensors, got dtype "
+                            f"{self.data.dtype}; convert it first, e.g. x.float()")
+        return ops.Hypot.apply(first, other)
+
+    def _floating_pair(self, other):
+        """This tensor and ``other`` for a floating-point function, as PyTorch promotes
+        them: integer and bool tensors become float32 (the default dtype), or the other
+        operand's floating dtype."""
+        other = self._operand(other)
+        other_kind = other.data.dtype.kind if isinstance(other, Tensor) else "f"
+        first = self
+        if self.data.dtype.kind != "f":
+            first = self.astype(other.data.dtype if other_kind == "f" and
+                                isinstance(other, Tensor) else DEFAULT_DTYPE)
+        if other_kind != "f":
+            other = other.astype(first.data.dtype)
+        return first, other
 
     def nansum(self, dim=None, keepdim=False):
         """The sum treating NaN as zero (their gradient is zero)."""
@@ -1285,7 +1305,7 @@ class Tensor:
             result = below.lerp(above, Tensor._make(weights, False))
         result = result.movedim(-1, 0)  # the quantiles lead, as in PyTorch
         if keepdim:
-            kept = (1,) * self.ndim if dim is None else \
+            kept = (1,) * self.ndim if dim is None or self.ndim == 0 else \
                 self.shape[:axis] + (1,) + self.shape[axis + 1:]
             result = result.reshape((result.shape[0],) + kept)
         return result.reshape(result.shape[1:]) if q.ndim == 0 else result

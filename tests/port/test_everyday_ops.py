@@ -212,6 +212,8 @@ def test_quantile_forms_match_torch():
                                                equal_nan=True)
                     assert ours.shape == tuple(theirs.shape)
     assert_same(tg.quantile(tg.tensor(x), 0.5, dim=0), torch.quantile(torch.tensor(x), 0.5, dim=0))
+    assert_same(tg.tensor(2.0).quantile(0.5, dim=0, keepdim=True),
+                torch.tensor(2.0).quantile(0.5, dim=0, keepdim=True))
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         tg.tensor(x).quantile(1.5)
     with pytest.raises(TypeError, match="floating-point"):
@@ -239,6 +241,19 @@ def test_rounding_divisions_match_torch_in_value_and_dtype():
         assert_same(getattr(tg.tensor(a.astype(np.float32)), fn)(2.5),
                     getattr(torch.tensor(a.astype(np.float32)), fn)(2.5))
     assert_same(7 % tg.tensor(b), 7 % torch.tensor(b))
+
+
+def test_atan2_promotes_integers_like_torch_and_hypot_refuses_them():
+    for a, b in (([1, 2], [2, 1]), ([1, 2], [2.0, 0.5]), ([True, False], [3, 4]),
+                 ([2.0, 0.5], [1, 2])):
+        assert_same(tg.atan2(tg.tensor(a), tg.tensor(b)), torch.atan2(torch.tensor(a),
+                                                                      torch.tensor(b)))
+    assert_same(tg.atan2(tg.tensor([1, 2]), tg.tensor([2.0], dtype=tg.float64)),
+                torch.atan2(torch.tensor([1, 2]), torch.tensor([2.0], dtype=torch.float64)))
+    assert_same(tg.hypot(tg.tensor([3.0]), tg.tensor([4])),
+                torch.hypot(torch.tensor([3.0]), torch.tensor([4])))
+    with pytest.raises(TypeError, match="floating-point"):
+        tg.hypot(tg.tensor([3]), tg.tensor([4.0]))
 
 
 def test_std_mean_and_var_mean_match_torch():
