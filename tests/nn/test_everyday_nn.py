@@ -141,6 +141,7 @@ def _run(framework, name, arrays, dtype):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.filterwarnings("ignore:Implicit dimension", "ignore:.*batchmean")
 def test_functional_matches_torch(name, dtype):
     arrays = _inputs(CASES[name][0])
     ours_in, ours = _run("ours", name, arrays, dtype)
@@ -170,6 +171,7 @@ SMOOTH = sorted(set(CASES) - {"threshold", "hardsigmoid", "hardshrink", "softshr
 
 
 @pytest.mark.parametrize("name", SMOOTH)
+@pytest.mark.filterwarnings("ignore:Implicit dimension", "ignore:.*batchmean")
 def test_functional_gradcheck(name):
     shapes, fn = CASES[name]
     assert_gradcheck(lambda *xs: fn(F, tg, np.float64, *xs), *_inputs(shapes, seed=3))
@@ -186,6 +188,14 @@ def test_celu_selu_softsign_gradcheck_anywhere(x, alpha):
 def test_cosine_similarity_and_distance_gradcheck(a, b):
     assert_gradcheck(lambda x, y: F.cosine_similarity(x, y) + F.pairwise_distance(x, y), a,
                      b)
+
+
+def test_deprecated_forms_warn_as_torch_does():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        F.softmin(x)
+    with pytest.warns(UserWarning, match="batchmean"):
+        F.kl_div(x.log_softmax(1), x.softmax(1))
 
 
 def test_rrelu_training_draws_from_the_framework_generator():
@@ -255,7 +265,8 @@ def test_no_silent_promotion():
         F.cosine_similarity(x, Tensor(np.ones((2, 3))))
     with pytest.raises(TypeError, match="same dtype"):
         F.prelu(x, nn.Parameter(np.ones(1)))
-    assert F.kl_div(x.log_softmax(1), np.full((2, 3), 1 / 3)).dtype == np.float32
+    assert F.kl_div(x.log_softmax(1), np.full((2, 3), 1 / 3), reduction="sum").dtype == \
+        np.float32
 
 
 # --------------------------------------------------------------------------- modules
@@ -459,6 +470,7 @@ def _to_numpy(grads):
 
 
 @pytest.mark.parametrize("input_requires_grad", [True, False])
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # torch's note
 def test_full_backward_hooks_see_and_replace_gradients_as_in_torch(input_requires_grad):
     x = np.random.default_rng(10).normal(size=(5, 3)).astype(np.float32)
     ours_model, theirs_model = _hooked_pair()

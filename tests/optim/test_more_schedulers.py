@@ -104,5 +104,8 @@ def test_warm_restarts_state_dict_resumes_the_cycle():
 def test_invalid_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make(_optimizers()[0])
+    opt = _optimizers()[0]
+    scheduler = lr_scheduler.CosineAnnealingWarmRestarts(opt, 2)
+    opt.step()
     with pytest.raises(ValueError, match="non-negative epoch"):
-        lr_scheduler.CosineAnnealingWarmRestarts(_optimizers()[0], 2).step(-1)
+        scheduler.step(-1)

@@ -10,6 +10,7 @@ backward is ``(softmax - target distribution) * grad / N``. The binary cross-ent
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -2059,6 +2060,8 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.astype(dtype)
     if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=2)
         dim = _implicit_softmax_dim(input.ndim)
     return (-input).softmax(dim)
 
@@ -2265,6 +2268,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         # xlogy(t, t): log is taken of 1 where t is 0, so those elements are exactly 0.
         safe_log = target.where(positive, 1).log()
         losses = target * safe_log - target * input
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction 'mean' divides the total loss by both the batch size "
+                      "and the support size; 'batchmean' divides only by the batch size, as "
+                      "the KL divergence's definition does (PyTorch's warning).", UserWarning,
+                      stacklevel=2)
     if reduction == "batchmean":
         return losses.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce_tensor(losses, reduction)
