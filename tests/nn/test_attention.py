@@ -1,5 +1,5 @@
-"""F.scaled_dot_product_attention, MultiheadAttention, TransformerEncoderLayer and
-TransformerEncoder against PyTorch from the same weights (outputs and every gradient),
+"""F.scaled_dot_product_attention, MultiheadAttention, the Transformer's encoder and decoder
+layers and stacks, and nn.Transformer against PyTorch from the same weights (outputs and every gradient),
 float64 gradchecks, and errors."""
 
 import warnings
@@ -401,3 +401,92 @@ def test_a_pytorch_causal_transformer_runs_unchanged_and_trains_alike():
     ours = _train_tiny_causal_lm(tg, Tensor(tokens), {k: v.copy() for k, v in state.items()})
     np.testing.assert_allclose(ours, theirs, rtol=1e-4)
     assert ours[-1] < ours[0]
+
+
+# --------------------------------------------------------------------------- decoder
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask:UserWarning")
+@settings(max_examples=20)
+@given(norm_first=st.booleans(), batch_first=st.booleans(), padding=st.booleans(),
+       float_mask=st.booleans(), seed=st.integers(0, 2**16))
+def test_transformer_matches_torch_with_its_masks(norm_first, batch_first, padding,
+                                                   float_mask, seed):
+    """nn.Transformer (encoder, decoder, their final norms) from the same weights: the
+    output and every gradient, with a causal target mask (PyTorch's own float mask or a
+    boolean one) and padded source and target positions."""
+    kwargs = dict(d_model=4, nhead=2, num_encoder_layers=2, num_decoder_layers=2,
+                  dim_feedforward=6, dropout=0.0, batch_first=batch_first,
+                  norm_first=norm_first)
+    theirs = torch.nn.Transformer(**kwargs).double()
+    ours = nn.Transformer(**kwargs).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    _load_from_torch(ours, theirs)
+    rng = np.random.default_rng(seed)
+    batch, source_length, target_length = 2, 5, 3
+    shape = (lambda n: (batch, n, 4)) if batch_first else (lambda n: (n, batch, 4))
+    src, tgt = rng.normal(size=shape(source_length)), rng.normal(size=shape(target_length))
+    causal = {tg: nn.Transformer.generate_square_subsequent_mask(target_length,
+                                                                 dtype=tg.float64),
+              torch: torch.nn.Transformer.generate_square_subsequent_mask(
+                  target_length, dtype=torch.float64)}
+    np.testing.assert_array_equal(causal[tg].data, causal[torch].numpy())
+    source_padding = target_padding = None
+    if padding:
+        source_padding = np.zeros((batch, source_length), bool)
+        source_padding[1, 3:] = True
+        target_padding = np.zeros((batch, target_length), bool)
+        target_padding[0, 2:] = True
+    results = []
+    for framework, module in ((tg, ours), (torch, theirs)):
+        wrap = torch.from_numpy if framework is torch else (lambda a: a)
+        mask = causal[framework] if float_mask else wrap(
+            np.triu(np.ones((target_length, target_length), bool), 1))
+        call = dict(tgt_mask=mask, tgt_is_causal=True,
+                    src_key_padding_mask=None if source_padding is None else wrap(source_padding),
+                    tgt_key_padding_mask=None if target_padding is None else wrap(target_padding),
+                    memory_key_padding_mask=None if source_padding is None
+                    else wrap(source_padding))
+        outs, grads = _grads(framework, lambda s, t: [module(s, t, **call)], [src, tgt])
+        param_grads = [p.grad.numpy() if framework is torch else p.grad.data
+                       for p in module.parameters()]
+        results.append((outs, grads, param_grads))
+    for ours_part, theirs_part in zip(*results):
+        _assert_close(ours_part, theirs_part, rtol=1e-8, atol=1e-10)
+
+
+def test_transformer_initialises_every_matrix_xavier_uniform_and_checks_shapes():
+    tg.manual_seed(0)
+    model = nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
+                           dim_feedforward=32)
+    for name, parameter in model.named_parameters():
+        if parameter.ndim > 1:
+            fan_out, fan_in = parameter.shape[:2]
+            bound = np.sqrt(6 / (fan_in + fan_out))
+            assert np.abs(parameter.data).max() <= bound, name
+            assert np.abs(parameter.data).max() > 0.8 * bound, name
+    with pytest.raises(RuntimeError, match="batch number of src"):
+        model(Tensor(np.zeros((5, 2, 16), np.float32)), Tensor(np.zeros((3, 4, 16), np.float32)))
+    with pytest.raises(RuntimeError, match="equal to d_model"):
+        model(Tensor(np.zeros((5, 2, 8), np.float32)), Tensor(np.zeros((3, 2, 8), np.float32)))
+
+
+def test_transformer_decoder_layer_eval_matches_torch_in_float32():
+    theirs = torch.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+    ours = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+    assert repr(ours) == repr(theirs)
+    _load_from_torch(ours, theirs)
+    ours.eval()
+    theirs.eval()
+    rng = np.random.default_rng(1)
+    tgt = rng.normal(size=(3, 4, 8)).astype(np.float32)
+    memory = rng.normal(size=(3, 6, 8)).astype(np.float32)
+    out = ours(Tensor(tgt), Tensor(memory))
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(tgt), torch.from_numpy(memory))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="activation should be 'relu' or 'gelu'"):
+        nn.TransformerDecoderLayer(8, 2, activation="tanh")

@@ -6,7 +6,8 @@ activations; loss modules; ``functional`` (import as ``F``); ``init``; and check
 """
 
 from . import functional, init, utils
-from .attention import (MultiheadAttention, NonDynamicallyQuantizableLinear, TransformerEncoder,
+from .attention import (MultiheadAttention, NonDynamicallyQuantizableLinear, Transformer,
+                        TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                         TransformerEncoderLayer)
 from .layers import (
     ELU,
@@ -119,7 +120,7 @@ __all__ = [
     "CircularPad2d",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
     "MultiheadAttention", "NonDynamicallyQuantizableLinear", "TransformerEncoderLayer",
-    "TransformerEncoder",
+    "TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer",
     "Hardsigmoid", "SELU", "CELU", "Threshold", "RReLU", "PReLU", "Softsign", "Tanhshrink",
     "Softmin", "Softmax2d", "GLU", "Unflatten", "PixelShuffle", "PixelUnshuffle",
     "CosineSimilarity", "PairwiseDistance", "Bilinear", "KLDivLoss", "SoftMarginLoss",

@@ -303,3 +303,160 @@ class TransformerEncoder(Module):
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention over the target, attention to the encoder's ``memory``, and a
+    feed-forward block, each with a residual connection and a LayerNorm (after each
+    block, or before it with ``norm_first``), as PyTorch's.
+
+    ``tgt`` (T, N, d_model) and ``memory`` (S, N, d_model) (``batch_first``: batch
+    first) or unbatched; the masks as ``attn_mask`` / ``key_padding_mask`` of
+    :class:`MultiheadAttention`; ``tgt_is_causal`` / ``memory_is_causal`` are hints that
+    the corresponding mask is causal.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=DEFAULT_DTYPE):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = _activation(activation, "TransformerDecoderLayer")
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None,
+                tgt_is_causal: bool = False, memory_is_causal: bool = False):
+        x = F._as_tensor(tgt, "TransformerDecoderLayer")
+        memory = F._as_tensor(memory, "TransformerDecoderLayer")
+        self_masks = (tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+        memory_masks = (memory_mask, memory_key_padding_mask, memory_is_causal)
+        if self.norm_first:
+            x = x + self._attention_block(self.self_attn, self.dropout1, self.norm1(x), None,
+                                          *self_masks)
+            x = x + self._attention_block(self.multihead_attn, self.dropout2, self.norm2(x),
+                                          memory, *memory_masks)
+            x = x + self._feed_forward_block(self.norm3(x))
+        else:
+            x = self.norm1(x + self._attention_block(self.self_attn, self.dropout1, x, None,
+                                                     *self_masks))
+            x = self.norm2(x + self._attention_block(self.multihead_attn, self.dropout2, x,
+                                                     memory, *memory_masks))
+            x = self.norm3(x + self._feed_forward_block(x))
+        return x
+
+    @staticmethod
+    def _attention_block(attention, dropout, x, memory, attn_mask, key_padding_mask,
+                         is_causal):
+        """Attention of ``x`` to itself (``memory`` None) or to ``memory``."""
+        keys = x if memory is None else memory
+        x = attention(x, keys, keys, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                      need_weights=False, is_causal=is_causal)[0]
+        return dropout(x)
+
+    def _feed_forward_block(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerDecoder(Module):
+    """``num_layers`` copies of ``decoder_layer`` (each with its own parameters, copied
+    from it) applied in turn to the target, each attending to ``memory``; then ``norm``
+    if given."""
+
+    def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm=None):
+        super().__init__()
+        if not isinstance(decoder_layer, Module):
+            raise TypeError(f"TransformerDecoder: decoder_layer must be a Module, got "
+                            f"{type(decoder_layer).__name__}")
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = _check_size(num_layers, "num_layers", "TransformerDecoder")
+        self.norm = norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None,
+                tgt_key_padding_mask=None, memory_key_padding_mask=None,
+                tgt_is_causal=None, memory_is_causal: bool = False):
+        output = tgt
+        for layer in self.layers:
+            output = layer(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                           tgt_key_padding_mask=tgt_key_padding_mask,
+                           memory_key_padding_mask=memory_key_padding_mask,
+                           tgt_is_causal=bool(tgt_is_causal),
+                           memory_is_causal=memory_is_causal)
+        if self.norm is not None:
+            output = self.norm(output)
+        return output
+
+
+class Transformer(Module):
+    """PyTorch's encoder-decoder ``nn.Transformer``: a :class:`TransformerEncoder` and a
+    :class:`TransformerDecoder` (each ending in a LayerNorm), every weight matrix
+    initialised Xavier-uniform as PyTorch does. ``forward(src, tgt, ...)`` encodes
+    ``src`` and decodes ``tgt`` against it; the masks go to the encoder (``src_*``), the
+    decoder's self-attention (``tgt_*``) and its attention to the memory
+    (``memory_*``)."""
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device=None,
+                 dtype=DEFAULT_DTYPE):
+        super().__init__()
+        layer = dict(dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
+                     layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                     norm_first=norm_first, bias=bias, dtype=dtype)
+        norm = dict(eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
+            TransformerEncoderLayer(d_model, nhead, **layer), num_encoder_layers,
+            LayerNorm(d_model, **norm))
+        self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
+            TransformerDecoderLayer(d_model, nhead, **layer), num_decoder_layers,
+            LayerNorm(d_model, **norm))
+        for parameter in self.parameters():
+            if parameter.ndim > 1:
+                init.xavier_uniform_(parameter)
+        self.d_model = d_model
+        self.nhead = nhead
+        self.batch_first = batch_first
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal: bool = False):
+        src = F._as_tensor(src, "Transformer")
+        tgt = F._as_tensor(tgt, "Transformer")
+        batch_axis = 0 if self.batch_first else 1
+        if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch_axis] != tgt.shape[batch_axis]:
+            raise RuntimeError(f"Transformer: the batch number of src ({src.shape}) and tgt "
+                               f"({tgt.shape}) must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError(f"Transformer: the feature number of src ({src.shape[-1]}) and "
+                               f"tgt ({tgt.shape[-1]}) must be equal to d_model "
+                               f"({self.d_model})")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+        """The causal mask PyTorch adds to attention scores: -inf above the diagonal (a
+        position may not attend to a later one), 0 elsewhere."""
+        dtype = DEFAULT_DTYPE if dtype is None else dtype
+        mask = np.triu(np.full((sz, sz), -np.inf), 1).astype(np.dtype(dtype))
+        return Tensor(mask)
