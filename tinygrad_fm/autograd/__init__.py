@@ -392,7 +392,6 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
     ``accumulate``). Gradients are arrays, or recorded Tensors with ``create_graph``.
     """
     if _recording.recorder is not None:  # tinygrad_fm.jit records the backward pass
-        _refuse_hooks_in_capture(roots)
         return _recording.recorder.backward(roots, root_grads, retain_graph, create_graph,
                                             targets)
     order = _topological_order(roots)
@@ -483,18 +482,6 @@ def add_hook(tensor, hook):
     handle = RemovableHandle(tensor._hooks)
     tensor._hooks[handle.id] = hook
     return handle
-
-
-def _refuse_hooks_in_capture(roots) -> None:
-    """A captured step replays array backward functions only, so a tensor hook in its
-    graph would silently stop running: refuse it while recording (once per capture)."""
-    for tensor in _topological_order(roots):
-        if tensor._hooks:
-            from ..jit import CaptureError
-
-            raise CaptureError(f"a tensor of shape {tensor.shape} in the captured step has a "
-                               "gradient hook (register_hook), which a replay would skip; "
-                               "run this step without tinygrad_fm.jit or remove the hook")
 
 
 def _run_hooks(tensor, grad, create_graph: bool):
