@@ -1,4 +1,4 @@
-"""Adagrad, Adamax, RAdam and Adadelta against torch.optim step for step (float64 to
+"""Adagrad, Adamax, RAdam, Adadelta and Rprop against torch.optim step for step (float64 to
 1e-12, float32 to rounding), with weight decay, maximize and each one's own options; their
 state_dict entries, an exact resume, and the hyper-parameter checks."""
 
@@ -28,6 +28,9 @@ CONFIGS = [
     (optim.Adadelta, {}),
     (optim.Adadelta, dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
     (optim.Adadelta, dict(maximize=True)),
+    (optim.Rprop, {}),
+    (optim.Rprop, dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    (optim.Rprop, dict(maximize=True)),
 ]
 
 
@@ -142,13 +145,15 @@ def test_state_dict_resume_is_exact(config):
     (optim.RAdam, dict(weight_decay=-0.1), "weight_decay"),
     (optim.Adadelta, dict(rho=1.5), "rho"),
     (optim.Adadelta, dict(lr=float("nan")), "lr"),
+    (optim.Rprop, dict(etas=(1.1, 1.2)), "etas"),
 ])
 def test_invalid_hyper_parameters_name_themselves(cls, kwargs, name):
     with pytest.raises(ValueError, match=name):
         cls([Tensor(np.zeros(2), requires_grad=True)], **kwargs)
 
 
-@pytest.mark.parametrize("cls", [optim.Adagrad, optim.Adamax, optim.RAdam, optim.Adadelta])
+@pytest.mark.parametrize("cls", [optim.Adagrad, optim.Adamax, optim.RAdam, optim.Adadelta,
+                                 optim.Rprop])
 def test_parameters_without_grad_are_skipped_and_grad_untouched(cls):
     moving = Tensor(np.ones(3, np.float32), requires_grad=True)
     frozen = Tensor(np.ones(3, np.float32), requires_grad=True)

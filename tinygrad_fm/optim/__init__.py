@@ -1,7 +1,7 @@
 """Optimizers and learning-rate schedulers with PyTorch's names, arguments and updates.
 
 ``SGD`` (with momentum / Nesterov), ``RMSprop``, ``Adam``, ``AdamW``, ``NAdam``,
-``RAdam``, ``Adamax``, ``Adagrad`` and ``Adadelta`` follow ``torch.optim``'s algorithms
+``RAdam``, ``Adamax``, ``Adagrad``, ``Adadelta`` and ``Rprop`` follow ``torch.optim``'s algorithms
 step for step; ``lr_scheduler`` holds ``LambdaLR``,
 ``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``ExponentialLR``,
 ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``, ``LinearLR``, ``PolynomialLR``,
@@ -17,7 +17,8 @@ from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax",
-           "Adagrad", "Adadelta", "lr_scheduler"]
+           "Adagrad", "Adadelta", "Rprop", "lr_scheduler"]
