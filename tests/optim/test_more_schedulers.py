@@ -1,4 +1,4 @@
-"""PolynomialLR and CosineAnnealingWarmRestarts against torch.optim.lr_scheduler: the
+"""PolynomialLR, CosineAnnealingWarmRestarts and CyclicLR against torch.optim.lr_scheduler: the
 learning rates step by step (also with fractional epochs), the closed form, state dicts
 and argument checks."""
 
@@ -63,6 +63,42 @@ def test_learning_rates_match_torch(name):
         got = _learning_rates(ours_opt, ours, epochs)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
     assert ours.last_epoch == theirs.last_epoch
+
+
+@pytest.mark.parametrize("optimizer, kwargs", [
+    ("SGD", dict(base_lr=0.01, max_lr=[0.1, 0.05], step_size_up=3)),
+    ("SGD", dict(base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=5,
+                 mode="triangular2", base_momentum=0.7, max_momentum=[0.95, 0.9])),
+    ("SGD", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, mode="exp_range", gamma=0.9)),
+    ("Adam", dict(base_lr=0.001, max_lr=0.01, step_size_up=3, scale_fn=lambda x: 0.5 ** x,
+                  scale_mode="iterations")),
+    ("Adam", dict(base_lr=0.001, max_lr=0.01, step_size_up=3, cycle_momentum=False)),
+])
+def test_cyclic_lr_and_its_momentum_match_torch(optimizer, kwargs):
+    extra = dict(momentum=0.9) if optimizer == "SGD" else {}
+    ours_opt = getattr(optim, optimizer)(
+        [{"params": [Tensor(np.zeros(2), requires_grad=True)]} for _ in LRS], lr=0.1, **extra)
+    theirs_opt = getattr(torch.optim, optimizer)(
+        [{"params": [torch.zeros(2, requires_grad=True)]} for _ in LRS], lr=0.1, **extra)
+    ours = lr_scheduler.CyclicLR(ours_opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.CyclicLR(theirs_opt, **kwargs)
+    for _ in range(20):
+        for o, t in zip(ours_opt.param_groups, theirs_opt.param_groups):
+            assert o["lr"] == pytest.approx(t["lr"], rel=1e-12)
+            key = "momentum" if optimizer == "SGD" else "betas"
+            assert o[key] == pytest.approx(t[key], rel=1e-12)
+        for opt, scheduler in ((ours_opt, ours), (theirs_opt, theirs)):
+            opt.step()
+            scheduler.step()
+    assert set(ours.state_dict()) <= set(theirs.state_dict()) | {"_last_lr"}
+
+
+def test_cyclic_lr_needs_a_momentum_to_cycle():
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        lr_scheduler.CyclicLR(optim.Adagrad([Tensor(np.zeros(2), requires_grad=True)]), 0.01,
+                              0.1)
+    with pytest.raises(ValueError, match="mode is invalid"):
+        lr_scheduler.CyclicLR(_optimizers()[0], 0.01, 0.1, mode="square", cycle_momentum=False)
 
 
 def test_polynomial_closed_form_agrees_with_the_chain():

@@ -5,7 +5,7 @@
 step for step; ``lr_scheduler`` holds ``LambdaLR``,
 ``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``ExponentialLR``,
 ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``, ``LinearLR``, ``PolynomialLR``,
-``OneCycleLR``, ``SequentialLR`` and ``ReduceLROnPlateau``.
+``OneCycleLR``, ``CyclicLR``, ``SequentialLR`` and ``ReduceLROnPlateau``.
 """
 
 from . import lr_scheduler

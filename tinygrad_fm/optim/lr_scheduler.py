@@ -35,6 +35,7 @@ __all__ = [
     "LinearLR",
     "PolynomialLR",
     "OneCycleLR",
+    "CyclicLR",
     "SequentialLR",
     "ReduceLROnPlateau",
 ]
@@ -552,7 +553,133 @@ class ConstantLR(LRScheduler):
                 for base_lr in self.base_lrs]
 
 
-class OneCycleLR(LRScheduler):
+class _CyclesMomentum:
+    """Shared by :class:`OneCycleLR` and :class:`CyclicLR`: momentum (or Adam's
+    ``betas[0]``) cycled inversely to the learning rate, between each group's
+    ``base_momentum`` and ``max_momentum``."""
+
+    def _start_momentum_cycle(self, optimizer: Optimizer, base_momentum, max_momentum,
+                              last_epoch: int) -> tuple:
+        """Check the optimizer has a momentum, record the bounds in each group and (on a
+        fresh start) set the momentum to its maximum; returns (base, max) per group."""
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with "
+                             "`cycle_momentum` option enabled")
+        self.use_beta1 = "betas" in optimizer.defaults
+        max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+        base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+        if last_epoch == -1:
+            for group, m_max, m_base in zip(optimizer.param_groups, max_momentums,
+                                            base_momentums):
+                self._set_momentum(group, m_max)
+                group["max_momentum"] = m_max
+                group["base_momentum"] = m_base
+        return base_momentums, max_momentums
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+
+class CyclicLR(_CyclesMomentum, LRScheduler):
+    r"""Cyclical learning rates (Smith, 2017): each group's learning rate goes from
+    ``base_lr`` up to ``max_lr`` over ``step_size_up`` steps and back over
+    ``step_size_down``, again and again; stepped after every batch, as PyTorch's.
+
+    With :math:`c = \lfloor 1 + t / T \rfloor` (the cycle, from 1; :math:`T` = up + down
+    steps), :math:`x = 1 + t / T - c` and the rising fraction :math:`r = up / T`, the
+    height is :math:`h = x / r` while rising and :math:`(x - 1) / (r - 1)` while falling,
+    and :math:`\eta_t = \eta_{base} + (\eta_{max} - \eta_{base})\, h\, s`, where the
+    scale :math:`s` is 1 (``"triangular"``), :math:`1 / 2^{c - 1}` (``"triangular2"``),
+    :math:`\gamma^t` (``"exp_range"``) or ``scale_fn`` of :math:`c` or of :math:`t`
+    (``scale_mode`` ``"cycle"`` or ``"iterations"``). Momentum, when cycled, moves the
+    other way: :math:`m_{max} - (m_{max} - m_{base})\, h\, s`.
+
+    Args:
+        optimizer: the wrapped optimizer.
+        base_lr (float or list): the lowest learning rate of each group.
+        max_lr (float or list): the highest learning rate of each group.
+        step_size_up (int): steps of the rising half (default: 2000).
+        step_size_down (int or None): steps of the falling half (default: as up).
+        mode (str): ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+        gamma (float): the base of ``"exp_range"``'s scale (default: 1.0).
+        scale_fn (callable or None): a custom scale, replacing ``mode``'s.
+        scale_mode (str): what ``scale_fn`` takes: ``"cycle"`` or ``"iterations"``.
+        cycle_momentum (bool): cycle ``momentum`` (or ``betas[0]``) too (default: True).
+        base_momentum (float or list): lowest momentum (default: 0.8).
+        max_momentum (float or list): highest momentum (default: 0.9).
+        last_epoch (int): the index of the last batch (default: -1).
+    """
+
+    _unsaved = ("optimizer", "_scale_fn_custom")  # a function: kept by the live object
+
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9,
+                 last_epoch: int = -1):
+        self.optimizer = _check_optimizer(optimizer)
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else \
+            step_size_up
+        if not (step_size_up > 0 and step_size_down >= 0):
+            raise ValueError(f"Invalid step sizes: step_size_up={step_size_up} must be > 0 "
+                             f"and step_size_down={step_size_down} >= 0")
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"mode is invalid and scale_fn is None: mode must be "
+                             f"'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"scale_mode must be 'cycle' or 'iterations', got "
+                             f"{scale_mode!r}")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode if scale_fn is not None else \
+            ("iterations" if mode == "exp_range" else "cycle")
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.base_momentums, self.max_momentums = self._start_momentum_cycle(
+                optimizer, base_momentum, max_momentum, last_epoch)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x) -> float:
+        """The scale of cycle (or step) ``x``: ``scale_fn`` or ``mode``'s."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def get_lr(self) -> list:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base_lr + (max_lr - base_lr) * height * scale
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, m_base, m_max in zip(self.optimizer.param_groups, self.base_momentums,
+                                            self.max_momentums):
+                self._set_momentum(group, m_max - (m_max - m_base) * height * scale)
+        return lrs
+
+
+class OneCycleLR(_CyclesMomentum, LRScheduler):
     r"""The 1cycle policy (Smith & Topin, 2017): per batch, the learning rate rises from
     ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the steps, then
     anneals to ``initial_lr / final_div_factor``; momentum (or Adam's ``beta1``) is
@@ -649,25 +776,8 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for group, m_max, m_base in zip(optimizer.param_groups, max_momentums,
-                                                base_momentums):
-                    self._set_momentum(group, m_max)
-                    group["max_momentum"] = m_max
-                    group["base_momentum"] = m_base
+            self._start_momentum_cycle(optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict, value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
