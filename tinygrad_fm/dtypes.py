@@ -189,8 +189,26 @@ class _Cudnn:
         return None
 
 
+class _CudaMatmul:
+    """``torch.backends.cuda.matmul``: PyTorch's flags for CUDA matrix products, kept
+    with their defaults and settable; they select nothing here."""
+
+    def __init__(self):
+        self.allow_tf32 = False
+        self.allow_fp16_reduced_precision_reduction = True
+        self.allow_bf16_reduced_precision_reduction = True
+
+
+class _CudaBackend(_Accelerator):
+    """``torch.backends.cuda``: not built, with the ``matmul`` flags."""
+
+    def __init__(self):
+        super().__init__("cuda")
+        self.matmul = _CudaMatmul()
+
+
 class _Backends:
-    cuda = cuda
+    cuda = _CudaBackend()
     mps = mps
     cudnn = _Cudnn()
 

@@ -475,6 +475,11 @@ def test_global_switches_are_recorded_and_change_nothing():
         assert tg.backends.cudnn.benchmark is True
     finally:
         cudnn.benchmark = False
+    for flag in ("allow_tf32", "allow_fp16_reduced_precision_reduction",
+                 "allow_bf16_reduced_precision_reduction"):
+        assert getattr(tg.backends.cuda.matmul, flag) == \
+            getattr(torch.backends.cuda.matmul, flag)
+    assert tg.backends.cuda.is_built() is torch.backends.cuda.is_built()
 
 
 # --------------------------------------------------------------------------- hooks
