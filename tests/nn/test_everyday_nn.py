@@ -703,3 +703,40 @@ def test_instance_norm_modules_match_torch(cls, shape, kwargs):
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-5,
                                    atol=1e-6, err_msg=key)
+
+
+@pytest.mark.filterwarnings("ignore:.*weight_norm")  # torch's deprecation note
+@pytest.mark.parametrize("layer, shape, dim", [("Linear", (4, 3), 0), ("Linear", (4, 3), 1),
+                                               ("Linear", (4, 3), None),
+                                               ("Conv1d", (2, 3, 6), 0)])
+def test_weight_norm_matches_torch(layer, shape, dim):
+    args = (3, 2) if layer == "Linear" else (3, 2, 3)
+    theirs = getattr(torch.nn, layer)(*args)
+    ours = getattr(nn, layer)(*args)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    theirs = torch.nn.utils.weight_norm(theirs, dim=dim)
+    ours = nn.utils.weight_norm(ours, dim=dim)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-6)
+    x = np.random.default_rng(13).normal(size=shape).astype(np.float32)
+    for _ in range(2):  # the weight follows g and v after an update
+        ours_out, theirs_out = ours(Tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        ours_out.sum().backward()
+        theirs_out.sum().backward()
+        for name in ("weight_g", "weight_v"):
+            np.testing.assert_allclose(getattr(ours, name).grad.data,
+                                       getattr(theirs, name).grad.numpy(), rtol=1e-4,
+                                       atol=1e-5)
+            getattr(ours, name).data *= 1.5
+            with torch.no_grad():
+                getattr(theirs, name).mul_(1.5)
+    torch.nn.utils.remove_weight_norm(theirs)
+    nn.utils.remove_weight_norm(ours)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-5)
+    assert isinstance(ours.weight, nn.Parameter)
+    with pytest.raises(ValueError, match="not found"):
+        nn.utils.remove_weight_norm(ours)
