@@ -740,3 +740,31 @@ def test_weight_norm_matches_torch(layer, shape, dim):
     assert isinstance(ours.weight, nn.Parameter)
     with pytest.raises(ValueError, match="not found"):
         nn.utils.remove_weight_norm(ours)
+
+
+def test_gumbel_softmax_samples_follow_the_softmax():
+    logits = Tensor(np.log(np.array([[0.1, 0.6, 0.3]] * 4000, np.float32)))
+    tg.manual_seed(0)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    assert soft.dtype == np.float32
+    np.testing.assert_allclose(soft.data.sum(-1), 1, rtol=1e-5)
+    tg.manual_seed(0)
+    hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
+    assert set(np.unique(hard.data)) == {0.0, 1.0} and np.all(hard.data.sum(-1) == 1)
+    np.testing.assert_array_equal(hard.data.argmax(-1), soft.data.argmax(-1))
+    frequencies = hard.data.mean(0)
+    np.testing.assert_allclose(frequencies, [0.1, 0.6, 0.3], atol=0.03)
+
+
+def test_gumbel_softmax_hard_passes_the_soft_gradient():
+    weights = np.random.default_rng(14).normal(size=(3, 5))
+    grads = []
+    for hard in (False, True):
+        x = Tensor(np.random.default_rng(15).normal(size=(3, 5)), requires_grad=True)
+        tg.manual_seed(2)
+        (F.gumbel_softmax(x, tau=2.0, hard=hard, dim=1) * Tensor(weights)).sum().backward()
+        grads.append(x.grad.data)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+    assert np.abs(grads[0]).max() > 0
+    with pytest.raises(ValueError, match="tau must be positive"):
+        F.gumbel_softmax(Tensor(np.ones(3)), tau=0)

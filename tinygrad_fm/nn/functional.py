@@ -35,7 +35,7 @@ __all__ = [
     "interpolate", "relu6", "hardtanh", "hardswish", "mish",
     "scaled_dot_product_attention",
     "softmin", "glu", "softsign", "tanhshrink", "hardsigmoid", "selu", "celu", "threshold",
-    "prelu", "rrelu", "hardshrink", "softshrink", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
+    "prelu", "rrelu", "hardshrink", "softshrink", "gumbel_softmax", "normalize", "cosine_similarity", "pairwise_distance", "kl_div",
     "instance_norm", "bilinear", "pixel_shuffle", "pixel_unshuffle",
     "soft_margin_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
     "gaussian_nll_loss", "cosine_embedding_loss", "hinge_embedding_loss", "multi_margin_loss",
@@ -2197,6 +2197,43 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     if not training:
         return input.leaky_relu((lower + upper) / 2)
     return RandomizedLeakyReLU.apply(input, lower, upper)
+
+
+class AddGumbelNoise(ArrayFunction):
+    """``x + g`` with g drawn from Gumbel(0, 1) as ``-log(Exponential(1))`` (PyTorch's
+    construction); the gradient passes straight through."""
+
+    draws_random = True  # tinygrad_fm.jit: its forward draws the noise, again at each replay
+
+    @staticmethod
+    def forward(ctx, x):
+        noise = -np.log(numpy_rng().exponential(size=x.shape))
+        return x + noise.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+    differentiable_backward = staticmethod(lambda ctx, grad, inputs, output: grad)
+
+
+def gumbel_softmax(logits, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample from the Gumbel-softmax (concrete) distribution over ``dim``:
+    ``softmax((logits + g) / tau)`` with Gumbel noise g from the framework's generator.
+    ``hard``: the one-hot of its argmax, with the soft sample's gradient
+    (straight-through), as PyTorch's."""
+    logits = _floating_input(logits, "gumbel_softmax")
+    if not tau > 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau!r}")
+    soft = (AddGumbelNoise.apply(logits) / tau).softmax(dim)
+    if not hard:
+        return soft
+    axis = dim % soft.ndim if soft.ndim else 0
+    one_hot_sample = np.zeros_like(soft.data)
+    np.put_along_axis(one_hot_sample, np.expand_dims(soft.data.argmax(axis), axis), 1, axis)
+    # The value is the one-hot sample; the gradient is the soft sample's.
+    return soft + (one_hot_sample - soft.data)
 
 
 # --------------------------------------------------------------------------- distances
