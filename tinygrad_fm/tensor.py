@@ -42,6 +42,27 @@ def _check_can_require_grad(array: np.ndarray) -> None:
                         "Tensor(data, dtype='float32', requires_grad=True) or t.float()")
 
 
+# PyTorch's type categories: a binary op's result takes the highest category among its
+# operands, and within it the widest type of the operands of that category.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _result_dtype(x: np.ndarray, y: np.ndarray) -> np.dtype:
+    """PyTorch's result type of a binary op on two arrays of different dtypes, where
+    NumPy's differs: an integer or bool array with a float one takes the float's dtype
+    (NumPy: int64 with float32 gives float64), and a 0-d array (a 0-d tensor, which
+    PyTorch ranks below dimensioned ones) decides only when its category is higher."""
+    x_category, y_category = _CATEGORY[x.dtype.kind], _CATEGORY[y.dtype.kind]
+    if (x.ndim == 0) != (y.ndim == 0):
+        dimensioned, zero_dim = (x, y) if y.ndim == 0 else (y, x)
+        if _CATEGORY[zero_dim.dtype.kind] <= _CATEGORY[dimensioned.dtype.kind]:
+            return dimensioned.dtype
+        return zero_dim.dtype
+    if x_category == y_category:
+        return np.promote_types(x.dtype, y.dtype)
+    return x.dtype if x_category > y_category else y.dtype
+
+
 def _scalar_operand(value, like: np.ndarray):
     """Numpy scalars take the tensor's dtype so a float64 scalar never promotes float32."""
     if isinstance(value, np.generic) and like.dtype.kind == "f" and value.dtype.kind in "biuf":
@@ -521,38 +542,79 @@ class Tensor:
     def _operand(self, other):
         return other if isinstance(other, Tensor) else _scalar_operand(other, self.data)
 
+    def _operands(self, other) -> tuple:
+        """``(self, other)`` for a binary op, converted to PyTorch's result type where
+        NumPy's would differ (see :func:`_result_dtype`): a Python or NumPy float with an
+        integer or bool tensor gives the default float dtype (NumPy: float64). The common
+        cases (same dtypes, a float tensor with a number) return at the first check."""
+        if isinstance(other, Tensor):
+            if other.data.dtype == self.data.dtype:
+                return self, other
+            dtype = _result_dtype(self.data, other.data)
+            return self.astype(dtype), other.astype(dtype)
+        other = _scalar_operand(other, self.data)
+        if self.data.dtype.kind in "fc":
+            return self, other
+        if isinstance(other, np.ndarray):  # a list or tuple: a dimensioned operand
+            dtype = _result_dtype(self.data, other)
+            return self.astype(dtype), other.astype(dtype, copy=False)
+        if isinstance(other, (float, np.floating)):  # a NumPy float would not be weak
+            return self.astype(DEFAULT_DTYPE), DEFAULT_DTYPE.type(other)
+        return self, other
+
+    def _floating(self) -> "Tensor":
+        """Self as the input of a function with float values (exp, sqrt, true division):
+        an integer or bool tensor becomes the default float dtype, as in PyTorch."""
+        return self if self.data.dtype.kind in "fc" else self.astype(DEFAULT_DTYPE)
+
     def __add__(self, other):
-        return ops.Add.apply(self, self._operand(other))
+        return ops.Add.apply(*self._operands(other))
 
     def __radd__(self, other):
-        return ops.Add.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Add.apply(b, a)
 
     def __sub__(self, other):
-        return ops.Sub.apply(self, self._operand(other))
+        return ops.Sub.apply(*self._operands(other))
 
     def __rsub__(self, other):
-        return ops.Sub.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Sub.apply(b, a)
 
     def __mul__(self, other):
-        return ops.Mul.apply(self, self._operand(other))
+        return ops.Mul.apply(*self._operands(other))
 
     def __rmul__(self, other):
-        return ops.Mul.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Mul.apply(b, a)
 
     def __truediv__(self, other):
-        return ops.Div.apply(self, self._operand(other))
+        a, b = self._true_division_operands(other)
+        return ops.Div.apply(a, b)
 
     def __rtruediv__(self, other):
-        return ops.Div.apply(self._operand(other), self)
+        a, b = self._true_division_operands(other)
+        return ops.Div.apply(b, a)
+
+    def _true_division_operands(self, other) -> tuple:
+        """:meth:`_operands`, and integers divide as the default float dtype (PyTorch's
+        true division; NumPy's gives float64)."""
+        a, b = self._operands(other)
+        if a.data.dtype.kind in "fc":
+            return a, b
+        if isinstance(b, Tensor):
+            return a._floating(), b._floating()
+        return a._floating(), b
 
     def __pow__(self, exponent):
-        exponent = self._operand(exponent)
+        base, exponent = self._operands(exponent)
         if isinstance(exponent, (Tensor, np.ndarray)):
-            return ops.Pow.apply(self, exponent)
-        return ops.PowScalar.apply(self, exponent)
+            return ops.Pow.apply(base, exponent)
+        return ops.PowScalar.apply(base, exponent)
 
     def __rpow__(self, base):
-        return ops.Pow.apply(self._operand(base), self)
+        exponent, base = self._operands(base)
+        return ops.Pow.apply(base, exponent)
 
     def __matmul__(self, other):
         return ops.MatMul.apply(self, self._operand(other))
@@ -590,10 +652,10 @@ class Tensor:
     neg, abs = __neg__, __abs__
 
     def maximum(self, other):
-        return ops.Maximum.apply(self, self._operand(other))
+        return ops.Maximum.apply(*self._operands(other))
 
     def minimum(self, other):
-        return ops.Minimum.apply(self, self._operand(other))
+        return ops.Minimum.apply(*self._operands(other))
 
     def clip(self, min=None, max=None):
         if min is None and max is None:
@@ -628,19 +690,19 @@ class Tensor:
     # ----------------------------------------------------------------- unary
 
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def sqrt(self):
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._floating())
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._floating())
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._floating())
 
     def relu(self):
         return ops.Relu.apply(self)
@@ -1646,19 +1708,19 @@ class Tensor:
     # ----------------------------------------------------------------- elementwise
 
     def sin(self):
-        return ops.Sin.apply(self)
+        return ops.Sin.apply(self._floating())
 
     def cos(self):
-        return ops.Cos.apply(self)
+        return ops.Cos.apply(self._floating())
 
     def log1p(self):
-        return ops.Log1p.apply(self)
+        return ops.Log1p.apply(self._floating())
 
     def expm1(self):
-        return ops.Expm1.apply(self)
+        return ops.Expm1.apply(self._floating())
 
     def rsqrt(self):
-        return ops.Rsqrt.apply(self)
+        return ops.Rsqrt.apply(self._floating())
 
     def reciprocal(self):
         return 1 / self
@@ -1908,10 +1970,10 @@ def where(condition, a=None, b=None):
     if a is None or b is None:
         raise TypeError("where: give both the values where the condition holds and where it "
                         "does not, or only the condition")
-    like = a.data if isinstance(a, Tensor) else b.data if isinstance(b, Tensor) else None
-    if like is not None:
-        a = a if isinstance(a, Tensor) else _scalar_operand(a, like)
-        b = b if isinstance(b, Tensor) else _scalar_operand(b, like)
+    if isinstance(a, Tensor):
+        a, b = a._operands(b)
+    elif isinstance(b, Tensor):
+        b, a = b._operands(a)
     return ops.Where.apply(_data(condition), a, b)
 
 
