@@ -322,3 +322,72 @@ def test_a_pytorch_sequence_classifier_runs_unchanged_and_trains_alike():
     ours = _train_sequence_classifier(tg, x, y, {k: v.copy() for k, v in state.items()})
     np.testing.assert_allclose(ours, theirs, rtol=1e-4)
     assert ours[-1] < ours[0]
+
+
+# --------------------------------------------------------------------------- packed sequences
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("sorted_lengths", [False, True])
+def test_packed_sequences_run_as_in_torch(mode, bidirectional, batch_first, sorted_lengths):
+    """pack_padded_sequence -> RNN/LSTM/GRU (2 layers) -> pad_packed_sequence: outputs,
+    final states and every gradient as PyTorch's, with and without a given initial
+    state."""
+    rng = np.random.default_rng(3)
+    lengths = [5, 3, 2, 2] if sorted_lengths else [2, 5, 1, 3]
+    x = rng.normal(size=(4, 5, 2) if batch_first else (5, 4, 2))
+    directions = 2 if bidirectional else 1
+    h0 = rng.normal(size=(2 * directions, 4, 3))
+    results = []
+    for framework in (torch, tg):
+        module = getattr(framework.nn, mode)(2, 3, num_layers=2, bidirectional=bidirectional,
+                                             batch_first=batch_first).double()
+        if framework is torch:
+            reference = module
+        else:
+            _load_from_torch(module, reference)
+        inputs = framework.tensor(x, requires_grad=True)
+        packed = framework.nn.utils.rnn.pack_padded_sequence(
+            inputs, framework.tensor(lengths), batch_first=batch_first,
+            enforce_sorted=sorted_lengths)
+        state = framework.tensor(h0)
+        output, final = module(packed, (state, state * 0.5) if mode == "LSTM" else state)
+        assert type(output).__name__ == "PackedSequence"
+        padded, out_lengths = framework.nn.utils.rnn.pad_packed_sequence(
+            output, batch_first=batch_first)
+        finals = list(final) if mode == "LSTM" else [final]
+        (padded.sum() + sum((f * f).sum() for f in finals)).backward()
+        to_numpy = (lambda t: t.detach().numpy()) if framework is torch else (lambda t: t.data)
+        results.append([to_numpy(padded), np.asarray(out_lengths.tolist())]
+                       + [to_numpy(f) for f in finals] + [to_numpy(inputs.grad)]
+                       + [to_numpy(p.grad) for p in module.parameters()])
+    for theirs, ours in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-11)
+
+
+def test_pack_and_pad_round_trip_and_check_their_arguments():
+    rnn = nn.utils.rnn
+    sequences = [Tensor(np.arange(n * 2, dtype=np.float32).reshape(n, 2)) for n in (2, 4, 1)]
+    packed = rnn.pack_sequence(sequences, enforce_sorted=False)
+    theirs = torch.nn.utils.rnn.pack_sequence(
+        [torch.from_numpy(s.data) for s in sequences], enforce_sorted=False)
+    np.testing.assert_array_equal(packed.data.data, theirs.data.numpy())
+    assert packed.batch_sizes.tolist() == theirs.batch_sizes.tolist()
+    assert packed.sorted_indices.tolist() == theirs.sorted_indices.tolist()
+    assert packed.unsorted_indices.tolist() == theirs.unsorted_indices.tolist()
+    for original, back in zip(sequences, rnn.unpack_sequence(packed)):
+        np.testing.assert_array_equal(back.data, original.data)
+    padded, lengths = rnn.pad_packed_sequence(packed, batch_first=True, padding_value=-1.0,
+                                              total_length=6)
+    assert padded.shape == (3, 6, 2) and lengths.tolist() == [2, 4, 1]
+    assert (padded.data[0, 2:] == -1).all()
+    with pytest.raises(RuntimeError, match="sorted in decreasing order"):
+        rnn.pack_padded_sequence(Tensor(np.zeros((4, 3, 2))), [1, 4, 2])
+    with pytest.raises(RuntimeError, match="must lie in 1..4"):
+        rnn.pack_padded_sequence(Tensor(np.zeros((4, 3, 2))), [5, 4, 2])
+    with pytest.raises(ValueError, match="3 lengths for a batch of 2"):
+        rnn.pack_padded_sequence(Tensor(np.zeros((4, 2, 2))), [4, 3, 2])
+    with pytest.raises(ValueError, match="at least the length of the longest"):
+        rnn.pad_packed_sequence(packed, total_length=3)

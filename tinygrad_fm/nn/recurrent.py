@@ -27,10 +27,11 @@ import warnings
 import numpy as np
 
 from .. import ops
-from ..tensor import DEFAULT_DTYPE, Tensor, cat, stack
+from ..tensor import DEFAULT_DTYPE, Tensor, cat, stack, where
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -215,6 +216,31 @@ class RNNBase(Module):
         return [h0[k] for k in range(lead[0])]
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        return self._forward(input, hx, None)
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """A packed batch: run the padded batch (in its original order) with each
+        sequence's state frozen after its last step (the reverse direction starts at its
+        own last step), as PyTorch's packed recurrence; the output is packed the same
+        way, ``h_n`` (and ``c_n``) hold each sequence's final state."""
+        padded, lengths = pad_packed_sequence(packed)
+        if padded.shape[-1] != self.input_size:
+            raise ValueError(f"{type(self).__name__}: the packed input has "
+                             f"{padded.shape[-1]} features, but input_size={self.input_size}")
+        steps = np.arange(padded.shape[0])[:, None, None]
+        running = Tensor(steps < lengths.data[None, :, None])  # (T, B, 1): step t is real
+        batch_first, self.batch_first = self.batch_first, False
+        try:
+            output, state = self._forward(padded, hx, running)
+        finally:
+            self.batch_first = batch_first
+        output = pack_padded_sequence(output, lengths, enforce_sorted=False)
+        return PackedSequence(output.data, packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices), state
+
+    def _forward(self, input, hx, running):
         name = type(self).__name__
         input = _as_input(input, name)
         if input.ndim not in (2, 3):
@@ -245,8 +271,12 @@ class RNNBase(Module):
                 order = range(steps - 1, -1, -1) if direction else range(steps)
                 hidden = [None] * steps
                 for t in order:
-                    state = _rnn_step(self.mode, F.linear(x[t], w_ih, b_ih), state, w_hh,
-                                      b_hh, w_hr)
+                    new = _rnn_step(self.mode, F.linear(x[t], w_ih, b_ih), state, w_hh,
+                                    b_hh, w_hr)
+                    if running is not None:  # packed: a finished sequence keeps its state
+                        new = (tuple(where(running[t], n, s) for n, s in zip(new, state))
+                               if self.mode == "LSTM" else where(running[t], new, state))
+                    state = new
                     hidden[t] = state[0] if self.mode == "LSTM" else state
                 outputs.append(stack(hidden, 0))
                 finals.append(state)
