@@ -455,6 +455,26 @@ def test_hook_handle_as_context_manager_and_bad_hook():
         module.register_forward_pre_hook("not a function")
 
 
+def test_always_call_forward_hook_runs_when_forward_raises():
+    class Failing(nn.Module):
+        def forward(self, x):
+            raise ArithmeticError("no")
+
+    for framework, module in (("ours", Failing()), ("torch", None)):
+        if framework == "torch":
+            class TorchFailing(torch.nn.Module):
+                def forward(self, x):
+                    raise ArithmeticError("no")
+            module = TorchFailing()
+        calls = []
+        module.register_forward_hook(lambda m, a, out: calls.append(("always", out)),
+                                     always_call=True)
+        module.register_forward_hook(lambda m, a, out: calls.append(("plain", out)))
+        with pytest.raises(ArithmeticError):
+            module(1.0)
+        assert calls == [("always", None)], framework
+
+
 def test_forward_hook_sees_the_graph_for_backward():
     module = nn.Linear(2, 2)
     module.register_forward_hook(lambda m, a, out: out * 3)

@@ -229,7 +229,19 @@ class Module:
         backward_call = self._setup_backward_hooks(args)
         if backward_call is not None:
             args = backward_call[1]
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            # PyTorch's always_call: these hooks run even when forward raises (with
+            # output None); the error then propagates.
+            always = self.__dict__.get("_always_call_hooks", set())
+            for hook_id, hook in list(hooks.items()):
+                if hook_id in always:
+                    if hook_id in kwargs_hooks:
+                        hook(self, args, kwargs, None)
+                    else:
+                        hook(self, args, None)
+            raise
         if backward_call is not None:
             output = self._tap_output(output, backward_call[0])
         for hook_id, hook in list(hooks.items()):
@@ -305,12 +317,16 @@ class Module:
                        with_kwargs: bool) -> RemovableHandle:
         handle = _add_hook(self._hook_registry(registry), hook, prepend)
         if with_kwargs:
-            kwargs_hooks = self.__dict__.get("_hooks_with_kwargs")
-            if kwargs_hooks is None:
-                kwargs_hooks = set()
-                object.__setattr__(self, "_hooks_with_kwargs", kwargs_hooks)
-            kwargs_hooks.add(handle.id)
+            self._hook_set("_hooks_with_kwargs").add(handle.id)
         return handle
+
+    def _hook_set(self, name: str) -> set:
+        """The ids of the hooks registered with an option (``with_kwargs``, ...)."""
+        ids = self.__dict__.get(name)
+        if ids is None:
+            ids = set()
+            object.__setattr__(self, name, ids)
+        return ids
 
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -320,12 +336,16 @@ class Module:
         ``(args, kwargs)``. ``prepend`` runs it before the hooks already registered."""
         return self._register_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook, *, prepend: bool = False,
-                              with_kwargs: bool = False) -> RemovableHandle:
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each forward (``args`` as given to
         forward, after the pre-hooks); a non-None result replaces the output. With
-        ``with_kwargs``: ``hook(module, args, kwargs, output)``."""
-        return self._register_hook("_forward_hooks", hook, prepend, with_kwargs)
+        ``with_kwargs``: ``hook(module, args, kwargs, output)``. With ``always_call`` it
+        also runs (with output None) when forward raises."""
+        handle = self._register_hook("_forward_hooks", hook, prepend, with_kwargs)
+        if always_call:
+            self._hook_set("_always_call_hooks").add(handle.id)
+        return handle
 
     # ------------------------------------------------------------ registration
 
