@@ -34,6 +34,8 @@ from . import nn  # noqa: E402  (after the engine: nn builds on it)
 from . import optim  # noqa: E402
 from . import utils  # noqa: E402
 from . import distributions  # noqa: E402  (built on nn.functional)
+from . import func  # noqa: E402  (torch.func)
+from .func import vmap  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (torch.save / torch.load)
 from .jit import jit  # noqa: E402  (step capture; tinygrad_fm.jit is the decorator)
 from .threads import get_num_threads, set_num_threads  # noqa: E402
