@@ -1,5 +1,6 @@
-"""``torch.utils``: ``data`` (Dataset, DataLoader, samplers, random_split)."""
+"""``torch.utils``: ``data`` (Dataset, DataLoader, samplers, random_split) and
+``checkpoint`` (recompute a block in backward instead of storing it)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
