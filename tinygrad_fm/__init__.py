@@ -35,6 +35,8 @@ from . import optim  # noqa: E402
 from . import utils  # noqa: E402
 from . import distributions  # noqa: E402  (built on nn.functional)
 from . import func  # noqa: E402  (torch.func)
+from . import amp  # noqa: E402  (torch.amp)
+from .amp import autocast  # noqa: E402
 from .func import vmap  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (torch.save / torch.load)
 from .jit import jit  # noqa: E402  (step capture; tinygrad_fm.jit is the decorator)

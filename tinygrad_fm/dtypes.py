@@ -168,7 +168,7 @@ class _Accelerator:
         return f"<{self._name}: not available (CPU only)>"
 
 
-cuda = _Accelerator("cuda")
+cuda = _Accelerator("cuda")  # torch.cuda.amp is set by tinygrad_fm.amp
 mps = _Accelerator("mps")
 
 
