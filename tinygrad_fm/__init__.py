@@ -95,9 +95,9 @@ concat = concatenate = cat
 det, inverse = linalg.det, linalg.inv
 
 # dtype and device names last: `float`, `int` and `bool` shadow the builtins in this module
-from .dtypes import (backends, bool, cuda, device, double, finfo, float, float16,  # noqa: E402,A004
-                     float32, float64, get_default_dtype, half, iinfo, int, int8, int16, int32,
-                     int64, long, mps, set_default_dtype, short, uint8)
+from .dtypes import (accelerator, backends, bool, cuda, device, double, finfo,  # noqa: E402,A004
+                     float, float16, float32, float64, get_default_dtype, half, iinfo, int,
+                     int8, int16, int32, int64, long, mps, set_default_dtype, short, uint8)
 
 
 def is_floating_point(input) -> "builtins.bool":  # noqa: F821

@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["float32", "float", "float64", "double", "float16", "half", "int64", "long",
            "int32", "int", "int16", "short", "int8", "uint8", "bool", "device", "as_dtype",
-           "check_device", "dtype_name", "cuda", "mps", "backends", "get_default_dtype",
+           "check_device", "dtype_name", "cuda", "mps", "accelerator", "backends", "get_default_dtype",
            "set_default_dtype", "is_floating_point", "finfo", "iinfo"]
 
 float32 = np.float32
@@ -170,6 +170,28 @@ class _Accelerator:
 
 cuda = _Accelerator("cuda")  # torch.cuda.amp is set by tinygrad_fm.amp
 mps = _Accelerator("mps")
+
+
+class _AcceleratorAPI:
+    """``torch.accelerator`` (PyTorch 2.6+): the device-agnostic API, with no accelerator
+    here: ``is_available()`` is False and ``current_accelerator()`` None, so the usual
+    ``torch.accelerator.current_accelerator().type if torch.accelerator.is_available()
+    else "cpu"`` picks the CPU."""
+
+    def is_available(self) -> builtins.bool:
+        return False
+
+    def current_accelerator(self, check_available: builtins.bool = False):
+        return None
+
+    def device_count(self) -> builtins.int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "<accelerator: none (CPU only)>"
+
+
+accelerator = _AcceleratorAPI()
 
 
 class _Cudnn:

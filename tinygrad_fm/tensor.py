@@ -207,6 +207,15 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """An integer tensor of one element as an index (``classes[pred.argmax()]``,
+        ``range(n)``), as in PyTorch."""
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to "
+                            f"an index (this one: dtype {self.data.dtype}, {self.data.size} "
+                            "elements)")
+        return int(self.item())
+
     def __repr__(self) -> str:
         options = _print_options
         sci_mode, precision = options["sci_mode"], options["precision"]

@@ -329,3 +329,13 @@ def test_manual_seed_reseeds_the_default_generator():
     assert generator.initial_seed() == 5
     expected = np.random.default_rng(5).standard_normal(4, dtype=np.float32)
     np.testing.assert_array_equal(Tensor.randn(4).data, expected)
+
+
+def test_an_integer_tensor_of_one_element_is_an_index():
+    classes = ["a", "b", "c"]
+    assert classes[tg.tensor([0.1, 0.9, 0.0]).argmax()] == "b"
+    assert list(range(tg.tensor(3))) == [0, 1, 2]
+    with pytest.raises(TypeError, match="only integer tensors of a single element"):
+        classes[tg.tensor(1.0)]
+    with pytest.raises(TypeError, match="only integer tensors of a single element"):
+        classes[tg.tensor([0, 1])]

@@ -246,8 +246,63 @@ def padded_tagger(torch):
     return losses + [correct] + per_token.detach().numpy().ravel().tolist()
 
 
+def quickstart(torch):
+    """PyTorch's quickstart tutorial (the device line, the model class, train() and
+    test() as written there), on synthetic images instead of torchvision's download."""
+    nn = torch.nn
+    rng = np.random.default_rng(14)
+    images = torch.tensor(rng.random((96, 1, 28, 28)).astype(np.float32))
+    labels = torch.tensor(rng.integers(0, 10, 96))
+    training_data = torch.utils.data.TensorDataset(images[:64], labels[:64])
+    test_data = torch.utils.data.TensorDataset(images[64:], labels[64:])
+    train_dataloader = torch.utils.data.DataLoader(training_data, batch_size=16)
+    test_dataloader = torch.utils.data.DataLoader(test_data, batch_size=16)
+    device = (torch.accelerator.current_accelerator().type
+              if torch.accelerator.is_available() else "cpu")
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(nn.Linear(28 * 28, 32), nn.ReLU(),
+                                                   nn.Linear(32, 32), nn.ReLU(),
+                                                   nn.Linear(32, 10))
+
+        def forward(self, x):
+            return self.linear_relu_stack(self.flatten(x))
+
+    model = NeuralNetwork().to(device)
+    _load_weights(torch, model, _weights(15, (32, 784), (32,), (32, 32), (32,), (10, 32),
+                                         (10,)))
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+    record = []
+    for _ in range(2):
+        model.train()
+        for X, y in train_dataloader:
+            X, y = X.to(device), y.to(device)
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            record.append(loss.item())
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for X, y in test_dataloader:
+                pred = model(X)
+                test_loss += loss_fn(pred, y).item()
+                correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+        record += [test_loss / len(test_dataloader), correct / len(test_dataloader.dataset)]
+    classes = list(range(100, 110))
+    with torch.no_grad():
+        pred = model(test_data[0][0])
+        record += [classes[pred[0].argmax(0)], classes[test_data[0][1]]]
+    return record
+
+
 PROGRAMS = [linear_regression, logistic_regression, autoencoder, causal_attention,
-            data_pipeline, dtype_and_device_handling, padded_tagger]
+            data_pipeline, dtype_and_device_handling, padded_tagger, quickstart]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
