@@ -90,11 +90,16 @@ from .pooling import (
     MaxPool1d,
     MaxPool2d,
     Upsample,
+    LPPool1d,
+    LPPool2d,
+    UpsamplingNearest2d,
+    UpsamplingBilinear2d,
 )
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter,
                      ParameterDict, ParameterList, Sequential, StateDictError)
-from .normalization import (BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, GroupNorm,
-                            InstanceNorm1d, InstanceNorm2d, LayerNorm)
+from .normalization import (AlphaDropout, BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d,
+                            FeatureAlphaDropout, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            LayerNorm, RMSNorm)
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import load, save
 from .sparse import Embedding, EmbeddingBag
@@ -127,4 +132,6 @@ __all__ = [
     "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
     "PoissonNLLLoss", "GaussianNLLLoss", "MultiMarginLoss", "MultiLabelSoftMarginLoss",
     "Hardshrink", "Softshrink",
+    "RMSNorm", "AlphaDropout", "FeatureAlphaDropout", "LPPool1d", "LPPool2d",
+    "UpsamplingNearest2d", "UpsamplingBilinear2d",
 ]

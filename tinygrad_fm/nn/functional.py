@@ -40,6 +40,8 @@ __all__ = [
     "soft_margin_loss", "margin_ranking_loss", "triplet_margin_loss", "poisson_nll_loss",
     "gaussian_nll_loss", "cosine_embedding_loss", "hinge_embedding_loss", "multi_margin_loss",
     "multilabel_soft_margin_loss",
+    "rms_norm", "alpha_dropout", "feature_alpha_dropout", "upsample", "upsample_nearest",
+    "upsample_bilinear", "lp_pool1d", "lp_pool2d",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -451,6 +453,28 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      divisor_override, 2, "avg_pool2d")
 
 
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, dims: int, op: str) -> Tensor:
+    # PyTorch's formula: the window mean of x**p times the window size, to the power 1/p;
+    # sign(s) * relu(|s|) keeps a negative sum (odd p) from giving NaN's gradient a path.
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) \
+            or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a non-zero number, got {norm_type!r}")
+    kernel = _ntuple(kernel_size, dims, "kernel_size", op, minimum=1)
+    powered = _as_tensor(input, op) ** norm_type
+    mean = _avg_pool(powered, kernel, stride, 0, ceil_mode, True, None, dims, op)
+    return ((mean.sign() * mean.abs().relu()) * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling of (N, C, L): ``(sum over the window of x**p) ** (1/p)``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling of (N, C, H, W): ``(sum over the window of x**p) ** (1/p)``."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, "lp_pool2d")
+
+
 def _adaptive_size(output_size, x: Tensor, dims: int, op: str) -> tuple:
     items = (output_size,) * dims if not isinstance(output_size, (tuple, list)) \
         else tuple(output_size)
@@ -639,6 +663,31 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",
         else:
             x = Tensor(matrix) @ x
     return x
+
+
+def _warn_deprecated_upsample(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners=None) -> Tensor:
+    """Deprecated alias of :func:`interpolate` (warns, as PyTorch's)."""
+    _warn_deprecated_upsample("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: :func:`interpolate` with mode 'nearest' (warns, as PyTorch's)."""
+    _warn_deprecated_upsample("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: :func:`interpolate` with mode 'bilinear' and ``align_corners=True``
+    (warns, as PyTorch's)."""
+    _warn_deprecated_upsample("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # --------------------------------------------------------------------------- losses
@@ -1720,6 +1769,25 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return ops.Normalize.apply(input, weight, bias, None, None, axes, axes, eps)
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
+    """PyTorch's ``F.rms_norm``: ``input / sqrt(mean(input**2) + eps) * weight`` over the
+    last ``len(normalized_shape)`` axes; ``eps=None`` is the input dtype's machine epsilon."""
+    op = "rms_norm"
+    input = _floating_input(input, op)
+    shape = _normalized_shape(normalized_shape, op)
+    k = len(shape)
+    if input.ndim < k or input.shape[input.ndim - k:] != shape:
+        raise ValueError(f"{op}: given normalized_shape={list(shape)}, expected an input of "
+                         f"shape [*, {', '.join(map(str, shape))}], but got input of shape "
+                         f"{input.shape}")
+    _check_affine(input, weight, None, shape, op, "normalized_shape")
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    out = input * (input.square().mean(axes, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """PyTorch's ``F.group_norm``: the C channels of an (N, C, *) input in ``num_groups``
     groups, each normalised over its channels and positions; then a per-channel scale
@@ -1788,6 +1856,72 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     else:
         mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
     return _feature_dropout(input, p, training, mask_shape)
+
+
+# SELU's -scale * alpha: the value alpha dropout sets dropped units to before its affine
+# correction, so that a SELU network's activations keep zero mean and unit variance.
+SELU_SATURATION = 1.7580993408473766
+
+
+class AlphaDropout(ArrayFunction):
+    """Alpha dropout: units kept with probability 1 - p (a mask of ``mask_shape``,
+    broadcast over the input) become ``a * x + c``, dropped ones ``a * (-alpha) + c``, with
+    PyTorch's a and c; the gradient is ``a`` on kept units, 0 on dropped ones."""
+
+    draws_random = True  # tinygrad_fm.jit: its forward draws the mask, again at each replay
+
+    @staticmethod
+    def forward(ctx, x, p, mask_shape):
+        keep = (numpy_rng().random(mask_shape, dtype=np.float32) >= p).astype(x.dtype)
+        scale = 1.0 / math.sqrt((SELU_SATURATION ** 2 * p + 1) * (1 - p))
+        # PyTorch's b = (keep - 1) * alpha * a + alpha * a * p, then x * keep * a + b.
+        shift = (keep - 1) * (SELU_SATURATION * scale) + SELU_SATURATION * scale * p
+        scaled_keep = keep * x.dtype.type(scale)
+        ctx.save_for_backward(scaled_keep)
+        return (x * scaled_keep + shift).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scaled_keep,) = ctx.saved_tensors
+        return grad * scaled_keep, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        (scaled_keep,) = ctx.saved_tensors
+        return grad * constant(scaled_keep), None, None
+
+
+def _alpha_dropout(input, p, training: bool, feature: bool, op: str) -> Tensor:
+    p = check_dropout_probability(p)
+    input = _as_tensor(input, op)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    _check_floating(input, op)
+    if p == 1.0:  # PyTorch: input * 0 (the affine correction divides by zero)
+        return input * np.zeros((), dtype=input.dtype)
+    if feature:
+        if input.ndim < 2:
+            raise ValueError(f"{op}: expected an input with at least 2 axes (N, C, *), got "
+                             f"shape {input.shape}; use alpha_dropout for elementwise masks")
+        mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    else:
+        mask_shape = input.shape
+    return AlphaDropout.apply(input, p, mask_shape)
+
+
+def alpha_dropout(input, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """PyTorch's alpha dropout (for SELU networks) in training mode, its mask drawn from
+    the framework's generator; the input itself otherwise (note PyTorch's default
+    ``training=False``)."""
+    return _alpha_dropout(input, p, training, False, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels: one draw per (sample, channel) of an (N, C, *)
+    input, as PyTorch's."""
+    return _alpha_dropout(input, p, training, True, "feature_alpha_dropout")
 
 
 # --------------------------------------------------------------------------- embedding

@@ -1,5 +1,5 @@
-"""Normalisation layers and channel dropout: BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm,
-GroupNorm, Dropout1d/2d (PyTorch's names, arguments, initialisation, reprs and state-dict
+"""Normalisation layers and structured dropout: BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm,
+RMSNorm, GroupNorm, Dropout1d/2d, AlphaDropout, FeatureAlphaDropout (PyTorch's names, arguments, initialisation, reprs and state-dict
 keys)."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from .layers import _check_size
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
-           "GroupNorm", "Dropout1d", "Dropout2d"]
+           "RMSNorm", "GroupNorm", "Dropout1d", "Dropout2d", "AlphaDropout",
+           "FeatureAlphaDropout"]
 
 
 def _affine_parameters(module: Module, affine: bool, bias: bool, shape, dtype) -> None:
@@ -195,6 +196,31 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` axes (see
+    :func:`F.rms_norm`); ``eps=None`` uses the input dtype's machine epsilon; with
+    ``elementwise_affine`` an elementwise weight (ones) of that shape follows."""
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=DEFAULT_DTYPE):
+        super().__init__()
+        self.normalized_shape = F._normalized_shape(normalized_shape, "RMSNorm")
+        self.eps = eps
+        self.elementwise_affine = bool(elementwise_affine)
+        _affine_parameters(self, self.elementwise_affine, False, self.normalized_shape, dtype)
+        _reset_affine(self)
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
 class GroupNorm(Module):
     """Split the C channels of an (N, C, *) input into ``num_groups`` groups and normalise
     each group over its channels and positions; with ``affine`` a per-channel weight
@@ -250,3 +276,19 @@ class Dropout2d(Dropout1d):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training)
+
+
+class AlphaDropout(Dropout1d):
+    """Alpha dropout for SELU networks (see :func:`F.alpha_dropout`) in training mode; the
+    identity in eval mode."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout1d):
+    """Alpha dropout of whole channels of an (N, C, *) input (see
+    :func:`F.feature_alpha_dropout`) in training mode; the identity in eval mode."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)
