@@ -301,8 +301,129 @@ def quickstart(torch):
     return record
 
 
+def learning_pytorch_with_examples(torch):
+    """The polynomial fits of PyTorch's "Learning PyTorch with Examples", as written
+    there: tensors and autograd with manual updates, a custom autograd.Function, nn with
+    Flatten(0, 1) and MSELoss(sum), RMSprop, and a module with dynamic control flow."""
+    import random as random_module
+
+    random = random_module.Random(0)  # the tutorial's random.randint, from a fixed seed
+
+    out = []
+    dtype = torch.float
+    device = "cpu"
+    # 1. tensors and autograd
+    x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+    y = torch.sin(x)
+    a = torch.tensor(0.1, device=device, dtype=dtype, requires_grad=True)
+    b = torch.tensor(0.2, device=device, dtype=dtype, requires_grad=True)
+    c = torch.tensor(-0.1, device=device, dtype=dtype, requires_grad=True)
+    d = torch.tensor(0.05, device=device, dtype=dtype, requires_grad=True)
+    learning_rate = 1e-6
+    for t in range(200):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        loss = (y_pred - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            a.grad = None
+            b.grad = None
+            c.grad = None
+            d.grad = None
+    out.append(loss.item())
+    # 2. custom Function
+    class LegendrePolynomial3(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return 0.5 * (5 * input ** 3 - 3 * input)
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            return grad_output * 1.5 * (5 * input ** 2 - 1)
+    a = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+    b = torch.full((), -1.0, device=device, dtype=dtype, requires_grad=True)
+    c = torch.full((), 0.0, device=device, dtype=dtype, requires_grad=True)
+    d = torch.full((), 0.3, device=device, dtype=dtype, requires_grad=True)
+    learning_rate = 5e-6
+    for t in range(200):
+        P3 = LegendrePolynomial3.apply
+        y_pred = a + b * P3(c + d * x)
+        loss = (y_pred - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            a -= learning_rate * a.grad
+            b -= learning_rate * b.grad
+            c -= learning_rate * c.grad
+            d -= learning_rate * d.grad
+            a.grad = None; b.grad = None; c.grad = None; d.grad = None
+    out.append(loss.item())
+    # 3. nn
+    p = torch.tensor([1, 2, 3])
+    xx = x.unsqueeze(-1).pow(p)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.1, -0.2, 0.05]]))
+        model[0].bias.fill_(0.01)
+    loss_fn = torch.nn.MSELoss(reduction='sum')
+    learning_rate = 1e-6
+    for t in range(200):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for param in model.parameters():
+                param -= learning_rate * param.grad
+    linear_layer = model[0]
+    out += [loss.item(), linear_layer.bias.item(), linear_layer.weight[:, 0].item()]
+    # 4. optim RMSprop
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.1, -0.2, 0.05]]))
+        model[0].bias.fill_(0.01)
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
+    for t in range(200):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    out.append(loss.item())
+    # 5. custom module with dynamic control flow
+    class DynamicNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.tensor(0.1))
+            self.b = torch.nn.Parameter(torch.tensor(0.2))
+            self.c = torch.nn.Parameter(torch.tensor(-0.1))
+            self.d = torch.nn.Parameter(torch.tensor(0.05))
+            self.e = torch.nn.Parameter(torch.tensor(0.01))
+        def forward(self, x):
+            y = self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+            for exp in range(4, random.randint(4, 6)):
+                y = y + self.e * x ** exp
+            return y
+        def string(self):
+            return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 ?'
+    model = DynamicNet()
+    criterion = torch.nn.MSELoss(reduction='sum')
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
+    for t in range(300):
+        y_pred = model(x)
+        loss = criterion(y_pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    out.append(loss.item())
+    return out
+
+
 PROGRAMS = [linear_regression, logistic_regression, autoencoder, causal_attention,
-            data_pipeline, dtype_and_device_handling, padded_tagger, quickstart]
+            data_pipeline, dtype_and_device_handling, padded_tagger, quickstart,
+            learning_pytorch_with_examples]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__ for p in PROGRAMS])
