@@ -247,8 +247,9 @@ def assert_matches_torch(fn, *arrays, rtol=1e-9):
     (out_t * torch.tensor(weight)).sum().backward()
     (out_o * Tensor(weight)).sum().backward()
     for t, o in zip(theirs, ours):
-        expected = np.zeros_like(a := t.detach().numpy()) if t.grad is None else t.grad.numpy()
-        got = np.zeros_like(a) if o.grad is None else o.grad.data
+        zeros = np.zeros_like(t.detach().numpy())  # a missing gradient is a zero one
+        expected = zeros if t.grad is None else t.grad.numpy()
+        got = zeros if o.grad is None else o.grad.data
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-10)
 
 

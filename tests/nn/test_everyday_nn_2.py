@@ -227,3 +227,65 @@ def test_lp_pool_gradients_and_signed_inputs():
     assert_matches_torch(lambda m, a: m.nn.functional.lp_pool1d(a, 3, 2), x.reshape(1, 2, 16))
     with pytest.raises(ValueError, match="norm_type must be a non-zero number"):
         F.lp_pool1d(Tensor(x.reshape(1, 2, 16)), 0, 2)
+
+
+# --------------------------------------------------------------------------- affine_grid, grid_sample
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_matches_torch(mode, padding_mode, align_corners):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 5, 6))
+    grid = rng.uniform(-1.4, 1.4, (2, 4, 7, 2))  # some points outside, for the padding
+    assert_matches_torch(lambda m, a, g: m.nn.functional.grid_sample(
+        a, g, mode, padding_mode, align_corners), x, grid)
+    ours = F.grid_sample(Tensor(x.astype(np.float32)), Tensor(grid.astype(np.float32)), mode,
+                         padding_mode, align_corners)
+    theirs = TF.grid_sample(torch.tensor(x, dtype=torch.float32),
+                            torch.tensor(grid, dtype=torch.float32), mode, padding_mode,
+                            align_corners)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_gradcheck_in_input_and_grid(padding_mode):
+    rng = np.random.default_rng(13)
+    x, grid = rng.standard_normal((1, 2, 4, 3)), rng.uniform(-1.2, 1.2, (1, 3, 2, 2))
+    assert_gradcheck(lambda a, g: F.grid_sample(a, g, "bilinear", padding_mode, False), x, grid)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_matches_torch_and_feeds_grid_sample(align_corners):
+    rng = np.random.default_rng(14)
+    theta = np.array([[[0.9, -0.2, 0.1], [0.3, 1.1, -0.2]], [[1.0, 0, 0], [0, 1.0, 0]]])
+    x = rng.standard_normal((2, 3, 5, 4))
+    assert_matches_torch(lambda m, t: m.nn.functional.affine_grid(
+        t, (2, 3, 6, 5), align_corners), theta)
+    assert_matches_torch(lambda m, t, a: m.nn.functional.grid_sample(
+        a, m.nn.functional.affine_grid(t, (2, 3, 6, 5), align_corners),
+        align_corners=align_corners), theta, x)
+    assert_gradcheck(lambda t: F.affine_grid(t, (2, 1, 3, 2), align_corners), theta)
+    # the identity transform with align_corners=True reproduces the image exactly
+    identity = F.grid_sample(Tensor(x), F.affine_grid(Tensor(np.tile(theta[1], (2, 1, 1))),
+                                                      (2, 3, 5, 4), True), align_corners=True)
+    if align_corners:
+        np.testing.assert_allclose(identity.data, x, atol=1e-12)
+
+
+def test_grid_sample_arguments_and_default_warning():
+    x, grid = Tensor(np.zeros((1, 1, 3, 3), np.float32)), Tensor(np.zeros((1, 2, 2, 2), np.float32))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.grid_sample(x, grid)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.affine_grid(Tensor(np.zeros((1, 2, 3), np.float32)), (1, 1, 2, 2))
+    with pytest.raises(ValueError, match="bicubic is not supported"):
+        F.grid_sample(x, grid, "bicubic", align_corners=False)
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        F.grid_sample(x, grid, padding_mode="wrap", align_corners=False)
+    with pytest.raises(TypeError, match="same dtype"):
+        F.grid_sample(x, Tensor(np.zeros((1, 2, 2, 2))), align_corners=False)
+    with pytest.raises(ValueError, match=r"theta of shape \(1, 2, 3\)"):
+        F.affine_grid(Tensor(np.zeros((1, 3, 3), np.float32)), (1, 1, 2, 2), False)

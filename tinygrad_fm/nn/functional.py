@@ -41,7 +41,7 @@ __all__ = [
     "gaussian_nll_loss", "cosine_embedding_loss", "hinge_embedding_loss", "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "rms_norm", "alpha_dropout", "feature_alpha_dropout", "upsample", "upsample_nearest",
-    "upsample_bilinear", "lp_pool1d", "lp_pool2d",
+    "upsample_bilinear", "lp_pool1d", "lp_pool2d", "affine_grid", "grid_sample",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -688,6 +688,142 @@ def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
     (warns, as PyTorch's)."""
     _warn_deprecated_upsample("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _grid_axis(size: int, align_corners: bool, dtype) -> np.ndarray:
+    """The normalised [-1, 1] coordinates of ``size`` pixels: their centres, or with
+    ``align_corners`` the corner pixels' centres at -1 and 1."""
+    if align_corners:
+        return np.linspace(-1, 1, size, dtype=np.float64).astype(dtype) if size > 1 \
+            else np.zeros(1, dtype)
+    return ((np.arange(size, dtype=np.float64) * 2 + 1) / size - 1).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners=None) -> Tensor:
+    """PyTorch's ``F.affine_grid`` for 2-D: the (N, H, W, 2) sampling grid (x, y) of the
+    affine maps ``theta`` (N, 2, 3) over an output of ``size`` (N, C, H, W);
+    differentiable in ``theta``. ``align_corners=None`` means False, as PyTorch's."""
+    op = "affine_grid"
+    theta = _floating_input(theta, op)
+    size = tuple(int(n) for n in size)
+    if len(size) != 4:
+        raise ValueError(f"{op}: only 2-D grids are supported: size must be (N, C, H, W), got "
+                         f"{size}")
+    if theta.shape != (size[0], 2, 3):
+        raise ValueError(f"{op}: expected theta of shape ({size[0]}, 2, 3) for size {size}, "
+                         f"got shape {theta.shape}")
+    if min(size) <= 0:
+        raise ValueError(f"{op}: size must be positive, got {size}")
+    height, width = size[2:]
+    align_corners = _grid_align_corners(align_corners)
+    xs = _grid_axis(width, align_corners, theta.dtype)
+    ys = _grid_axis(height, align_corners, theta.dtype)
+    base = np.stack([np.broadcast_to(xs, (height, width)),
+                     np.broadcast_to(ys[:, None], (height, width)),
+                     np.ones((height, width), theta.dtype)], axis=-1)
+    grid = Tensor(base.reshape(1, height * width, 3)) @ theta.transpose(1, 2)
+    return grid.reshape(size[0], height, width, 2)
+
+
+def _grid_align_corners(align_corners) -> bool:
+    if align_corners is None:  # PyTorch's warning, word for word
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if "
+                      "the old behavior is desired. See the documentation of grid_sample for "
+                      "details.", stacklevel=3)
+    return bool(align_corners)
+
+
+GRID_SAMPLE_MODES = ("bilinear", "nearest")
+GRID_SAMPLE_PADDING = ("zeros", "border", "reflection")
+
+
+def _inside_or_constant(coord: Tensor, low: float, high: float) -> Tensor:
+    """``clamp(coord, low, high)`` with PyTorch's grid_sample gradient: 0 wherever the
+    coordinate is clipped, including exactly at the bounds."""
+    inside = (coord.data > low) & (coord.data < high)
+    return coord.where(inside, np.clip(coord.data, low, high).astype(coord.dtype))
+
+
+def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    """PyTorch's reflect_coordinates: fold ``coord`` into [low, high] by reflections."""
+    if twice_low == twice_high:
+        return coord * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    distance = (coord - low).abs()
+    flips = np.floor(distance.data / span)
+    extra = distance - (flips * span).astype(coord.dtype)
+    return (extra + low).where(flips % 2 == 0, (span - extra) + low)
+
+
+def _source_coordinate(coord: Tensor, size: int, padding_mode: str,
+                       align_corners: bool) -> Tensor:
+    """A normalised grid coordinate as a pixel position of an axis of ``size``."""
+    if align_corners:
+        coord = (coord + 1) * ((size - 1) / 2)
+    else:
+        coord = ((coord + 1) * size - 1) / 2
+    if padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners \
+            else _reflect(coord, -1, 2 * size - 1)
+    if padding_mode != "zeros":
+        coord = _inside_or_constant(coord, 0, size - 1)
+    return coord
+
+
+def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners=None) -> Tensor:
+    """PyTorch's ``F.grid_sample`` for 2-D: sample (N, C, H, W) ``input`` at the (x, y)
+    positions of ``grid`` (N, Ho, Wo, 2), normalised to [-1, 1]; ``mode`` 'bilinear' or
+    'nearest', ``padding_mode`` 'zeros', 'border' or 'reflection'. Differentiable in the
+    input, and (bilinear) in the grid. ``align_corners=None`` means False."""
+    op = "grid_sample"
+    input, grid = _floating_input(input, op), _floating_input(grid, op)
+    if mode not in GRID_SAMPLE_MODES:
+        raise ValueError(f"{op}: mode must be one of {GRID_SAMPLE_MODES} (bicubic is not "
+                         f"supported), got {mode!r}")
+    if padding_mode not in GRID_SAMPLE_PADDING:
+        raise ValueError(f"{op}: padding_mode must be one of {GRID_SAMPLE_PADDING}, got "
+                         f"{padding_mode!r}")
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 \
+            or grid.shape[0] != input.shape[0]:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W) and a grid (N, Ho, Wo, 2) "
+                         f"with the same N (5-D volumes are not supported), got input "
+                         f"{input.shape} and grid {grid.shape}")
+    if input.dtype != grid.dtype:
+        raise TypeError(f"{op}: input ({input.dtype}) and grid ({grid.dtype}) must have the "
+                        "same dtype; convert one of them")
+    align_corners = _grid_align_corners(align_corners)
+    batch, channels, height, width = input.shape
+    points = grid.shape[1] * grid.shape[2]
+    flat_grid = grid.reshape(batch, points, 2)
+    x = _source_coordinate(flat_grid[:, :, 0], width, padding_mode, align_corners)
+    y = _source_coordinate(flat_grid[:, :, 1], height, padding_mode, align_corners)
+    flat_input = input.reshape(batch, channels, height * width)
+
+    def corner(column: np.ndarray, row: np.ndarray) -> tuple:
+        """The input at integer positions (N, P), zero outside, and the inside mask."""
+        inside = (column >= 0) & (column < width) & (row >= 0) & (row < height)
+        index = np.where(inside, row * width + column, 0).astype(np.int64)
+        index = np.broadcast_to(index[:, None, :], (batch, channels, points))
+        return flat_input.gather(2, index), inside[:, None, :].astype(input.dtype)
+
+    if mode == "nearest":  # round half to even, as PyTorch's nearbyint
+        values, inside = corner(np.rint(x.data).astype(np.int64),
+                                np.rint(y.data).astype(np.int64))
+        out = values * inside
+    else:
+        left, top = np.floor(x.data), np.floor(y.data)
+        right_weight = (x - left.astype(x.dtype)).reshape(batch, 1, points)
+        bottom_weight = (y - top.astype(y.dtype)).reshape(batch, 1, points)
+        left, top = left.astype(np.int64), top.astype(np.int64)
+        out = None
+        for column, column_weight in ((left, 1 - right_weight), (left + 1, right_weight)):
+            for row, row_weight in ((top, 1 - bottom_weight), (top + 1, bottom_weight)):
+                values, inside = corner(column, row)
+                term = values * (column_weight * row_weight * inside)
+                out = term if out is None else out + term
+    return out.reshape(batch, channels, grid.shape[1], grid.shape[2])
 
 
 # --------------------------------------------------------------------------- losses
