@@ -25,8 +25,11 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        zeros, zeros_like)
 from . import linalg
 from .linalg import einsum, tensordot
-from .functions import (addmm, baddbmm, block_diag, bucketize, cartesian_prod, cdist,
-                        combinations, kron, meshgrid, searchsorted, std_mean, trace, var_mean)
+from .functions import (addmm, atleast_1d, atleast_2d, atleast_3d, baddbmm, block_diag,
+                        bucketize, cartesian_prod, cdist, column_stack, combinations, dstack,
+                        hstack, kron, meshgrid, polygamma, repeat_interleave, searchsorted,
+                        std_mean, trace, var_mean, vstack)
+from . import special
 from .switches import compile, get_float32_matmul_precision, set_float32_matmul_precision  # noqa: A004
 from .tensor import set_printoptions
 
@@ -86,11 +89,13 @@ for _name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "me
               "masked_select", "take", "diagonal", "lerp", "atan2", "arctan2", "hypot",
               "floor_divide", "remainder", "fmod", "nansum", "nanmean", "quantile",
               "nanquantile", "unique", "bincount", "histc", "addcmul", "addcdiv",
-              "index_add"):
+              "index_add", "tan", "erf", "erfc", "erfinv", "lgamma", "digamma", "log2",
+              "log10", "logit", "xlogy", "true_divide", "divide", "subtract", "mm", "mv",
+              "dot", "cross", "tensor_split", "cummax", "cummin", "logcumsumexp",
+              "scatter_reduce", "masked_fill_", "detach_"):
     globals()[_name] = _function_form(_name)
 del _name
 
-mm = matmul  # noqa: F821  (defined in the loop above)
 concat = concatenate = cat
 det, inverse = linalg.det, linalg.inv
 

@@ -1,7 +1,9 @@
 """``torch.*`` functions that are not Tensor methods: grids and products of tensors
 (meshgrid, cartesian_prod, combinations, kron, block_diag), fused products (addmm,
 baddbmm), statistics pairs (std_mean, var_mean), sorted search (searchsorted, bucketize)
-and pairwise distances (cdist). Each is built from differentiable Tensor ops, so
+pairwise distances (cdist), stacking by axis (hstack, vstack, dstack, column_stack,
+atleast_1d/2d/3d), repeat_interleave and polygamma (whose argument order differs from
+the method's). Each is built from differentiable Tensor ops, so
 gradients (of every order) come from those."""
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import numpy as np
 from .tensor import Tensor, cat, stack
 
 __all__ = ["meshgrid", "cartesian_prod", "combinations", "kron", "block_diag", "trace",
-           "addmm", "baddbmm", "std_mean", "var_mean", "searchsorted", "bucketize", "cdist"]
+           "addmm", "baddbmm", "std_mean", "var_mean", "searchsorted", "bucketize", "cdist",
+           "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "dstack",
+           "column_stack", "repeat_interleave", "polygamma"]
 
 
 def _tensor(x) -> Tensor:
@@ -218,3 +222,76 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
         raise ValueError(f"cdist: p must be non-negative, got {p}")
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return differences.norm(p, dim=-1)
+
+
+def _at_least(tensors, shape_of, name):
+    """One tensor, or a tuple of them (given as arguments or one sequence), each
+    reshaped by ``shape_of(shape)`` when it has fewer dimensions than wanted."""
+    single = len(tensors) == 1 and not isinstance(tensors[0], (list, tuple))
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shaped = tuple(t.reshape(shape_of(t.shape)) for t in map(_tensor, tensors))
+    return shaped[0] if single else shaped
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dimension (a 0-d one becomes shape (1,))."""
+    return _at_least(tensors, lambda s: s if len(s) >= 1 else (1,), "atleast_1d")
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least two dimensions: () -> (1, 1), (n,) -> (1, n)."""
+    return _at_least(tensors, lambda s: s if len(s) >= 2 else (1,) * (2 - len(s)) + s,
+                     "atleast_2d")
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least three dimensions: () -> (1, 1, 1), (n,) -> (1, n, 1),
+    (m, n) -> (m, n, 1), as PyTorch (and NumPy)."""
+    def shape_of(s):
+        return {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s)
+    return _at_least(tensors, shape_of, "atleast_3d")
+
+
+def _sequence(tensors, name: str) -> tuple:
+    if not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"{name}: expects a non-empty list or tuple of tensors, got "
+                        f"{type(tensors).__name__}")
+    return tuple(_tensor(t) for t in tensors)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along the columns: dimension 1, or 0 for 1-D tensors (``torch.hstack``)."""
+    tensors = atleast_1d(_sequence(tensors, "hstack"))
+    return cat(tensors, dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along the rows (dimension 0), 1-D tensors as rows (``torch.vstack``)."""
+    return cat(atleast_2d(_sequence(tensors, "vstack")), dim=0)
+
+
+def dstack(tensors) -> Tensor:
+    """Join along the depth (dimension 2) after :func:`atleast_3d`."""
+    return cat(atleast_3d(_sequence(tensors, "dstack")), dim=2)
+
+
+def column_stack(tensors) -> Tensor:
+    """Join along dimension 1, 0-d and 1-D tensors as columns (``torch.column_stack``)."""
+    tensors = _sequence(tensors, "column_stack")
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], dim=1)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """``input.repeat_interleave(repeats, dim)``; given only a 1-D integer tensor of
+    counts, the indices 0, 1, ... each repeated that often (as PyTorch)."""
+    input = _tensor(input)
+    if repeats is None:
+        return Tensor._make(np.arange(input.numel(), dtype=np.int64), False) \
+            .repeat_interleave(input, output_size=output_size)
+    return input.repeat_interleave(repeats, dim, output_size=output_size)
+
+
+def polygamma(n, input) -> Tensor:
+    """``torch.polygamma(n, input)``: the n-th derivative of digamma."""
+    return _tensor(input).polygamma(n)

@@ -1,10 +1,10 @@
 """PyTorch's named tuples of ``(values, indices)``, as ``torch.return_types``: what
 ``max(dim)``, ``min(dim)``, ``sort``, ``topk``, ``median(dim)``, ``mode``, ``kthvalue``
-and ``aminmax`` return (pairs that unpack and also have named fields)."""
+``aminmax``, ``cummax`` and ``cummin`` return (pairs that unpack and also have named fields)."""
 
 from collections import namedtuple
 
-__all__ = ["max", "min", "sort", "topk", "median", "mode", "kthvalue", "aminmax"]
+__all__ = ["max", "min", "sort", "topk", "median", "mode", "kthvalue", "aminmax", "cummax", "cummin"]
 
 max = namedtuple("max", ["values", "indices"])  # noqa: A001  (torch's own names)
 min = namedtuple("min", ["values", "indices"])  # noqa: A001
@@ -14,3 +14,5 @@ median = namedtuple("median", ["values", "indices"])
 mode = namedtuple("mode", ["values", "indices"])
 kthvalue = namedtuple("kthvalue", ["values", "indices"])
 aminmax = namedtuple("aminmax", ["min", "max"])
+cummax = namedtuple("cummax", ["values", "indices"])
+cummin = namedtuple("cummin", ["values", "indices"])

@@ -657,7 +657,7 @@ class Tensor:
     def __abs__(self):
         return ops.Abs.apply(self)
 
-    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
+    mul, pow, matmul = __mul__, __pow__, __matmul__  # add, sub, div: see below (alpha=, rounding_mode=)
     neg, abs = __neg__, __abs__
 
     def maximum(self, other):
@@ -1866,6 +1866,278 @@ class Tensor:
         return self._in_place(lambda a, b, out: np.copyto(out, b, casting="unsafe"), values,
                               name)
 
+    # ================================================================= everyday ops, part 2
+    # Special functions, the alpha/rounding_mode forms of add/sub/div, strict products,
+    # splitting, running extrema, scatter_reduce and in-place detach.
+
+    def _floating(self) -> "Tensor":
+        """This tensor, or for integer and bool tensors a float32 copy (PyTorch's
+        promotion for floating-point functions such as erf and lgamma)."""
+        return self if self.data.dtype.kind in "fc" else self.astype(DEFAULT_DTYPE)
+
+    def tan(self):
+        return ops.Tan.apply(self._floating())
+
+    def log2(self):
+        return ops.Log2.apply(self._floating())
+
+    def log10(self):
+        return ops.Log10.apply(self._floating())
+
+    def erf(self):
+        return ops.Erf.apply(self._floating())
+
+    def erfc(self):
+        return ops.Erfc.apply(self._floating())
+
+    def erfinv(self):
+        """The inverse of erf: +-inf at +-1, NaN outside [-1, 1]."""
+        return ops.Erfinv.apply(self._floating())
+
+    def lgamma(self):
+        """log |Gamma(x)| (+inf at 0, -1, -2, ...)."""
+        return ops.Lgamma.apply(self._floating())
+
+    def digamma(self):
+        """d/dx lgamma(x) (-inf at 0, NaN at the negative integers, as PyTorch)."""
+        return ops.Digamma.apply(self._floating())
+
+    def polygamma(self, n):
+        """The ``n``-th derivative of digamma (``polygamma(0)`` is digamma)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+        return ops.Polygamma.apply(self._floating(), int(n))
+
+    def logit(self, eps=None):
+        """log(p / (1 - p)); with ``eps`` the input is first clamped to [eps, 1 - eps]
+        (and the gradient is 0 outside that range), as ``torch.logit``."""
+        p = self._floating()
+        if eps is not None:
+            p = p.clamp(eps, 1 - eps)
+        return (p / (1 - p)).log()
+
+    def xlogy(self, other):
+        """``self * log(other)``, 0 where self is 0 (unless other is NaN)."""
+        first, other = self._floating_pair(other)
+        return ops.XLogY.apply(first, other)
+
+    def add(self, other, *, alpha=1):
+        """``self + alpha * other`` (``torch.add``)."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """``self - alpha * other`` (``torch.sub``)."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    subtract = sub
+
+    def div(self, other, *, rounding_mode=None):
+        """``self / other`` (true division); ``rounding_mode="trunc"`` rounds the quotient
+        toward zero and ``"floor"`` toward minus infinity (no gradient: it is zero almost
+        everywhere), keeping integer dtypes integer, as ``torch.div``."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode != "trunc":
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                             f"{rounding_mode!r}")
+        divisor = _data(self._operand(other))
+        with ops.quiet_numpy():  # x / 0: inf or nan without a warning, as torch
+            if self.data.dtype.kind in "biu" and np.asarray(divisor).dtype.kind in "biu":
+                return ops.ArrayCall.apply(_truncated_integer_division, self.data, divisor)
+            return ops.ArrayCall.apply(lambda a, b: np.trunc(a / b), self.data, divisor)
+
+    divide = true_divide = div
+
+    def mm(self, mat2):
+        """The product of two matrices (``torch.mm``; no broadcasting)."""
+        other_shape = np.shape(_data(mat2))
+        if self.ndim != 2 or len(other_shape) != 2 or self.shape[1] != other_shape[0]:
+            raise ValueError(f"mm: expected (n, m) and (m, p) matrices, got shapes "
+                             f"{self.shape} and {other_shape}")
+        return self @ mat2
+
+    def mv(self, vec):
+        """The product of a matrix and a vector (``torch.mv``)."""
+        other_shape = np.shape(_data(vec))
+        if self.ndim != 2 or len(other_shape) != 1 or self.shape[1] != other_shape[0]:
+            raise ValueError(f"mv: expected an (n, m) matrix and an (m,) vector, got shapes "
+                             f"{self.shape} and {other_shape}")
+        return self @ vec
+
+    def dot(self, other):
+        """The inner product of two 1-D tensors of one length (``torch.dot``)."""
+        other_shape = np.shape(_data(other))
+        if self.ndim != 1 or other_shape != self.shape:
+            raise ValueError(f"dot: expected two 1-D tensors of the same length, got shapes "
+                             f"{self.shape} and {other_shape}")
+        return self @ other
+
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim`` (the two broadcast together); with
+        no ``dim``, the first dimension of size 3 (PyTorch's deprecated default, which
+        warns as PyTorch does)."""
+        other = self._operand(other)
+        if not isinstance(other, Tensor):
+            other = Tensor(other)
+        try:
+            shape = np.broadcast_shapes(self.shape, other.shape)
+        except ValueError:
+            raise ops._broadcast_error("cross", self.data, other.data) from None
+        if dim is None:
+            import warnings
+
+            warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                          "Please either pass the dim explicitly or simply use "
+                          "torch.linalg.cross.\nThe default value of dim will change to "
+                          "agree with that of linalg.cross in a future release.",
+                          UserWarning, stacklevel=2)
+            sizes = [i for i, n in enumerate(shape) if n == 3]
+            if not sizes:
+                raise ValueError(f"cross: no dimension of size 3 in shape {shape}; "
+                                 "the cross product is defined for 3-vectors")
+            dim = sizes[0]
+        axis = normalize_single_axis(dim, shape, "cross")
+        if shape[axis] != 3:
+            raise ValueError(f"cross: dimension {dim} has size {shape[axis]} (shape {shape}); "
+                             "it must have size 3")
+        a = self if self.shape == shape else self.expand(shape)
+        b = other if other.shape == shape else other.expand(shape)
+        lead = (slice(None),) * axis
+
+        def rotated(t, order):
+            return t[lead + (np.array(order),)]
+
+        return rotated(a, [1, 2, 0]) * rotated(b, [2, 0, 1]) - \
+            rotated(a, [2, 0, 1]) * rotated(b, [1, 2, 0])
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        """Views along ``dim``: an int ``n`` gives ``n`` pieces as even as possible (the
+        first ``size % n`` one longer); a sequence (or 1-D tensor) of indices splits
+        before each of them, as ``torch.tensor_split``."""
+        axis = self._split_axis(dim, "tensor_split")
+        size = self.shape[axis]
+        split = indices_or_sections
+        if isinstance(split, Tensor):
+            if split.data.dtype.kind not in "iu" or split.ndim > 1:
+                raise TypeError(f"tensor_split: a tensor of sections or indices must be a 0-d "
+                                f"or 1-D int64 tensor, got dtype {split.dtype} and shape "
+                                f"{split.shape}")
+            split = split.item() if split.ndim == 0 else split.data.tolist()
+        if isinstance(split, (int, np.integer)):
+            sections = int(split)
+            if sections <= 0:
+                raise ValueError(f"tensor_split: number of sections must be positive, got "
+                                 f"{sections}")
+            lengths = [size // sections + (1 if i < size % sections else 0)
+                       for i in range(sections)]
+            bounds = list(np.cumsum([0] + lengths))
+        else:
+            bounds = [0] + [min(max(int(i) + (size if i < 0 else 0), 0), size)
+                            for i in split] + [size]
+        lead = (slice(None),) * axis
+        return tuple(self[lead + (slice(start, max(start, stop)),)]
+                     for start, stop in zip(bounds[:-1], bounds[1:]))
+
+    def cummax(self, dim):
+        """Running maxima along ``dim`` and the index of each (the latest of tied ones;
+        once a NaN is met it stays), as ``torch.cummax``; values are differentiable."""
+        return self._running_extremum(dim, True, _return_types.cummax)
+
+    def cummin(self, dim):
+        """Running minima along ``dim`` and their indices, as ``torch.cummin``."""
+        return self._running_extremum(dim, False, _return_types.cummin)
+
+    def _running_extremum(self, dim, largest: bool, kind):
+        op = "cummax" if largest else "cummin"
+        if self.ndim == 0:
+            normalize_single_axis(dim, self.shape, op)
+            return kind(self.clone(), Tensor._make(np.zeros((), np.int64), False))
+        axis = normalize_single_axis(dim, self.shape, op)
+        moved = np.moveaxis(self.data, axis, -1)
+        indices = np.zeros(moved.shape, dtype=np.int64)
+        if moved.shape[-1]:
+            better = np.greater_equal if largest else np.less_equal
+            best, best_index = moved[..., 0].copy(), np.zeros(moved.shape[:-1], np.int64)
+            for i in range(moved.shape[-1]):
+                value = moved[..., i]
+                with ops.quiet_numpy():
+                    take = better(value, best)
+                if moved.dtype.kind == "f":  # PyTorch: a NaN wins and then stays
+                    take = np.isnan(value) | (take & ~np.isnan(best))
+                best = np.where(take, value, best)
+                best_index = np.where(take, i, best_index)
+                indices[..., i] = best_index
+        indices = np.moveaxis(indices, -1, axis)
+        return kind(self.gather(axis, indices), Tensor._make(indices, False))
+
+    def logcumsumexp(self, dim):
+        """Running log(sum(exp)) along ``dim``, exact however far apart the values
+        are (``torch.logcumsumexp``)."""
+        return ops.LogCumsumExp.apply(self._floating(), dim)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        """Out-of-place ``torch.scatter_reduce``: ``src`` combined into a copy at
+        ``index`` along ``dim`` by ``reduce`` ('sum', 'prod', 'mean', 'amax', 'amin'),
+        with this tensor's values there too unless ``include_self=False``.
+        Differentiable in this tensor and ``src`` (twice, except prod where ``src``
+        holds a zero)."""
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' "
+                             f"or 'amin', got {reduce!r}")
+        index = np.asarray(_data(index))
+        if not isinstance(src, Tensor):
+            src = np.asarray(src, dtype=self.data.dtype)
+        if self.ndim == 0:  # as a 1-element vector, then back
+            return self.reshape(1).scatter_reduce(
+                dim, index.reshape(1), src.reshape(1), reduce,
+                include_self=include_self).reshape(())
+        return ops.ScatterReduce.apply(self, dim, index, src, reduce, bool(include_self))
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True) -> "Tensor":
+        return self._assign("scatter_reduce_", lambda: self.scatter_reduce(
+            dim, index, src, reduce, include_self=include_self), src)
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        """In-place :meth:`masked_fill` (no_grad() or outside a graph only)."""
+        return self._assign("masked_fill_", lambda: self.masked_fill(mask, value), value)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each element (or, with ``dim``, each slice along it) repeated ``repeats``
+        times in place (an int, or one count per element), as
+        ``torch.repeat_interleave``; without ``dim`` the tensor is flattened first.
+        Differentiable (the gradients of the copies add up)."""
+        source = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        axis = 0 if dim is None or self.ndim == 0 else \
+            normalize_single_axis(dim, self.shape, "repeat_interleave")
+        counts = np.asarray(_data(repeats))
+        if counts.dtype.kind not in "iu" or counts.ndim > 1:
+            raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D integer "
+                            f"tensor, got dtype {counts.dtype} and shape {counts.shape}")
+        n = source.shape[axis]
+        if counts.size == 1:
+            counts = np.full(n, counts.reshape(()))
+        if counts.shape != (n,):
+            raise ValueError(f"repeat_interleave: repeats has {counts.size} entries but "
+                             f"dimension {axis} has size {n} (shape {self.shape}); give one "
+                             "count per element or a single count")
+        if counts.size and counts.min() < 0:
+            raise ValueError(f"repeat_interleave: repeats must be non-negative, got "
+                             f"{counts.tolist()}")
+        if output_size is not None and int(counts.sum()) != int(output_size):
+            raise ValueError(f"repeat_interleave: output_size={output_size} but the repeats "
+                             f"sum to {int(counts.sum())}")
+        picks = np.repeat(np.arange(n), counts)
+        return source[(slice(None),) * axis + (picks,)]
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor from the graph in place: it becomes a leaf that does not
+        require grad (``torch.Tensor.detach_``)."""
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
 
 _autograd._Tensor = Tensor  # bind the engine to this class
 
@@ -1912,6 +2184,13 @@ def _is_dtype_name(value) -> bool:
         return True
     except TypeError:
         return False
+
+
+def _truncated_integer_division(a, b):
+    """Integer a / b rounded toward zero (NumPy's // rounds toward minus infinity)."""
+    quotient = np.floor_divide(a, b)
+    inexact = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
+    return quotient + inexact.astype(quotient.dtype)
 
 
 def _dims(dim):

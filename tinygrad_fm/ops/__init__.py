@@ -3,7 +3,8 @@
 common (axis helpers), arithmetic, unary, matmul, reduce (and softmax), movement,
 indexing, norm (batch/layer/group normalisation), embedding, conv (convolution, its
 adjoint, unfold/fold), padding, pool, nograd (array functions without a gradient),
-pointwise (more elementwise functions), linalg (einsum, solve, inv, det), recurrent
+pointwise (more elementwise functions), special (erf, lgamma,
+digamma and their kin), linalg (einsum, solve, inv, det), recurrent
 (fused LSTM/GRU cell steps). ``ops.X`` names every op whatever its family.
 
 Every op works on NumPy arrays. Backward returns gradients in the broadcast (output)
@@ -30,5 +31,6 @@ from .padding import *
 from .pool import *
 from .nograd import *
 from .pointwise import *
+from .special import *
 from .linalg import *
 from .recurrent import *

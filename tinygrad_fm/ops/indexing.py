@@ -1,11 +1,11 @@
-"""Index-driven ops: gather, scatter, scatter_add, diag, tril/triu, sorting."""
+"""Index-driven ops: gather, scatter, scatter_add, scatter_reduce, diag, tril/triu, sorting."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd import ArrayFunction
-from .common import constant, normalize_axis
+from .common import constant, normalize_axis, quiet_numpy
 
 
 def _checked_index(op: str, x_shape: tuple, axis, index, src_shape=None):
@@ -182,6 +182,130 @@ class ScatterAdd(ArrayFunction):
             grad_src = grad.reshape(src_shape) if grad.ndim == 0 else \
                 _src_gradient(grad, axis, index, src_shape)
         return grad, None, None, grad_src
+
+
+class ScatterReduce(ArrayFunction):
+    """Out-of-place ``torch.scatter_reduce`` for ``reduce`` in sum, prod, mean, amax and
+    amin: each ``src`` element is combined into ``out[index[i][j][k]][j][k]`` (axis 0),
+    together with this tensor's value there when ``include_self``, else without it
+    (positions no index names keep their value). Gradients as PyTorch's: mean divides
+    by the count, prod is exact at zeros (products of the others, no division by 0), and
+    amax/amin share the gradient equally among the tied elements that give the result
+    (a tied self element counts even when excluded, as in PyTorch). Differentiable
+    twice, except prod's gradient where ``src`` holds a zero."""
+
+    _START = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}
+    _UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+              "amin": np.minimum}
+
+    @staticmethod
+    def forward(ctx, x, axis, index, src, reduce, include_self):
+        src = np.asarray(src)
+        axis, index = _checked_index("scatter_reduce", x.shape, axis, index, src.shape)
+        target, values = _along_axis(index, axis), src[_src_region(index)]
+        self_counts = np.ones(x.shape, dtype=x.dtype)
+        if not include_self:
+            self_counts[target] = 0
+        out = x.copy()
+        if not include_self:
+            start = ScatterReduce._START[reduce]
+            if x.dtype.kind != "f" and start in (-np.inf, np.inf):
+                info = np.iinfo(x.dtype)
+                start = info.min if start < 0 else info.max
+            out[target] = start
+        ScatterReduce._UFUNC[reduce].at(out, target, values)
+        counts = None
+        if reduce == "mean":
+            counts = self_counts.copy()
+            np.add.at(counts, target, 1)
+            out = out / counts if x.dtype.kind == "f" else out // counts.astype(x.dtype)
+        ctx.meta = (axis, index, src.shape, reduce, self_counts, counts)
+        ctx.save_for_backward(x, src, out)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, index, src_shape, reduce, self_counts, counts = ctx.meta
+        x, src, out = ctx.saved_tensors
+        _, _, _, need_src, _, _ = ctx.needs_input_grad
+        target, region = _along_axis(index, axis), _src_region(index)
+        values = src[region]
+        if reduce in ("sum", "mean"):
+            share = grad if counts is None else grad / counts
+            grad_x, grad_src_values = share * self_counts, share[target]
+        elif reduce == "prod":
+            # out = self^included * product of the src values at each position.
+            products, nonzero_products = np.ones_like(x), np.ones_like(x)
+            zeros = np.zeros(x.shape, dtype=np.int64)
+            np.multiply.at(products, target, values)
+            np.multiply.at(nonzero_products, target, np.where(values == 0, 1, values))
+            np.add.at(zeros, target, (values == 0).astype(np.int64))
+            grad_x = np.where(self_counts > 0, grad * products, 0)
+            own = np.where(self_counts > 0, x, 1)[target]  # this tensor's factor
+            with quiet_numpy():
+                others = np.where(zeros[target] == 0, products[target] / values,
+                                  np.where((zeros[target] == 1) & (values == 0),
+                                           nonzero_products[target], 0))
+            grad_src_values = grad[target] * own * others
+        else:  # amax / amin: ties share equally
+            # PyTorch counts a tied self element even when include_self=False (and then
+            # gives it nothing): the same count here, for the same numbers.
+            self_hits = (x == out).astype(grad.dtype)
+            src_hits = (values == out[target]).astype(grad.dtype)
+            hits = self_hits.copy()
+            np.add.at(hits, target, src_hits)
+            with quiet_numpy():
+                share = np.where(hits > 0, grad / hits, 0)
+            grad_x, grad_src_values = share * self_hits * self_counts, share[target] * src_hits
+        grad_src = None
+        if need_src:
+            grad_src = np.zeros(src_shape, dtype=grad.dtype)
+            grad_src[region] = grad_src_values
+        return grad_x.astype(grad.dtype, copy=False), None, None, grad_src, None, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        """The same gradients with Tensor ops: the tie and count masks are constants;
+        prod's gradients are recorded through the products of the other factors (as
+        ``output / src``, so a zero in ``src`` makes them first order only)."""
+        from ..autograd import not_differentiable_twice
+
+        axis, index, src_shape, reduce, self_counts, counts = ctx.meta
+        x, src, out = ctx.saved_tensors
+        _, _, _, need_src, _, _ = ctx.needs_input_grad
+        region = _src_region(index)
+        dtype = grad.dtype
+        if reduce == "prod" and need_src and np.any(src[region] == 0):
+            return not_differentiable_twice(ctx, grad, "ScatterReduce",
+                                            "prod with a zero in src")
+        if reduce in ("sum", "mean"):
+            share = grad if counts is None else grad / constant(counts.astype(dtype))
+            grad_x, src_mask = share * constant(self_counts.astype(dtype)), None
+        elif reduce == "prod":
+            ones = constant(np.ones(x.shape, dtype=dtype))
+            others = ScatterReduce.apply(ones, axis, index, inputs[3], "prod", True)
+            grad_x = grad * others * constant(self_counts.astype(dtype))
+            share, src_mask = grad * output, None
+        else:
+            target = _along_axis(index, axis)
+            self_hits = (x == out).astype(dtype)
+            src_hits = (src[region] == out[target]).astype(dtype)
+            hits = self_hits.copy()
+            np.add.at(hits, target, src_hits)
+            with quiet_numpy():
+                inverse = np.where(hits > 0, 1 / hits, 0).astype(dtype)
+            share = grad * constant(inverse)
+            grad_x = share * constant(self_hits * self_counts)
+            src_mask = np.zeros(src_shape, dtype=dtype)
+            src_mask[region] = src_hits
+        grad_src = None
+        if need_src:
+            grad_src = _src_gradient(share, axis, index, src_shape)
+            if reduce == "prod":
+                grad_src = grad_src / inputs[3]
+            elif src_mask is not None:
+                grad_src = grad_src * constant(src_mask)
+        return grad_x, None, None, grad_src, None, None
 
 
 class Diag(ArrayFunction):

@@ -1,4 +1,5 @@
-"""More elementwise functions with PyTorch's gradients: sin, cos, log1p, expm1, rsqrt,
+"""More elementwise functions with PyTorch's gradients: sin, cos, tan, log2, log10,
+log1p, expm1, rsqrt,
 sign, relu6 (hardtanh), hardswish, mish, nan_to_num, atan2, hypot.
 
 Each has the fast array ``backward`` and a ``differentiable_backward`` written with
@@ -13,7 +14,7 @@ import numpy as np
 from ..autograd import ArrayFunction
 from .common import quiet_numpy
 
-__all__ = ["Sin", "Cos", "Log1p", "Expm1", "Rsqrt", "Sign", "Hardtanh", "Hardswish", "Mish",
+__all__ = ["Sin", "Cos", "Tan", "Log2", "Log10", "Log1p", "Expm1", "Rsqrt", "Sign", "Hardtanh", "Hardswish", "Mish",
            "NanToNum", "Atan2", "Hypot"]
 
 
@@ -56,6 +57,58 @@ class Cos(ArrayFunction):
     @staticmethod
     def differentiable_backward(ctx, grad, inputs, output):
         return -grad * inputs[0].sin()
+
+
+class Tan(ArrayFunction):
+    """tan(x); d/dx = 1 + tan(x)^2, from the saved output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with quiet_numpy():
+            out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 + out * out)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad * (1 + output * output)
+
+
+class _LogBase(ArrayFunction):
+    """log(x) / log(base), by NumPy's exact log2/log10; d/dx = 1 / (x log(base))."""
+
+    ufunc = staticmethod(np.log2)
+    log_base = float(np.log(2))
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        with quiet_numpy():
+            return cls.ufunc(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        with quiet_numpy():
+            return grad / (x * x.dtype.type(cls.log_base))
+
+    @classmethod
+    def differentiable_backward(cls, ctx, grad, inputs, output):
+        return grad / (inputs[0] * cls.log_base)
+
+
+class Log2(_LogBase):
+    pass
+
+
+class Log10(_LogBase):
+    ufunc = staticmethod(np.log10)
+    log_base = float(np.log(10))
 
 
 class Log1p(ArrayFunction):

@@ -1,4 +1,4 @@
-"""Reductions (sum, mean, prod, max/min, var, logsumexp, norm, cumsum, cumprod) and softmax."""
+"""Reductions (sum, mean, prod, max/min, var, logsumexp, norm, cumsum, logcumsumexp, cumprod) and softmax."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import ArrayFunction
 from .common import (normalize_axis, _expand_reduced, constant, expand_reduced, reduction_axes,
-                     _reduced_count)
+                     _reduced_count, quiet_numpy)
 
 
 class Sum(ArrayFunction):
@@ -274,6 +274,52 @@ class Cumsum(ArrayFunction):
         axis = ctx.axis
         return grad.flip(axis).cumsum(axis).flip(axis), None
 
+
+
+class LogCumsumExp(ArrayFunction):
+    """Running log-sum-exp along one axis (``torch.logcumsumexp``), exact by
+    ``np.logaddexp.accumulate``. The gradient ``sum over i >= j of grad_i exp(x_j -
+    out_i)`` is computed in the log domain, split by the sign of ``grad_i``, so that it
+    never overflows; the recorded form builds the (n, n) weights explicitly."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        (axis,) = normalize_axis(axis, x.shape, "logcumsumexp")
+        ctx.axis = axis
+        out = x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x, axis=axis)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0:
+            return grad, None
+        x, out = ctx.saved_tensors
+        axis = ctx.axis
+        result = np.zeros_like(grad)
+        with quiet_numpy():
+            for sign in (1, -1):
+                signed = sign * grad
+                logs = np.where(signed > 0, np.log(np.where(signed > 0, signed, 1)) - out,
+                                -np.inf)
+                later = np.flip(np.logaddexp.accumulate(np.flip(logs, axis), axis=axis), axis)
+                result += sign * np.exp(x + later)
+        return result, None
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .arithmetic import Where
+
+        if grad.ndim == 0:
+            return grad, None
+        axis = ctx.axis
+        x, out, g = (t.movedim(axis, -1) for t in (inputs[0], output, grad))
+        n = x.shape[-1]
+        later = np.tril(np.ones((n, n), dtype=bool))  # [i, j]: i >= j
+        # x_j - out_i <= 0 wherever i >= j: the exponentials stay at most 1.
+        exponent = Where.apply(later, x.unsqueeze(-2) - out.unsqueeze(-1),
+                               np.asarray(-np.inf, dtype=grad.dtype))
+        return (g.unsqueeze(-1) * exponent.exp()).sum(-2).movedim(-1, axis), None
 
 
 def _identity_mask(n: int) -> np.ndarray:
