@@ -5,10 +5,11 @@
 step for step; ``lr_scheduler`` holds ``LambdaLR``,
 ``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``ExponentialLR``,
 ``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``, ``LinearLR``, ``PolynomialLR``,
-``OneCycleLR``, ``CyclicLR``, ``SequentialLR`` and ``ReduceLROnPlateau``.
+``OneCycleLR``, ``CyclicLR``, ``SequentialLR``, ``ChainedScheduler`` and
+``ReduceLROnPlateau``; ``swa_utils`` holds ``AveragedModel``, ``SWALR`` and ``update_bn``.
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -21,4 +22,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax",
-           "Adagrad", "Adadelta", "Rprop", "lr_scheduler"]
+           "Adagrad", "Adadelta", "Rprop", "lr_scheduler", "swa_utils"]

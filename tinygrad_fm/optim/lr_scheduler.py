@@ -37,6 +37,7 @@ __all__ = [
     "OneCycleLR",
     "CyclicLR",
     "SequentialLR",
+    "ChainedScheduler",
     "ReduceLROnPlateau",
 ]
 
@@ -808,7 +809,31 @@ class OneCycleLR(_CyclesMomentum, LRScheduler):
         return lrs
 
 
-class SequentialLR(LRScheduler):
+class _WrapsSchedulers(LRScheduler):
+    """A scheduler over other schedulers (``_schedulers``): its state dict holds theirs."""
+
+    _unsaved = ("optimizer", "_schedulers")
+
+    def state_dict(self) -> dict:
+        """Every attribute except the optimizer, with the schedulers' state dicts."""
+        state = super().state_dict()
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore this scheduler's attributes and each wrapped scheduler's state."""
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        if len(saved) != len(self._schedulers):
+            raise ValueError(f"the state dict holds {len(saved)} schedulers, this "
+                             f"{type(self).__name__} has {len(self._schedulers)}: build it "
+                             "with the same schedulers before loading")
+        super().load_state_dict(state)
+        for scheduler, scheduler_state in zip(self._schedulers, saved):
+            scheduler.load_state_dict(scheduler_state)
+
+
+class SequentialLR(_WrapsSchedulers):
     r"""Run ``schedulers`` one after another, switching at the epochs in ``milestones``
     (``len(milestones) == len(schedulers) - 1``).
 
@@ -829,24 +854,7 @@ class SequentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
                  last_epoch: int = -1):
         _check_optimizer(optimizer)
-        if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler, but "
-                             "got no scheduler.")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{type(self).__name__}: the scheduler at index {i} "
-                                f"({type(scheduler).__name__}) should have `optimizer` as "
-                                "its attribute; give learning-rate schedulers")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(f"{type(self).__name__} does not support "
-                                 "`ReduceLROnPlateau` scheduler as it requires additional "
-                                 "kwargs to be specified when calling `step`, but got one "
-                                 f"at index {i} in the given schedulers sequence.")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(f"{type(self).__name__} expects all schedulers to belong "
-                                 f"to the same optimizer, but got scheduler "
-                                 f"{type(scheduler).__name__} at index {i} with a different "
-                                 f"optimizer than the {type(optimizer).__name__} given.")
+        _check_wrapped_schedulers(type(self).__name__, optimizer, schedulers)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError("Sequential Schedulers expects number of schedulers provided "
                              "to be one more than the number of milestone points, but got "
@@ -885,25 +893,53 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    _unsaved = ("optimizer", "_schedulers")
 
-    def state_dict(self) -> dict:
-        """Every attribute except the optimizer, with the schedulers' state dicts."""
-        state = super().state_dict()
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+def _check_wrapped_schedulers(owner: str, optimizer: Optimizer, schedulers) -> None:
+    """The schedulers that SequentialLR / ChainedScheduler wrap: at least one, none a
+    ReduceLROnPlateau, all of ``optimizer``."""
+    if len(schedulers) < 1:
+        raise ValueError(f"{owner} expects at least one scheduler, but got no scheduler.")
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{owner}: the scheduler at index {i} "
+                            f"({type(scheduler).__name__}) should have `optimizer` as "
+                            "its attribute; give learning-rate schedulers")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{owner} does not support `ReduceLROnPlateau` scheduler as it "
+                             "requires additional kwargs to be specified when calling "
+                             f"`step`, but got one at index {i} in the given schedulers "
+                             "sequence.")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(f"{owner} expects all schedulers to belong to the same "
+                             f"optimizer, but got scheduler {type(scheduler).__name__} at "
+                             f"index {i} with a different optimizer than the "
+                             f"{type(optimizer).__name__} given.")
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore this scheduler's attributes and each wrapped scheduler's state."""
-        state = dict(state_dict)
-        saved = state.pop("_schedulers")
-        if len(saved) != len(self._schedulers):
-            raise ValueError(f"the state dict holds {len(saved)} schedulers, this "
-                             f"SequentialLR has {len(self._schedulers)}: build it with the "
-                             "same schedulers before loading")
-        super().load_state_dict(state)
-        for scheduler, scheduler_state in zip(self._schedulers, saved):
-            scheduler.load_state_dict(scheduler_state)
+
+class ChainedScheduler(_WrapsSchedulers):
+    r"""Step every scheduler in ``schedulers`` (all of one optimizer, none a
+    ReduceLROnPlateau), in order, at each :meth:`step`: their chainable updates compose,
+    e.g. ``ConstantLR`` warm-up times ``ExponentialLR`` decay, as in PyTorch.
+    ``optimizer`` defaults to the first scheduler's. ``state_dict()`` holds the
+    schedulers' state dicts under ``"_schedulers"``."""
+
+    def __init__(self, schedulers, optimizer: Optimizer | None = None):
+        if len(schedulers) < 1:
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be "
+                             "chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_wrapped_schedulers(type(self).__name__, optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = self._group_lrs()
+
+    def step(self) -> None:  # no deprecated epoch argument, as in PyTorch
+        """Step each scheduler in turn."""
+        if _recording.recorder is not None:  # tinygrad_fm.jit: replayed as a whole
+            return _recording.recorder.call(ChainedScheduler.step, self)
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._group_lrs()
 
 
 class ReduceLROnPlateau(LRScheduler):
