@@ -289,3 +289,46 @@ def test_grid_sample_arguments_and_default_warning():
         F.grid_sample(x, Tensor(np.zeros((1, 2, 2, 2))), align_corners=False)
     with pytest.raises(ValueError, match=r"theta of shape \(1, 2, 3\)"):
         F.affine_grid(Tensor(np.zeros((1, 3, 3), np.float32)), (1, 1, 2, 2), False)
+
+
+# --------------------------------------------------------------------------- LazyLinear
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_lazy_linear_infers_in_features_and_becomes_linear(bias):
+    ours, theirs = nn.LazyLinear(3, bias=bias), torch.nn.LazyLinear(3, bias=bias)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours.weight) == repr(theirs.weight) == "<UninitializedParameter>"
+    with pytest.raises(RuntimeError, match="uninitialized parameter"):
+        ours.weight.shape
+    assert ours.has_uninitialized_params()
+    x = np.random.default_rng(15).standard_normal((2, 5, 4)).astype(np.float32)
+    out = ours(Tensor(x))
+    theirs(torch.tensor(x))
+    assert type(ours) is nn.Linear and repr(ours) == repr(theirs)
+    assert type(ours.weight) is nn.Parameter and ours.weight.shape == (3, 4)
+    assert [p.shape for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    bound = 1 / np.sqrt(4)
+    assert np.all(np.abs(ours.weight.data) <= bound) and ours.weight.data.std() > 0
+    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    np.testing.assert_allclose(out.data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    assert out.dtype == np.float32
+
+
+def test_lazy_linear_optimizer_made_before_the_first_call_trains_it():
+    ours = nn.Sequential(nn.LazyLinear(4), nn.ReLU(), nn.LazyLinear(1))
+    optimizer = tg.optim.SGD(ours.parameters(), lr=0.1)
+    x = np.random.default_rng(16).standard_normal((8, 3)).astype(np.float32)
+    first = ours(Tensor(x)).square().mean()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    their_optimizer = torch.optim.SGD(theirs.parameters(), lr=0.1)
+    first.backward()
+    optimizer.step()
+    theirs(torch.tensor(x)).square().mean().backward()
+    their_optimizer.step()
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-5,
+                                   atol=1e-7)
+    assert ours(Tensor(x)).square().mean().item() < first.item()

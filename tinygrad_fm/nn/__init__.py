@@ -23,6 +23,7 @@ from .layers import (
     Identity,
     L1Loss,
     LeakyReLU,
+    LazyLinear,
     Linear,
     LogSigmoid,
     LogSoftmax,
@@ -96,7 +97,8 @@ from .pooling import (
     UpsamplingBilinear2d,
 )
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter,
-                     ParameterDict, ParameterList, Sequential, StateDictError)
+                     ParameterDict, ParameterList, Sequential, StateDictError,
+                     UninitializedParameter)
 from .normalization import (AlphaDropout, BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d,
                             FeatureAlphaDropout, GroupNorm, InstanceNorm1d, InstanceNorm2d,
                             LayerNorm, RMSNorm)
@@ -133,5 +135,5 @@ __all__ = [
     "PoissonNLLLoss", "GaussianNLLLoss", "MultiMarginLoss", "MultiLabelSoftMarginLoss",
     "Hardshrink", "Softshrink",
     "RMSNorm", "AlphaDropout", "FeatureAlphaDropout", "LPPool1d", "LPPool2d",
-    "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d", "UpsamplingBilinear2d", "LazyLinear", "UninitializedParameter",
 ]

@@ -9,10 +9,10 @@ import numpy as np
 from ..tensor import DEFAULT_DTYPE, Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, UninitializedParameter
 
 __all__ = [
-    "Linear", "Identity", "Flatten", "Dropout", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
+    "Linear", "LazyLinear", "Identity", "Flatten", "Dropout", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
     "Softmax", "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss",
     "GELU", "SiLU", "ELU", "Softplus", "LogSigmoid",
     "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
@@ -60,6 +60,54 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class LazyLinear(Linear):
+    """A :class:`Linear` whose ``in_features`` is the last axis of its first input: until
+    then ``in_features`` is 0 and weight and bias are :class:`UninitializedParameter` s.
+    The first forward materialises them in place (so an optimizer made before it keeps
+    working, as in PyTorch), initialises them as ``Linear`` does and turns the module into
+    a ``Linear``. Loading a state dict into a module not yet called is not supported:
+    call it once (or build a ``Linear``) first."""
+
+    cls_to_become = Linear
+
+    def __init__(self, out_features: int, bias: bool = True, device=None,
+                 dtype=DEFAULT_DTYPE):
+        Module.__init__(self)
+        self.in_features = 0
+        self.out_features = _check_size(out_features, "out_features", "LazyLinear")
+        self.weight = UninitializedParameter(dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def has_uninitialized_params(self) -> bool:
+        return any(isinstance(p, UninitializedParameter) for p in self.parameters())
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input) -> None:
+        """Materialise the parameters for ``input``'s last axis and initialise them."""
+        if not self.has_uninitialized_params():
+            return
+        if input.ndim < 1:
+            raise ValueError(f"LazyLinear: the first input must have at least one axis (its "
+                             f"last is in_features), got shape {input.shape}")
+        self.in_features = int(input.shape[-1])
+        self.weight.materialize((self.out_features, self.in_features))
+        if self.bias is not None:
+            self.bias.materialize((self.out_features,))
+        self.reset_parameters()
+
+    def forward(self, input):
+        input = F._as_tensor(input, "LazyLinear")
+        self.initialize_parameters(input)
+        self.__class__ = self.cls_to_become
+        return F.linear(input, self.weight, self.bias)
 
 
 class Identity(Module):

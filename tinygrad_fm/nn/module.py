@@ -16,7 +16,8 @@ from ..autograd import ArrayFunction
 from ..tensor import Tensor, _is_dtype_name
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict", "StateDictError", "IncompatibleKeys", "RemovableHandle"]
+           "ParameterDict", "StateDictError", "IncompatibleKeys", "RemovableHandle",
+           "UninitializedParameter"]
 
 
 class Parameter(Tensor):
@@ -36,6 +37,31 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class UninitializedParameter(Parameter):
+    """A parameter of a lazy module (``LazyLinear``) whose shape is not known until the
+    first forward. :meth:`materialize` gives it an (uninitialised) array of the shape and
+    turns it into a plain :class:`Parameter` in place, as PyTorch's: it stays the same
+    object, so an optimizer built before the first forward updates it."""
+
+    __slots__ = ()
+
+    def __init__(self, requires_grad: bool = True, dtype=None):
+        super().__init__(np.empty((0,), dtype=np.dtype(dtype or np.float32)), requires_grad)
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. "
+                           "Call `forward` to initialize the parameters before accessing "
+                           "their attributes.")
+
+    def materialize(self, shape) -> None:
+        self.data = np.empty(tuple(shape), dtype=self.data.dtype)
+        self.__class__ = Parameter
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
 
 
 class StateDictError(RuntimeError, ValueError):
