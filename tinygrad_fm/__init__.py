@@ -14,6 +14,7 @@ _keep_freed_memory()
 
 from . import autograd  # noqa: E402
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import DEFAULT_DTYPE, Tensor, cat, maximum, minimum, one_hot, stack, where
 from . import return_types
@@ -23,6 +24,10 @@ from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, fro
                        full_like, linspace, multinomial, normal, ones, ones_like, rand,
                        rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
                        zeros, zeros_like)
+from .creation import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                       HalfTensor, IntTensor, LongTensor, ShortTensor)
+from . import version
+from .tensor import Size
 from . import linalg
 from .linalg import einsum, tensordot
 from .functions import (addmm, atleast_1d, atleast_2d, atleast_3d, baddbmm, block_diag,
@@ -103,10 +108,11 @@ det, inverse = linalg.det, linalg.inv
 from .dtypes import (accelerator, backends, bool, cuda, device, double, finfo,  # noqa: E402,A004
                      float, float16, float32, float64, get_default_dtype, half, iinfo, int,
                      int8, int16, int32, int64, long, mps, set_default_dtype, short, uint8)
+from .dtypes import can_cast, promote_types, result_type  # noqa: E402
 
 
 def is_floating_point(input) -> "builtins.bool":  # noqa: F821
     return input.data.dtype.kind == "f"
 
 
-__version__ = "0.1.0"
+__version__ = version.__version__

@@ -9,12 +9,14 @@ import numpy as np
 
 from . import dtypes
 from . import random as _random
-from .tensor import DEFAULT_DTYPE, Tensor, _as_array
+from .tensor import DEFAULT_DTYPE, Size, Tensor, _as_array
 
 __all__ = ["zeros", "ones", "empty", "full", "arange", "linspace", "eye", "tensor",
            "as_tensor", "from_numpy", "zeros_like", "ones_like", "empty_like", "full_like",
            "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
-           "rand_like", "randn_like", "randint_like"]
+           "rand_like", "randn_like", "randint_like", "FloatTensor", "DoubleTensor",
+           "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+           "BoolTensor"]
 
 
 def _size(size, op: str) -> tuple:
@@ -244,3 +246,43 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Category indices drawn row-wise in proportion to ``input``'s weights."""
     return Tensor(_random.multinomial_array(_like(input), num_samples, replacement, generator))
+
+
+# --------------------------------------------------------------------------- legacy types
+
+class _LegacyTensorType(type):
+    """``isinstance(x, torch.FloatTensor)`` holds for tensors of that dtype."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, Tensor) and instance.dtype == cls.dtype
+
+
+def _legacy_constructor(name: str, dtype):
+    def __new__(cls, *args, device=None):
+        """From data (a list, an array or a Tensor) or from sizes (``(2, 3)`` as numbers
+        or a ``torch.Size``; zero-filled, where PyTorch leaves the memory
+        uninitialised)."""
+        dtypes.check_device(device, name)
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else \
+            args or (0,)  # no arguments: an empty 1-D tensor, as PyTorch
+        if all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes):
+            return Tensor(np.zeros(tuple(int(n) for n in sizes), dtype))
+        if len(args) != 1:
+            raise TypeError(f"{name}: expects data (a list, an array or a tensor) or sizes "
+                            f"as integers, got {args!r}")
+        return tensor(args[0], dtype=dtype)
+
+    return _LegacyTensorType(name, (), {"__new__": __new__, "dtype": np.dtype(dtype),
+                                        "__doc__": f"torch.{name}: the legacy constructor of "
+                                                   f"{dtypes.dtype_name(dtype)} tensors."})
+
+
+FloatTensor = _legacy_constructor("FloatTensor", np.float32)
+DoubleTensor = _legacy_constructor("DoubleTensor", np.float64)
+HalfTensor = _legacy_constructor("HalfTensor", np.float16)
+LongTensor = _legacy_constructor("LongTensor", np.int64)
+IntTensor = _legacy_constructor("IntTensor", np.int32)
+ShortTensor = _legacy_constructor("ShortTensor", np.int16)
+CharTensor = _legacy_constructor("CharTensor", np.int8)
+ByteTensor = _legacy_constructor("ByteTensor", np.uint8)
+BoolTensor = _legacy_constructor("BoolTensor", np.bool_)

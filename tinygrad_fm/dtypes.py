@@ -15,7 +15,8 @@ import numpy as np
 __all__ = ["float32", "float", "float64", "double", "float16", "half", "int64", "long",
            "int32", "int", "int16", "short", "int8", "uint8", "bool", "device", "as_dtype",
            "check_device", "dtype_name", "cuda", "mps", "accelerator", "backends", "get_default_dtype",
-           "set_default_dtype", "is_floating_point", "finfo", "iinfo"]
+           "set_default_dtype", "is_floating_point", "finfo", "iinfo", "promote_types",
+           "result_type", "can_cast"]
 
 float32 = np.float32
 float = np.float32  # noqa: A001  (torch.float)
@@ -280,3 +281,67 @@ class iinfo:  # noqa: N801  (torch.iinfo)
 
 
 backends = _Backends()
+
+
+# --------------------------------------------------------------------------- promotion
+#
+# PyTorch promotes by category first (bool < integer < floating < complex): a higher
+# category wins without widening (int64 with float16 is float16, where NumPy widens to
+# float64); within a category the wider type wins, as NumPy.
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _category(dtype) -> builtins.int:
+    return _CATEGORY[np.dtype(dtype).kind]
+
+
+def promote_types(type1, type2):
+    """The smallest dtype of the higher category that holds both (``torch.promote_types``)."""
+    first, second = np.dtype(as_dtype(type1)), np.dtype(as_dtype(type2))
+    if _category(first) != _category(second):
+        return max(first, second, key=_category).type
+    return np.promote_types(first, second).type
+
+
+def _scalar_dtype(value) -> np.dtype:
+    """The dtype PyTorch gives a Python number: bool, int64, the default float, complex64."""
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(value, (builtins.int, np.integer)):
+        return np.dtype(np.int64)
+    if isinstance(value, (builtins.float, np.floating)):
+        return np.dtype(get_default_dtype())
+    if isinstance(value, (builtins.complex, np.complexfloating)):
+        return np.dtype(np.complex64)
+    raise TypeError(f"result_type: expects tensors or numbers, got {type(value).__name__}")
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of an arithmetic result of the operands (tensors or numbers), as
+    ``torch.result_type``: tensors with dimensions decide, unless a 0-d tensor or a
+    number is of a higher category (a 0-d tensor then brings its own dtype, a number the
+    default of its category: float32 for a float)."""
+    groups = ([], [], [])  # dimensioned tensors, 0-d tensors, numbers
+    for operand in (tensor1, tensor2):
+        data = getattr(operand, "data", None)
+        if isinstance(data, np.ndarray):
+            groups[0 if data.ndim else 1].append(data.dtype)
+        else:
+            groups[2].append(_scalar_dtype(operand))
+    result = None
+    for group in groups:
+        if not group:
+            continue
+        promoted = group[0]
+        for dtype in group[1:]:
+            promoted = np.dtype(promote_types(promoted, dtype))
+        if result is None or _category(promoted) > _category(result):
+            result = promoted
+    return result.type
+
+
+def can_cast(from_, to) -> builtins.bool:
+    """Whether ``torch.can_cast`` allows the cast: never to a lower category (float to
+    integer, integer to bool, complex to real)."""
+    return _category(as_dtype(from_)) <= _category(as_dtype(to))

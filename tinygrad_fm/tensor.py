@@ -14,7 +14,7 @@ from . import random as _random
 from . import return_types as _return_types
 from .autograd import is_grad_enabled
 
-__all__ = ["Tensor", "DEFAULT_DTYPE"]
+__all__ = ["Tensor", "DEFAULT_DTYPE", "Size"]
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
@@ -137,7 +137,8 @@ class Tensor:
 
     @property
     def grad_fn(self):
-        """The Function class that produced this tensor, or None for leaves."""
+        """The Function class that produced this tensor, or None for leaves; its
+        ``name()`` is PyTorch's spelling (``MulBackward0``)."""
         return None if self._ctx is None else self._ctx.function
 
     @property
@@ -154,10 +155,11 @@ class Tensor:
         return self.data.ndim
 
     def size(self, dim=None):
-        """The shape, or the length of axis ``dim`` (PyTorch's ``Tensor.size``; for the
-        number of elements use :meth:`numel`)."""
+        """The shape as a :class:`Size`, or the length of axis ``dim`` (PyTorch's
+        ``Tensor.size``; for the number of elements use :meth:`numel`). ``.shape`` stays
+        a plain tuple (it is read on every op; a Size compares equal to it)."""
         if dim is None:
-            return self.data.shape
+            return Size(self.data.shape)
         if self.data.ndim == 0:
             raise IndexError(f"size: dimension {dim} was given but the tensor is 0-d "
                              "(it has no dimensions)")
@@ -229,7 +231,7 @@ class Tensor:
                                max_line_width=options["linewidth"], formatter=formatter)
         extras = [] if self.data.dtype == DEFAULT_DTYPE else [f"dtype={self.data.dtype}"]
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.function.__name__}Backward>")
+            extras.append(f"grad_fn=<{self._ctx.function.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "Tensor(" + ", ".join([body] + extras) + ")"
@@ -2140,6 +2142,34 @@ class Tensor:
 
 
 _autograd._Tensor = Tensor  # bind the engine to this class
+
+
+class Size(tuple):
+    """``torch.Size``: a tuple of dimension sizes (equal to the plain tuple) that prints
+    as PyTorch's and has ``numel()``; slices and concatenations stay Sizes."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (int(n) for n in sizes))
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
 
 # --------------------------------------------------------------------------- helpers
 

@@ -351,3 +351,152 @@ def test_masked_fill_in_place_and_detach_in_place_as_torch():
     assert y.detach_() is y
     assert y.grad_fn is None and not y.requires_grad and y.is_leaf
     np.testing.assert_array_equal(y.data, [2.0, 2.0])
+
+
+# --------------------------------------------------------------------------- namespace
+
+
+def test_size_is_a_tuple_that_prints_and_slices_as_torch():
+    ours, theirs = tg.ones(2, 3, 4).size(), torch.ones(2, 3, 4).size()
+    assert isinstance(ours, tuple) and isinstance(ours, tg.Size)
+    assert ours == (2, 3, 4) == tg.ones(2, 3, 4).shape
+    assert repr(ours) == repr(theirs) and str(ours) == str(theirs)
+    assert repr(ours[1:]) == repr(theirs[1:]) and ours[-1] == theirs[-1] == 4
+    assert ours.numel() == theirs.numel() == 24
+    assert repr(ours + (5,)) == repr(theirs + (5,))
+    assert repr(tg.Size([2, 3])) == repr(torch.Size([2, 3]))
+    assert tg.ones(2, 3).size(1) == 3
+
+
+def test_grad_fn_names_follow_torch_spelling():
+    x = tg.ones(2, requires_grad=True)
+    assert (x * 2).grad_fn.name() == (torch.ones(2, requires_grad=True) * 2).grad_fn.name()
+    assert (x + 2).grad_fn.name() == "AddBackward0"
+    assert "grad_fn=<MulBackward0>" in repr(x * 2)
+
+    class Twice(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    class TorchTwice(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    assert Twice.apply(x).grad_fn.name() == "TwiceBackward"
+    assert TorchTwice.apply(torch.ones(2, requires_grad=True)).grad_fn.name() == "TorchTwiceBackward"
+
+
+DTYPE_NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+               "float64"]
+
+
+def test_promote_types_and_can_cast_match_torch_for_every_pair():
+    for a in DTYPE_NAMES:
+        for b in DTYPE_NAMES:
+            expected = torch.promote_types(getattr(torch, a), getattr(torch, b))
+            got = tg.promote_types(getattr(tg, a), getattr(tg, b))
+            assert tg.dtypes.dtype_name(got) == str(expected)[6:], (a, b)
+            assert tg.can_cast(getattr(tg, a), getattr(tg, b)) == \
+                torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+
+
+def test_result_type_follows_torch_for_tensors_zero_dim_tensors_and_numbers():
+    operands = {
+        "int64_vector": lambda lib: lib.tensor([1, 2]),
+        "uint8_vector": lambda lib: lib.tensor([1, 2], dtype=lib.uint8),
+        "bool_vector": lambda lib: lib.tensor([True]),
+        "float16_vector": lambda lib: lib.tensor([1.0], dtype=lib.float16),
+        "float32_vector": lambda lib: lib.tensor([1.0]),
+        "float64_scalar_tensor": lambda lib: lib.tensor(1.0, dtype=lib.float64),
+        "int32_scalar_tensor": lambda lib: lib.tensor(1, dtype=lib.int32),
+        "int_number": lambda lib: 3,
+        "float_number": lambda lib: 2.5,
+        "bool_number": lambda lib: True,
+    }
+    for first in operands:
+        for second in operands:
+            if first.endswith("number") and second.endswith("number"):
+                continue  # torch.result_type needs a tensor
+            expected = torch.result_type(operands[first](torch), operands[second](torch))
+            got = tg.result_type(operands[first](tg), operands[second](tg))
+            assert tg.dtypes.dtype_name(got) == str(expected)[6:], (first, second)
+
+
+def test_legacy_constructors_from_data_and_sizes_as_torch():
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
+                 "ByteTensor", "HalfTensor"):
+        ours, theirs = getattr(tg, name), getattr(torch, name)
+        assert_same(ours([1, 0, 2]), theirs([1, 0, 2]))
+        assert_same(ours(np.array([[1.5, 0]])), theirs(np.array([[1.5, 0]])))
+        assert ours(2, 3).shape == theirs(2, 3).shape == (2, 3)
+        assert ours(2, 3).dtype == theirs(2, 3).numpy().dtype
+        assert ours(tg.Size([4])).shape == (4,)
+        assert ours().shape == theirs().shape == (0,)
+        assert isinstance(ours([1]), ours) and not isinstance(tg.ones(1, dtype=tg.int8), ours)
+        assert ours([1]).type() == theirs([1]).type()
+
+
+def test_version_and_variable_as_torch():
+    assert tg.version.__version__ == tg.__version__ and tg.version.cuda is None
+    data = tg.ones(3)
+    variable = tg.autograd.Variable(data, requires_grad=True)
+    assert isinstance(variable, tg.Tensor) and variable.requires_grad and variable.is_leaf
+    assert np.shares_memory(variable.data, data.data) and not data.requires_grad
+    assert not tg.autograd.Variable([1.0, 2.0]).requires_grad
+    assert tg.autograd.Variable([1.0, 2.0]).dtype == torch.autograd.Variable(
+        torch.tensor([1.0, 2.0])).numpy().dtype
+
+
+def _first_nan_error(lib, build):
+    x = lib.tensor(np.array([-1.0, 4.0, 0.0]), requires_grad=True)
+    try:
+        build(x).backward()
+    except RuntimeError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize("build", [lambda x: (x.sqrt() * 2).sum(),
+                                   lambda x: (x[2:] / x[2:]).sum(),
+                                   lambda x: (x * 3).sum()])
+def test_detect_anomaly_names_the_function_that_returned_nan_as_torch(build):
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        with tg.autograd.detect_anomaly():
+            assert tg.is_anomaly_enabled()
+            ours = _first_nan_error(tg, build)
+    assert not tg.is_anomaly_enabled()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's own warnings (forward traceback)
+        with torch.autograd.detect_anomaly():
+            theirs = _first_nan_error(torch, build)
+    assert ours == theirs
+    assert _first_nan_error(tg, build) is None  # off: NaN flows through, as torch
+
+
+def test_set_detect_anomaly_as_function_and_context_manager():
+    tg.autograd.set_detect_anomaly(True)
+    try:
+        assert tg.autograd.is_anomaly_enabled()
+        x = tg.tensor([-1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="Function 'SqrtBackward0' returned nan"):
+            x.sqrt().sum().backward()
+        with tg.autograd.set_detect_anomaly(False):
+            assert not tg.autograd.is_anomaly_enabled()
+            x.sqrt().sum().backward()
+        assert tg.autograd.is_anomaly_enabled()
+        y = tg.tensor([-1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="SqrtBackward0"):  # create_graph too
+            tg.autograd.grad(y.sqrt().sum(), [y], create_graph=True)
+    finally:
+        tg.autograd.set_detect_anomaly(False)
+    assert not tg.autograd.is_anomaly_enabled()

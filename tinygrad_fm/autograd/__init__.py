@@ -37,6 +37,11 @@ the summed gradient for that tensor is ready, each hook gets it (as a Tensor) in
 order registered and may return a replacement, before it reaches ``.grad`` or the
 tensor's function. A tensor without hooks costs the engine one attribute check.
 
+**Anomaly mode.** Under :class:`detect_anomaly` (or after ``set_detect_anomaly(True)``)
+every gradient a function's backward returns is checked for NaN, and the first one
+raises a RuntimeError naming the function by its ``grad_fn.name()`` (PyTorch's message).
+Off, it costs the engine one module-level flag check per function run.
+
 **In-place changes.** Every in-place write bumps the written tensor's version (shared
 with its views, see ``Tensor._version``) and stamps it with a global write count. An op
 that saves arrays records the write count at that moment; before its backward runs,
@@ -68,6 +73,11 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "functional",
+    "Variable",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled",
 ]
 
 
@@ -178,6 +188,13 @@ class ArrayFunction:
     @staticmethod
     def backward(ctx, grad):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @classmethod
+    def name(cls) -> str:
+        """The node's name as PyTorch spells its grad_fn classes: the op's class name
+        and ``Backward0`` (``MulBackward0``); ours are named after the ops, so some
+        differ from PyTorch's (``MatMulBackward0`` where PyTorch says ``MmBackward0``)."""
+        return cls.__name__ + "Backward0"
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -454,6 +471,8 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
                     needs, ctx.needs_input_grad = ctx.needs_input_grad, needs
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
+            if _anomaly_mode:
+                _check_for_nan(ctx.function, input_grads)
             for parent, needed, parent_grad in zip(ctx.parents, needs, input_grads):
                 if not needed or parent_grad is None:
                     continue
@@ -469,6 +488,82 @@ def _run(roots, root_grads, retain_graph: bool, create_graph: bool, targets=None
             if not retain_graph:
                 ctx.release()
     return captured
+
+
+# --------------------------------------------------------------------------- anomaly mode
+
+_anomaly_mode = False  # read once per function run by the engine: keep it a plain global
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly_mode
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _anomaly_mode
+
+
+def _check_for_nan(function, input_grads) -> None:
+    for i, g in enumerate(input_grads):
+        if g is None:
+            continue
+        values = g.data if isinstance(g, _Tensor) else g
+        if np.asarray(values).dtype.kind in "fc" and np.isnan(values).any():
+            raise RuntimeError(f"Function '{function.name()}' returned nan values in its "
+                               f"{i}th output.")
+
+
+class set_detect_anomaly(contextlib.ContextDecorator):
+    """Turn anomaly mode on or off (``torch.autograd.set_detect_anomaly``): at once when
+    called, as a function; as a context manager (or decorator), the previous mode comes
+    back on exit. See the module docstring."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        global _anomaly_mode
+        self._previous = _anomaly_mode
+        _anomaly_mode = bool(mode) and bool(check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_mode
+        _anomaly_mode = self._previous
+        return False
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Anomaly mode on inside the block (``torch.autograd.detect_anomaly``), usable as
+    a decorator too: a backward that returns NaN raises, naming the function."""
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = bool(check_nan)
+        self._previous: list[bool] = []
+
+    def __enter__(self):
+        global _anomaly_mode
+        import warnings
+
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the "
+                      "runtime and should only be enabled for debugging.", UserWarning,
+                      stacklevel=2)
+        self._previous.append(_anomaly_mode)
+        _anomaly_mode = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly_mode
+        _anomaly_mode = self._previous.pop()
+        return False
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False):  # noqa: N802
+    """``torch.autograd.Variable`` (merged into Tensor since PyTorch 0.4): a Tensor
+    sharing ``data``'s memory, requiring grad when asked."""
+    tensor = _Tensor._make(data.data, False) if isinstance(data, _Tensor) else _Tensor(data)
+    if isinstance(data, _Tensor):
+        share_version(tensor, data)
+    return tensor.requires_grad_(requires_grad) if requires_grad else tensor
 
 
 def add_hook(tensor, hook):

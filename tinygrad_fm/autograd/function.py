@@ -116,6 +116,11 @@ class _FunctionNode:
     returns_view = False
     tensor_level = True  # its backward works on Tensors (tinygrad_fm.jit refuses these)
 
+    @classmethod
+    def name(cls) -> str:
+        """``ExpBackward`` for a Function subclass ``Exp``, as PyTorch names it."""
+        return cls.__name__ + "Backward"
+
     @staticmethod
     def backward(ctx, grad):
         return run_backward(ctx, grad, create_graph=False)
