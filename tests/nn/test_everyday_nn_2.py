@@ -332,3 +332,85 @@ def test_lazy_linear_optimizer_made_before_the_first_call_trains_it():
         np.testing.assert_allclose(ours.state_dict()[key].data, value.numpy(), rtol=1e-5,
                                    atol=1e-7)
     assert ours(Tensor(x)).square().mean().item() < first.item()
+
+
+# --------------------------------------------------------------------------- 3-D conv, pool, norm
+
+
+CONV3D_CASES = [dict(), dict(stride=2, padding=1), dict(padding="same"),
+                dict(stride=(1, 2, 1), padding=(2, 0, 1), dilation=(2, 1, 1), groups=2),
+                dict(padding=1, padding_mode="circular")]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")  # torch's note on its own copy
+@pytest.mark.parametrize("kwargs", CONV3D_CASES)
+def test_conv3d_module_matches_torch(kwargs):
+    torch.manual_seed(0)
+    theirs = torch.nn.Conv3d(4, 6, (3, 2, 3), **kwargs)
+    ours = nn.Conv3d(4, 6, (3, 2, 3), **kwargs)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    ours.weight.data[...] = theirs.weight.detach().numpy()
+    ours.bias.data[...] = theirs.bias.detach().numpy()
+    x = np.random.default_rng(17).standard_normal((2, 4, 6, 7, 5)).astype(np.float32)
+    _assert_same_forward_and_grad(ours, theirs, x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(ours.bias.grad.data, theirs.bias.grad.numpy(), rtol=1e-4)
+
+
+def test_conv3d_gradients_and_unbatched_input():
+    rng = np.random.default_rng(18)
+    x, w, b = rng.standard_normal((1, 2, 4, 3, 3)), rng.standard_normal((2, 2, 2, 2, 2)), \
+        rng.standard_normal(2)
+    assert_matches_torch(lambda m, *a: m.nn.functional.conv3d(*a, stride=(2, 1, 1), padding=1),
+                         x, w, b)
+    assert_gradcheck(lambda *a: F.conv3d(*a, padding=(1, 0, 1)), x, w, b)
+    unbatched = F.conv3d(Tensor(x[0]), Tensor(w), Tensor(b))
+    np.testing.assert_allclose(unbatched.data, F.conv3d(Tensor(x), Tensor(w), Tensor(b)).data[0])
+    with pytest.raises(ValueError, match="4-D .* or 5-D"):
+        F.conv3d(Tensor(x[0, 0]), Tensor(w))
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                    dict(kernel_size=(3, 2, 2), stride=1, padding=(1, 1, 0),
+                                         dilation=(2, 1, 2))])
+def test_max_pool3d_matches_torch(kwargs):
+    ours, theirs = nn.MaxPool3d(**kwargs), torch.nn.MaxPool3d(**kwargs)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(19).standard_normal((2, 3, 6, 7, 5)).astype(np.float32)
+    _assert_same_forward_and_grad(ours, theirs, x)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2),
+                                    dict(kernel_size=3, stride=2, padding=1),
+                                    dict(kernel_size=3, stride=2, padding=1,
+                                         count_include_pad=False),
+                                    dict(kernel_size=(3, 2, 2), stride=1, padding=(1, 1, 0),
+                                         divisor_override=5)])
+def test_avg_pool3d_matches_torch(kwargs):
+    ours, theirs = nn.AvgPool3d(**kwargs), torch.nn.AvgPool3d(**kwargs)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(20).standard_normal((2, 3, 6, 7, 5)).astype(np.float32)
+    _assert_same_forward_and_grad(ours, theirs, x)
+
+
+def test_pool3d_unsupported_options_say_so():
+    x = Tensor(np.zeros((1, 1, 4, 4, 4), np.float32))
+    with pytest.raises(ValueError, match="ceil_mode=True is not supported"):
+        F.max_pool3d(x, 2, ceil_mode=True)
+    with pytest.raises(ValueError, match="return_indices=True is not supported"):
+        F.max_pool3d(x, 2, return_indices=True)
+    with pytest.raises(ValueError, match="ceil_mode=True is not supported"):
+        nn.AvgPool3d(2, ceil_mode=True)(x)
+
+
+def test_batch_norm3d_matches_torch():
+    ours, theirs = nn.BatchNorm3d(3, momentum=0.2), torch.nn.BatchNorm3d(3, momentum=0.2)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    x = np.random.default_rng(21).standard_normal((2, 3, 4, 3, 5)).astype(np.float32) * 2 + 1
+    _assert_same_forward_and_grad(ours, theirs, x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.running_var.data, theirs.running_var.numpy(), rtol=1e-5)
+    ours.eval(), theirs.eval()
+    _assert_same_forward_and_grad(ours, theirs, x)
+    with pytest.raises(ValueError, match="5-D"):
+        ours(Tensor(x[0]))

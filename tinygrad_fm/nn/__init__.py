@@ -68,7 +68,7 @@ from .layers import (
     Hardshrink,
     Softshrink,
 )
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Fold, Unfold
 from .padding import (
     CircularPad1d,
     CircularPad2d,
@@ -95,13 +95,15 @@ from .pooling import (
     LPPool2d,
     UpsamplingNearest2d,
     UpsamplingBilinear2d,
+    MaxPool3d,
+    AvgPool3d,
 )
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter,
                      ParameterDict, ParameterList, Sequential, StateDictError,
                      UninitializedParameter)
-from .normalization import (AlphaDropout, BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d,
-                            FeatureAlphaDropout, GroupNorm, InstanceNorm1d, InstanceNorm2d,
-                            LayerNorm, RMSNorm)
+from .normalization import (AlphaDropout, BatchNorm1d, BatchNorm2d, BatchNorm3d,
+                            Dropout1d, Dropout2d, FeatureAlphaDropout, GroupNorm,
+                            InstanceNorm1d, InstanceNorm2d, LayerNorm, RMSNorm)
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .serialization import load, save
 from .sparse import Embedding, EmbeddingBag
@@ -136,4 +138,5 @@ __all__ = [
     "Hardshrink", "Softshrink",
     "RMSNorm", "AlphaDropout", "FeatureAlphaDropout", "LPPool1d", "LPPool2d",
     "UpsamplingNearest2d", "UpsamplingBilinear2d", "LazyLinear", "UninitializedParameter",
+    "Conv3d", "BatchNorm3d", "MaxPool3d", "AvgPool3d",
 ]

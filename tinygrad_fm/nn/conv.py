@@ -1,5 +1,5 @@
 """Convolution layers (PyTorch's names, arguments, defaults, initialisation and reprs):
-Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, and Unfold/Fold."""
+Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, and Unfold/Fold."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "Unfold", "Fold"]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -136,6 +136,22 @@ class Conv2d(_Conv):
     or ``'same'``; ``padding_mode`` 'zeros', 'reflect', 'replicate' or 'circular'."""
 
     _dims = 2
+
+
+class Conv3d(_Conv):
+    """3-D convolution of (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out); weight
+    (out_channels, in_channels/groups, KD, KH, KW); see :func:`F.conv3d`."""
+
+    _dims = 3
+
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            padded = F.pad(F._as_tensor(input, "Conv3d"), self._reversed_padding_repeated_twice,
+                           mode=self.padding_mode)
+            return F.conv3d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
 
 
 class _ConvTranspose(_ConvNd):

@@ -42,6 +42,7 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "rms_norm", "alpha_dropout", "feature_alpha_dropout", "upsample", "upsample_nearest",
     "upsample_bilinear", "lp_pool1d", "lp_pool2d", "affine_grid", "grid_sample",
+    "conv3d", "max_pool3d", "avg_pool3d",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -451,6 +452,149 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """Mean over windows of (N, C, H, W); ``divisor_override`` replaces the window size."""
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override, 2, "avg_pool2d")
+
+
+# --- 3-D convolution and pooling
+#
+# The conv and pool ops are 2-D; a 3-D window is its depth taps' 2-D windows combined:
+# for depth tap k, the input slices at depths d * stride + k * dilation (for every output
+# depth d) are folded into the batch, run through the 2-D op, and the taps are summed
+# (conv, average) or maxed. Padding is applied up front, so the 2-D ops run unpadded.
+
+
+def _volume_input(input, op: str):
+    """``input`` as (N, C, D, H, W), and the function that restores an unbatched rank."""
+    input = _floating_input(input, op)
+    if input.ndim not in (4, 5):
+        raise ValueError(f"{op}: expected a 4-D (unbatched) or 5-D (batched, (N, C, D, H, W)) "
+                         f"input, got shape {tuple(input.shape)}")
+    unbatched = input.ndim == 4
+    return (input.unsqueeze(0) if unbatched else input,
+            lambda out: out.squeeze(0) if unbatched else out)
+
+
+def _depth_taps(x: Tensor, taps: int, stride: int, dilation: int, op: str):
+    """For each depth tap: the (N * D_out, C, H, W) slices it reads, and D_out."""
+    batch, channels, depth, height, width = x.shape
+    out_depth = (depth - dilation * (taps - 1) - 1) // stride + 1
+    if out_depth < 1:
+        raise ValueError(f"{op}: the (padded) input depth {depth} is smaller than the kernel "
+                         f"depth {taps} (dilation {dilation})")
+    for k in range(taps):
+        start = k * dilation
+        slab = x[:, :, start:start + stride * (out_depth - 1) + 1:stride]
+        yield slab.transpose(1, 2).reshape(batch * out_depth, channels, height, width), \
+            out_depth
+
+
+def _from_depth_batch(out: Tensor, batch: int, out_depth: int) -> Tensor:
+    return out.reshape((batch, out_depth) + tuple(out.shape[1:])).transpose(1, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """3-D convolution of (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out) with weight
+    (out_channels, in_channels/groups, KD, KH, KW); ``padding`` an int, a triple,
+    'valid' or 'same'."""
+    op = "conv3d"
+    x, restore = _volume_input(input, op)
+    weight = _as_tensor(weight, op)
+    if weight.ndim != 5:
+        raise ValueError(f"{op}: weight must be 5-D (out_channels, in_channels/groups, KD, "
+                         f"KH, KW), got shape {tuple(weight.shape)}")
+    bias = None if bias is None else _as_tensor(bias, op)
+    _check_same_dtype(x, weight, bias, op)
+    kernel = tuple(weight.shape[2:])
+    stride = _ntuple(stride, 3, "stride", op, minimum=1)
+    dilation = _ntuple(dilation, 3, "dilation", op, minimum=1)
+    pads = _conv_padding(padding, kernel, stride, dilation, op)
+    if any(any(pair) for pair in pads):
+        x = pad(x, tuple(w for pair in reversed(pads) for w in pair))
+    out = None
+    for k, (slab, out_depth) in enumerate(_depth_taps(x, kernel[0], stride[0], dilation[0],
+                                                      op)):
+        term = _conv(slab, weight[:, :, k], None, stride[1:], 0, dilation[1:], groups, 2, op)
+        out = term if out is None else out + term
+    out = _from_depth_batch(out, x.shape[0], out_depth)
+    if bias is not None:
+        if tuple(bias.shape) != (weight.shape[0],):
+            raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) (one per "
+                             f"output channel), got {tuple(bias.shape)}")
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return restore(out)
+
+
+def _pool3d_arguments(kernel_size, stride, padding, dilation, ceil_mode, op: str):
+    kernel = _ntuple(kernel_size, 3, "kernel_size", op, minimum=1)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _ntuple(stride, 3, "stride", op, minimum=1)
+    padding = _ntuple(padding, 3, "padding", op)
+    dilation = _ntuple(dilation, 3, "dilation", op, minimum=1)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} should be at most half of the kernel "
+                         f"size {kernel}")
+    if ceil_mode:
+        raise ValueError(f"{op}: ceil_mode=True is not supported for 3-D pooling; pad the "
+                         "input (F.pad) to the size you need instead")
+    return kernel, stride, padding, dilation
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False) -> Tensor:
+    """Max over windows of (N, C, D, H, W) (padding counts as -inf). ``ceil_mode`` and
+    ``return_indices`` are not supported."""
+    op = "max_pool3d"
+    if return_indices:
+        raise ValueError(f"{op}: return_indices=True is not supported for 3-D pooling")
+    kernel, stride, padding, dilation = _pool3d_arguments(kernel_size, stride, padding,
+                                                          dilation, ceil_mode, op)
+    x, restore = _volume_input(input, op)
+    if any(padding):
+        x = pad(x, tuple(p for p in reversed(padding) for _ in range(2)), value=-math.inf)
+    out = None
+    for slab, out_depth in _depth_taps(x, kernel[0], stride[0], dilation[0], op):
+        pooled = _max_pool(slab, kernel[1:], stride[1:], 0, dilation[1:], False, False, 2, op)
+        out = pooled if out is None else out.maximum(pooled)
+    return restore(_from_depth_batch(out, x.shape[0], out_depth))
+
+
+def _window_counts(size: int, out: int, kernel: int, stride: int, padding: int,
+                   include_pad: bool) -> np.ndarray:
+    """How many positions each output's window covers on one axis (PyTorch's avg_pool
+    divisor factor): inside the padded input, or inside the input only."""
+    start = np.arange(out) * stride - padding
+    end = np.minimum(start + kernel, size + padding)
+    if include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """Mean over windows of (N, C, D, H, W); padding counts as zeros in the mean unless
+    ``count_include_pad=False``; ``divisor_override`` replaces the window size.
+    ``ceil_mode`` is not supported."""
+    op = "avg_pool3d"
+    kernel, stride, padding, _ = _pool3d_arguments(kernel_size, stride, padding, 1, ceil_mode,
+                                                   op)
+    x, restore = _volume_input(input, op)
+    sizes = tuple(x.shape[2:])
+    if any(padding):
+        x = pad(x, tuple(p for p in reversed(padding) for _ in range(2)))
+    total = None
+    for slab, out_depth in _depth_taps(x, kernel[0], stride[0], 1, op):
+        window_sum = _avg_pool(slab, kernel[1:], stride[1:], 0, False, True, 1, 2, op)
+        total = window_sum if total is None else total + window_sum
+    total = _from_depth_batch(total, x.shape[0], out_depth)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(
+                divisor_override, (int, np.integer)) or divisor_override == 0:
+            raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
+                             f"{divisor_override!r}")
+        return restore(total / total.dtype.type(divisor_override))
+    counts = [_window_counts(n, o, k, s, p, bool(count_include_pad)) for n, o, k, s, p in
+              zip(sizes, total.shape[2:], kernel, stride, padding)]
+    divisor = np.einsum("i,j,k->ijk", *counts).astype(total.dtype)
+    return restore(total / divisor)
 
 
 def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, dims: int, op: str) -> Tensor:

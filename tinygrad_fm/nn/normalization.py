@@ -1,4 +1,4 @@
-"""Normalisation layers and structured dropout: BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm,
+"""Normalisation layers and structured dropout: BatchNorm1d/2d/3d, InstanceNorm1d/2d, LayerNorm,
 RMSNorm, GroupNorm, Dropout1d/2d, AlphaDropout, FeatureAlphaDropout (PyTorch's names, arguments, initialisation, reprs and state-dict
 keys)."""
 
@@ -12,7 +12,7 @@ from . import init
 from .layers import _check_size
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm",
            "RMSNorm", "GroupNorm", "Dropout1d", "Dropout2d", "AlphaDropout",
            "FeatureAlphaDropout"]
 
@@ -119,6 +119,13 @@ class BatchNorm2d(_BatchNorm):
 
     _input_ranks = (4,)
     _input_names = "a 4-D (N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of an (N, C, D, H, W) input over N, D, H and W, per channel."""
+
+    _input_ranks = (5,)
+    _input_names = "a 5-D (N, C, D, H, W)"
 
 
 class _InstanceNorm(_BatchNorm):

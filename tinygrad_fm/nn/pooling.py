@@ -1,5 +1,5 @@
 """Pooling and resampling layers (PyTorch's names, arguments, defaults and reprs):
-MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d, LPPool1d/2d, Upsample, UpsamplingNearest2d, UpsamplingBilinear2d."""
+MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d, MaxPool3d, AvgPool3d, LPPool1d/2d, Upsample, UpsamplingNearest2d, UpsamplingBilinear2d."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from . import functional as F
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "LPPool1d", "LPPool2d",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "LPPool1d", "LPPool2d", "MaxPool3d", "AvgPool3d",
            "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
 
@@ -201,3 +201,20 @@ class LPPool2d(_LPPoolNd):
     def forward(self, input):
         return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over windows of (N, C, D, H, W), padding counting as -inf (see
+    :func:`F.max_pool3d`: no ``ceil_mode`` or ``return_indices``)."""
+
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over windows of (N, C, D, H, W) (see :func:`F.avg_pool3d`: no ``ceil_mode``)."""
+
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
