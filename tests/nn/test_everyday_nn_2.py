@@ -414,3 +414,69 @@ def test_batch_norm3d_matches_torch():
     _assert_same_forward_and_grad(ours, theirs, x)
     with pytest.raises(ValueError, match="5-D"):
         ours(Tensor(x[0]))
+
+
+# --------------------------------------------------------------------------- spectral_norm
+
+
+def _spectral_pair(make, **kwargs):
+    """The same module with spectral_norm in both frameworks, sharing weights and u, v."""
+    torch.manual_seed(1)
+    theirs = torch.nn.utils.spectral_norm(make(torch), **kwargs)
+    ours = nn.utils.spectral_norm(make(tg), **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    for key, value in theirs.state_dict().items():
+        ours.state_dict()[key].data[...] = value.numpy()
+    return ours, theirs
+
+
+@pytest.mark.parametrize("make, shape, kwargs", [
+    (lambda lib: lib.nn.Linear(5, 4), (3, 5), {}),
+    (lambda lib: lib.nn.Conv2d(2, 3, 3), (2, 2, 5, 5), dict(n_power_iterations=2)),
+    (lambda lib: lib.nn.ConvTranspose2d(3, 2, 3), (2, 3, 4, 4), {}),
+    (lambda lib: lib.nn.Linear(4, 6), (2, 4), dict(dim=1, eps=1e-6)),
+])
+def test_spectral_norm_matches_torch(make, shape, kwargs):
+    ours, theirs = _spectral_pair(make, **kwargs)
+    x = np.random.default_rng(22).standard_normal(shape).astype(np.float32)
+    for _ in range(3):  # each training forward advances the power iteration
+        _assert_same_forward_and_grad(ours, theirs, x, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(ours.weight_u.data, theirs.weight_u.numpy(), rtol=1e-4,
+                                   atol=1e-5)
+    np.testing.assert_allclose(ours.weight_orig.grad.data, theirs.weight_orig.grad.numpy(),
+                               rtol=1e-4, atol=1e-5)
+    ours.eval(), theirs.eval()
+    before = ours.weight_u.data.copy()
+    _assert_same_forward_and_grad(ours, theirs, x, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(ours.weight_u.data, before)  # eval: no power iteration
+
+
+def test_remove_spectral_norm_matches_torch_and_rejects_twice():
+    ours, theirs = _spectral_pair(lambda lib: lib.nn.Linear(5, 4))
+    x = np.random.default_rng(23).standard_normal((3, 5)).astype(np.float32)
+    ours(Tensor(x)), theirs(torch.tensor(x))
+    torch.nn.utils.remove_spectral_norm(theirs)
+    nn.utils.remove_spectral_norm(ours)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert isinstance(ours.weight, nn.Parameter)
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
+        nn.utils.remove_spectral_norm(ours)
+    layer = nn.utils.spectral_norm(nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match="two spectral_norm hooks"):
+        nn.utils.spectral_norm(layer)
+    with pytest.raises(ValueError, match="n_power_iterations to be positive"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+
+
+def test_spectral_norm_gradcheck():
+    layer = nn.utils.spectral_norm(nn.Linear(3, 2).double())
+    layer.eval()  # fixed u, v: a differentiable function of weight_orig
+    x = np.random.default_rng(24).standard_normal((4, 3))
+
+    def run(weight_orig):
+        layer._parameters["weight_orig"] = weight_orig
+        return layer(Tensor(x))
+
+    assert_gradcheck(run, layer.weight_orig.data.copy())

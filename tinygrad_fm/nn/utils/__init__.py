@@ -1,10 +1,12 @@
 """``torch.nn.utils``' names: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``),
-flattening parameters to one vector and back, ``weight_norm`` and ``rnn.pad_sequence``."""
+flattening parameters to one vector and back, ``weight_norm``, ``spectral_norm`` and ``rnn.pad_sequence``."""
 
 from . import rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters", "weight_norm", "remove_weight_norm", "rnn"]
+           "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm", "rnn"]

@@ -33,21 +33,26 @@ class WeightNorm:
         setattr(module, self.name, self.compute_weight(module))
 
 
+def reparametrized_parameter(module: Module, name: str, hook_type: type, op: str):
+    """The parameter ``name`` of ``module`` that ``op`` is about to reparametrise with a
+    ``hook_type`` forward pre-hook: checked to exist and not to have one already."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{op}: expected a Module, got {type(module).__name__}")
+    hooks = module.__dict__.get("_forward_pre_hooks", {})
+    if any(isinstance(hook, hook_type) and hook.name == name for hook in hooks.values()):
+        raise RuntimeError(f"Cannot register two {op} hooks on the same parameter {name}")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise AttributeError(f"{op}: {type(module).__name__} has no parameter {name!r}")
+    return weight
+
+
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """Replace the parameter ``name`` by ``name_g`` (its norm over every axis but ``dim``;
     the whole norm with ``dim=None``) and ``name_v`` (the parameter itself), so that
     magnitude and direction are learned apart; ``module.<name>`` is recomputed before
     every forward. Returns the module, as PyTorch's."""
-    if not isinstance(module, Module):
-        raise TypeError(f"weight_norm: expected a Module, got {type(module).__name__}")
-    hooks = module.__dict__.get("_forward_pre_hooks", {})
-    if any(isinstance(hook, WeightNorm) and hook.name == name for hook in hooks.values()):
-        raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter "
-                           f"{name}")
-    weight = module._parameters.get(name)
-    if weight is None:
-        raise AttributeError(f"weight_norm: {type(module).__name__} has no parameter "
-                             f"{name!r}")
+    weight = reparametrized_parameter(module, name, WeightNorm, "weight_norm")
     dim = -1 if dim is None else dim
     if dim < -1 or dim >= weight.ndim:
         raise IndexError(f"weight_norm: dim {dim} is out of range for the {weight.ndim}-D "
