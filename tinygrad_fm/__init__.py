@@ -97,7 +97,7 @@ for _name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "me
               "index_add", "tan", "erf", "erfc", "erfinv", "lgamma", "digamma", "log2",
               "log10", "logit", "xlogy", "true_divide", "divide", "subtract", "mm", "mv",
               "dot", "cross", "tensor_split", "cummax", "cummin", "logcumsumexp",
-              "scatter_reduce", "masked_fill_", "detach_"):
+              "scatter_reduce", "masked_fill_", "detach_", "slogdet", "logdet"):
     globals()[_name] = _function_form(_name)
 del _name
 

@@ -1,4 +1,5 @@
-"""``torch.linalg``: solve, inv, det, norm, vector_norm, matrix_norm (differentiable), and
+"""``torch.linalg``: solve, inv, det, slogdet, cholesky, eigh, eigvalsh, norm, vector_norm,
+matrix_norm (differentiable), and
 the contractions einsum and tensordot (exported at the top level as in PyTorch)."""
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ import math
 import numpy as np
 
 from . import ops
+from . import return_types as _return_types
 from .tensor import Tensor
 
-__all__ = ["solve", "inv", "det", "norm", "vector_norm", "matrix_norm", "einsum",
+__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "norm", "vector_norm", "matrix_norm", "einsum",
            "tensordot", "matmul"]
 
 
@@ -33,6 +35,39 @@ def inv(A) -> Tensor:
 
 def det(A) -> Tensor:
     return ops.Det.apply(_tensor(A))
+
+
+def slogdet(A):
+    """``(sign, logabsdet)`` of det(A), as ``torch.linalg.slogdet``; ``logabsdet`` is
+    differentiable (gradient A^-T), ``sign`` is not."""
+    A = _tensor(A)
+    logabsdet = ops.LogAbsDet.apply(A)
+    sign = np.asarray(np.linalg.slogdet(A.data)[0], dtype=A.dtype)
+    return _return_types.slogdet(Tensor._make(sign, False), logabsdet)
+
+
+def cholesky(A, *, upper=False) -> Tensor:
+    """The Cholesky factor of a symmetric positive-definite matrix (batched): lower
+    (A = L L^T) or, with ``upper``, its transpose; only A's lower triangle is read."""
+    lower = ops.Cholesky.apply(_tensor(A))
+    return lower.mT if upper else lower
+
+
+def eigh(A, UPLO="L"):  # noqa: N803  (PyTorch's argument name)
+    """``(eigenvalues, eigenvectors)`` of a symmetric matrix, eigenvalues ascending and
+    eigenvectors as columns, reading the ``UPLO`` ('L' or 'U') triangle, as
+    ``torch.linalg.eigh``; both are differentiable (eigenvectors' signs are LAPACK's,
+    as PyTorch's on the CPU)."""
+    A = _tensor(A)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    packed = ops.Eigh.apply(A if UPLO == "L" else A.mT)
+    return _return_types.eigh(packed[..., 0, :], packed[..., 1:, :])
+
+
+def eigvalsh(A, UPLO="L") -> Tensor:
+    """The eigenvalues of a symmetric matrix, ascending (``torch.linalg.eigvalsh``)."""
+    return eigh(A, UPLO).eigenvalues
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:

@@ -2133,6 +2133,25 @@ class Tensor:
         picks = np.repeat(np.arange(n), counts)
         return source[(slice(None),) * axis + (picks,)]
 
+    def det(self):
+        """The determinant of a (batch of) square matrices (``torch.linalg.det``)."""
+        return ops.Det.apply(self)
+
+    def inverse(self):
+        return ops.Inv.apply(self)
+
+    def slogdet(self):
+        """``(sign, logabsdet)``, as ``torch.linalg.slogdet``."""
+        from . import linalg  # linalg builds on this module
+
+        return linalg.slogdet(self)
+
+    def logdet(self):
+        """log(det): NaN for a negative determinant, -inf for zero (``torch.logdet``)."""
+        sign, logabsdet = self.slogdet()
+        return logabsdet + Tensor._make(np.where(sign.data < 0, np.nan, 0).astype(
+            self.data.dtype), False)
+
     def detach_(self) -> "Tensor":
         """Cut this tensor from the graph in place: it becomes a leaf that does not
         require grad (``torch.Tensor.detach_``)."""

@@ -500,3 +500,75 @@ def test_set_detect_anomaly_as_function_and_context_manager():
     finally:
         tg.autograd.set_detect_anomaly(False)
     assert not tg.autograd.is_anomaly_enabled()
+
+
+# --------------------------------------------------------------------------- linalg
+
+
+@st.composite
+def spd_matrices(draw, max_n=3):
+    """Symmetric positive-definite matrices X X^T + I (X drawn), as float64."""
+    n = draw(st.integers(1, max_n))
+    x = draw(tst.float_arrays((n, n), -1.5, 1.5))
+    return x @ x.T + np.eye(n)
+
+
+def symmetric(lib_tensor):
+    return lib_tensor + lib_tensor.mT
+
+
+@given(a=spd_matrices())
+def test_cholesky_matches_torch_with_gradients_of_both_orders(a):
+    for upper in (False, True):
+        fn = lambda lib, t: lib.linalg.cholesky(symmetric(t), upper=upper)  # noqa: E731
+        assert_derivatives_match_torch(fn, a)
+
+
+@given(a=tst.float_arrays((3, 3)))
+def test_slogdet_logdet_and_det_methods_match_torch(a):
+    a = a + 4 * np.eye(3)  # well away from singular, either sign of det is fine
+    assert_derivatives_match_torch(lambda lib, t: lib.linalg.slogdet(t).logabsdet, a)
+    assert_derivatives_match_torch(lambda lib, t: lib.slogdet(t)[1] + t.det(), a)
+    ours, theirs = tg.slogdet(tg.tensor(a)), torch.slogdet(torch.tensor(a))
+    assert_same(ours.sign, theirs.sign)
+    assert_same(tg.tensor(a).logdet(), torch.tensor(a).logdet(), rtol=1e-12)
+    assert_same(tg.tensor(a).inverse(), torch.tensor(a).inverse(), rtol=1e-10)
+
+
+def test_logdet_of_negative_and_singular_matrices_follows_torch():
+    for a in (np.diag([-1.0, 2.0]), np.zeros((2, 2)), np.diag([2.0, 3.0])):
+        assert_same(tg.logdet(tg.tensor(a)), torch.logdet(torch.tensor(a)))
+        assert_same(tg.linalg.slogdet(tg.tensor(a)).sign, torch.linalg.slogdet(torch.tensor(a)).sign)
+
+
+def separated_symmetric(draw_values):
+    """A symmetric matrix Q diag(values) Q^T with eigenvalues at least 0.3 apart (where
+    eigenvector gradients are finite)."""
+    values, angle = draw_values
+    n = len(values)
+    q = np.linalg.qr(np.cos(np.arange(n * n).reshape(n, n) * angle + 1.0) + np.eye(n) * 2)[0]
+    return q @ np.diag(values) @ q.T
+
+
+@given(case=st.tuples(st.lists(st.integers(-6, 6), min_size=1, max_size=3, unique=True)
+                      .map(lambda v: 0.5 * np.array(v, float)), tst.bounded_floats(0.1, 3.0)))
+def test_eigh_matches_torch_with_sign_free_functions_of_eigenvectors(case):
+    a = separated_symmetric(case)
+
+    def fn(lib, t):
+        values, vectors = lib.linalg.eigh(symmetric(t))
+        # Eigenvectors are defined up to sign: compare functions that do not see it.
+        return lib.cat([values, (vectors * vectors * values.sin()).reshape(-1),
+                        (vectors @ lib.diag(values.exp()) @ vectors.mT).reshape(-1)])
+
+    assert_derivatives_match_torch(fn, a / 2)
+    assert_matches_torch(lambda lib, t: lib.linalg.eigvalsh(t, UPLO="U"), a)
+
+
+def test_linalg_errors_name_the_problem():
+    with pytest.raises(RuntimeError, match="not positive-definite"):
+        tg.linalg.cholesky(tg.tensor([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="square matrix"):
+        tg.linalg.eigh(tg.ones(2, 3))
+    with pytest.raises(ValueError, match="UPLO"):
+        tg.linalg.eigh(tg.eye(2), UPLO="X")

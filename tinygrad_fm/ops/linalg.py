@@ -1,5 +1,5 @@
 """Contractions and linear algebra: einsum (which tensordot and bmm build on), solve,
-inv and det, each differentiable to any order (``differentiable_backward`` repeats the
+inv, det, slogdet, cholesky and eigh, each differentiable to any order (``differentiable_backward`` repeats the
 formula with Tensor ops)."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import string
 import numpy as np
 
 from ..autograd import ArrayFunction
+from .common import quiet_numpy
 
-__all__ = ["Einsum", "Solve", "Inv", "Det", "parse_einsum"]
+__all__ = ["Einsum", "Solve", "Inv", "Det", "LogAbsDet", "Cholesky", "Eigh", "parse_einsum"]
 
 
 # --------------------------------------------------------------------------- einsum
@@ -255,3 +256,112 @@ class Det(ArrayFunction):
     def differentiable_backward(ctx, grad, inputs, output):
         a = inputs[0]
         return (grad * output).unsqueeze(-1).unsqueeze(-1) * Inv.apply(a).mT
+
+
+class LogAbsDet(ArrayFunction):
+    """log |det(A)| (the ``logabsdet`` of ``torch.linalg.slogdet``); gradient G A^-T."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _check_square("linalg.slogdet", a)
+        ctx.save_for_backward(a)
+        return np.asarray(np.linalg.slogdet(a)[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        try:
+            inverse = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            raise _singular("linalg.slogdet backward", a.shape) from None
+        return np.asarray(grad)[..., None, None] * _mT(inverse)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return grad.unsqueeze(-1).unsqueeze(-1) * Inv.apply(inputs[0]).mT
+
+
+def _lower_with_half_diagonal(n: int, dtype) -> np.ndarray:
+    return (np.tril(np.ones((n, n))) - 0.5 * np.eye(n)).astype(dtype)
+
+
+class Cholesky(ArrayFunction):
+    """The lower Cholesky factor L of a symmetric positive-definite A = L L^T
+    (``torch.linalg.cholesky``; only A's lower triangle is read). Gradient as PyTorch's:
+    L^-T Phi(L^T G) L^-1, symmetrised, where Phi keeps the lower triangle and halves
+    the diagonal."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _check_square("linalg.cholesky", a)
+        lower = np.tril(a)
+        symmetric = lower + np.swapaxes(np.tril(a, -1), -1, -2)
+        try:
+            out = np.linalg.cholesky(symmetric)
+        except np.linalg.LinAlgError:
+            raise RuntimeError(
+                f"linalg.cholesky: The factorization could not be completed because the "
+                f"input (shape {a.shape}) is not positive-definite; check that it is "
+                "symmetric with positive eigenvalues (e.g. A @ A.mT + eps * I)") from None
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (lower,) = ctx.saved_tensors
+        inverse = np.linalg.inv(lower)
+        phi = (_mT(lower) @ grad) * _lower_with_half_diagonal(lower.shape[-1], grad.dtype)
+        grad_a = _mT(inverse) @ phi @ inverse
+        return 0.5 * (grad_a + _mT(grad_a))
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .common import constant
+
+        inverse = Inv.apply(output)
+        mask = constant(_lower_with_half_diagonal(output.shape[-1], grad.dtype))
+        grad_a = inverse.mT @ ((output.mT @ grad) * mask) @ inverse
+        return 0.5 * (grad_a + grad_a.mT)
+
+
+def _eigh_gradient(values, vectors, grad_values, grad_vectors, transpose, eye):
+    """PyTorch's eigh gradient: V (diag(gL) + skew(V^T gV) / (L_j - L_i)) V^T, written
+    once for arrays and Tensors (``transpose`` swaps the last two axes, ``eye`` is the
+    identity in the gradient's dtype, as an array or a constant Tensor)."""
+    inner = transpose(vectors) @ grad_vectors
+    inner = 0.5 * (inner - transpose(inner))  # the skew part; its diagonal is 0
+    gaps = values[..., None, :] - values[..., :, None] + eye
+    inner = inner / gaps + grad_values[..., :, None] * eye
+    return vectors @ inner @ transpose(vectors)
+
+
+class Eigh(ArrayFunction):
+    """The eigen-decomposition of a symmetric matrix (only its lower triangle is read,
+    as ``torch.linalg.eigh`` with UPLO='L'), packed as one array of shape (..., n + 1,
+    n): row 0 the eigenvalues in ascending order, rows 1.. the eigenvectors as columns
+    (so that one op carries both outputs; :func:`tinygrad_fm.linalg.eigh` unpacks it).
+    The gradient is PyTorch's: undefined (inf) for repeated eigenvalues."""
+
+    @staticmethod
+    def forward(ctx, a):
+        _check_square("linalg.eigh", a)
+        values, vectors = np.linalg.eigh(a, UPLO="L")
+        out = np.concatenate([values[..., None, :], vectors], axis=-2)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        eye = np.eye(out.shape[-1], dtype=grad.dtype)
+        with quiet_numpy():
+            return _eigh_gradient(out[..., 0, :], out[..., 1:, :], grad[..., 0, :],
+                                  grad[..., 1:, :], _mT, eye)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .common import constant
+
+        eye = constant(np.eye(output.shape[-1], dtype=grad.dtype))
+        return _eigh_gradient(output[..., 0, :], output[..., 1:, :], grad[..., 0, :],
+                              grad[..., 1:, :], lambda t: t.mT, eye)
