@@ -1,4 +1,5 @@
-"""``torch.linalg``: solve, inv, det, slogdet, cholesky, eigh, eigvalsh, norm, vector_norm,
+"""``torch.linalg``: solve, inv, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals, norm,
+vector_norm,
 matrix_norm (differentiable), and
 the contractions einsum and tensordot (exported at the top level as in PyTorch)."""
 
@@ -12,7 +13,8 @@ from . import ops
 from . import return_types as _return_types
 from .tensor import Tensor
 
-__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "norm", "vector_norm", "matrix_norm", "einsum",
+__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+           "norm", "vector_norm", "matrix_norm", "einsum",
            "tensordot", "matmul"]
 
 
@@ -68,6 +70,30 @@ def eigh(A, UPLO="L"):  # noqa: N803  (PyTorch's argument name)
 def eigvalsh(A, UPLO="L") -> Tensor:
     """The eigenvalues of a symmetric matrix, ascending (``torch.linalg.eigvalsh``)."""
     return eigh(A, UPLO).eigenvalues
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """``(U, S, Vh)`` with A = U diag(S) Vh, singular values descending, as
+    ``torch.linalg.svd``; only the reduced form (``full_matrices=False``) is supported,
+    and all three are differentiable (PyTorch's gradient)."""
+    if full_matrices:
+        raise NotImplementedError("linalg.svd: only full_matrices=False (the reduced SVD) "
+                                  "is supported; pass full_matrices=False")
+    A = _tensor(A)
+    packed = ops.Svd.apply(A)
+    return _return_types.svd(*ops.Svd.unpack(packed, _svd_shapes(A.shape)))
+
+
+def _svd_shapes(shape) -> tuple:
+    m, n = shape[-2:]
+    k = min(m, n)
+    batch = tuple(shape[:-2])
+    return batch + (m, k), batch + (k,), batch + (k, n)
+
+
+def svdvals(A) -> Tensor:
+    """The singular values, descending (``torch.linalg.svdvals``)."""
+    return svd(A, full_matrices=False).S
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:

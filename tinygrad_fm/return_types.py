@@ -1,10 +1,10 @@
 """PyTorch's named tuples of ``(values, indices)``, as ``torch.return_types``: what
 ``max(dim)``, ``min(dim)``, ``sort``, ``topk``, ``median(dim)``, ``mode``, ``kthvalue``
-``aminmax``, ``cummax``, ``cummin``, ``linalg.slogdet`` and ``linalg.eigh`` return (pairs that unpack and also have named fields)."""
+``aminmax``, ``cummax``, ``cummin``, ``linalg.slogdet``, ``linalg.eigh`` and ``linalg.svd`` return (pairs that unpack and also have named fields)."""
 
 from collections import namedtuple
 
-__all__ = ["max", "min", "sort", "topk", "median", "mode", "kthvalue", "aminmax", "cummax", "cummin", "slogdet", "eigh"]
+__all__ = ["max", "min", "sort", "topk", "median", "mode", "kthvalue", "aminmax", "cummax", "cummin", "slogdet", "eigh", "svd"]
 
 max = namedtuple("max", ["values", "indices"])  # noqa: A001  (torch's own names)
 min = namedtuple("min", ["values", "indices"])  # noqa: A001
@@ -18,3 +18,4 @@ cummax = namedtuple("cummax", ["values", "indices"])
 cummin = namedtuple("cummin", ["values", "indices"])
 slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
 eigh = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+svd = namedtuple("svd", ["U", "S", "Vh"])

@@ -572,3 +572,37 @@ def test_linalg_errors_name_the_problem():
         tg.linalg.eigh(tg.ones(2, 3))
     with pytest.raises(ValueError, match="UPLO"):
         tg.linalg.eigh(tg.eye(2), UPLO="X")
+
+
+@st.composite
+def matrices_with_separated_singular_values(draw):
+    """(..., m, n) float64 matrices Q1 diag(s) Q2^T with singular values at least 0.5
+    apart and away from 0 (where the SVD's gradients are finite)."""
+    batch = draw(st.sampled_from([(), (2,)]))
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    k = min(m, n)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    values = 0.5 * np.array(draw(st.lists(st.integers(1, 8), min_size=k, max_size=k,
+                                          unique=True)), float)
+    left = np.linalg.qr(rng.standard_normal(batch + (m, m)))[0][..., :k]
+    right = np.linalg.qr(rng.standard_normal(batch + (n, n)))[0][..., :k]
+    return (left * values) @ np.swapaxes(right, -1, -2)
+
+
+@given(a=matrices_with_separated_singular_values())
+def test_svd_matches_torch_with_sign_free_functions_of_the_factors(a):
+    def fn(lib, t):
+        u, s, vh = lib.linalg.svd(t, full_matrices=False)
+        # U and Vh are defined up to the signs of their column/row pairs: compare
+        # functions that do not see them.
+        return lib.cat([s.reshape(-1), (u * u * s.unsqueeze(-2).sin()).reshape(-1),
+                        (vh * vh).sum(-2).reshape(-1) * 2,
+                        ((u * s.unsqueeze(-2).exp()) @ vh).reshape(-1)])
+
+    assert_derivatives_match_torch(fn, a)
+    assert_matches_torch(lambda lib, t: lib.linalg.svdvals(t), a)
+
+
+def test_full_svd_is_refused_with_the_fix():
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        tg.linalg.svd(tg.ones(2, 3))

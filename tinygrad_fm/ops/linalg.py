@@ -1,5 +1,5 @@
 """Contractions and linear algebra: einsum (which tensordot and bmm build on), solve,
-inv, det, slogdet, cholesky and eigh, each differentiable to any order (``differentiable_backward`` repeats the
+inv, det, slogdet, cholesky, eigh and the reduced svd, each differentiable to any order (``differentiable_backward`` repeats the
 formula with Tensor ops)."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 from ..autograd import ArrayFunction
 from .common import quiet_numpy
 
-__all__ = ["Einsum", "Solve", "Inv", "Det", "LogAbsDet", "Cholesky", "Eigh", "parse_einsum"]
+__all__ = ["Einsum", "Solve", "Inv", "Det", "LogAbsDet", "Cholesky", "Eigh", "Svd",
+           "parse_einsum"]
 
 
 # --------------------------------------------------------------------------- einsum
@@ -365,3 +366,71 @@ class Eigh(ArrayFunction):
         eye = constant(np.eye(output.shape[-1], dtype=grad.dtype))
         return _eigh_gradient(output[..., 0, :], output[..., 1:, :], grad[..., 0, :],
                               grad[..., 1:, :], lambda t: t.mT, eye)
+
+
+def _svd_gradient(u, s, vh, grad_u, grad_s, grad_vh, transpose, eye):
+    """PyTorch's gradient of the reduced SVD A = U diag(S) Vh (real case), written once
+    for arrays and Tensors: U [(skew(U^T gU) S + S skew(V^T gV)) / (S_k^2 - S_j^2) +
+    diag(gS)] Vh, plus the parts of gU and gV outside the spans of U and V for
+    rectangular A. Undefined (inf) for repeated singular values, as PyTorch's."""
+    m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+    v, grad_v = transpose(vh), transpose(grad_vh)
+    inner_u, inner_v = transpose(u) @ grad_u, vh @ grad_v
+    squares = s * s
+    gaps = squares[..., None, :] - squares[..., :, None] + eye
+    inner = ((inner_u - transpose(inner_u)) * s[..., None, :]
+             + s[..., :, None] * (inner_v - transpose(inner_v))) / gaps + grad_s[..., :, None] * eye
+    if m > k:
+        inner = u @ inner
+        scaled = grad_u / s[..., None, :]
+        return (inner + scaled - u @ (transpose(u) @ scaled)) @ vh
+    if n > k:
+        inner = inner @ vh
+        scaled = transpose(grad_v) / s[..., :, None]
+        return u @ (inner + scaled - (scaled @ v) @ vh)
+    return u @ inner @ vh
+
+
+class Svd(ArrayFunction):
+    """The reduced singular value decomposition A = U diag(S) Vh (``torch.linalg.svd``
+    with ``full_matrices=False``), packed as one array (..., m k + k + k n) of U, S and
+    Vh flattened (one op carries the three outputs; :func:`tinygrad_fm.linalg.svd`
+    unpacks them). Singular values descending; signs are LAPACK's."""
+
+    @staticmethod
+    def forward(ctx, a):
+        if np.ndim(a) < 2:
+            raise ValueError(f"linalg.svd: expected a matrix or a batch of them, got shape "
+                             f"{np.shape(a)}")
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        batch = a.shape[:-2]
+        ctx.shapes = (u.shape, s.shape, vh.shape)
+        out = np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))],
+                             axis=-1)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def unpack(packed, shapes):
+        """U, S, Vh from the packed array or Tensor."""
+        (m, k), (n,) = shapes[0][-2:], shapes[2][-1:]
+        batch = tuple(packed.shape[:-1])
+        return (packed[..., :m * k].reshape(batch + (m, k)),
+                packed[..., m * k:m * k + k],
+                packed[..., m * k + k:].reshape(batch + (k, n)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        eye = np.eye(ctx.shapes[1][-1], dtype=grad.dtype)
+        with quiet_numpy():
+            return _svd_gradient(*Svd.unpack(out, ctx.shapes), *Svd.unpack(grad, ctx.shapes),
+                                 _mT, eye)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        from .common import constant
+
+        eye = constant(np.eye(ctx.shapes[1][-1], dtype=grad.dtype))
+        return _svd_gradient(*Svd.unpack(output, ctx.shapes), *Svd.unpack(grad, ctx.shapes),
+                             lambda t: t.mT, eye)
