@@ -12,6 +12,9 @@ from tinygrad_fm import func as tg_func
 
 torch = pytest.importorskip("torch")
 
+# torch.func's own first use scripts helpers with the deprecated torch.jit.script.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+
 
 def _f(framework):
     def f(x, y):
