@@ -1,4 +1,4 @@
-"""``torch.linalg``: solve, inv, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals, norm,
+"""``torch.linalg``: solve, inv, det, slogdet, cholesky, eigh, eigvalsh, svd, svdvals, qr, norm,
 vector_norm,
 matrix_norm (differentiable), and
 the contractions einsum and tensordot (exported at the top level as in PyTorch)."""
@@ -13,7 +13,7 @@ from . import ops
 from . import return_types as _return_types
 from .tensor import Tensor
 
-__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+__all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "qr",
            "norm", "vector_norm", "matrix_norm", "einsum",
            "tensordot", "matmul"]
 
@@ -89,6 +89,28 @@ def _svd_shapes(shape) -> tuple:
     k = min(m, n)
     batch = tuple(shape[:-2])
     return batch + (m, k), batch + (k,), batch + (k, n)
+
+
+def qr(A, mode="reduced"):
+    """``(Q, R)`` with A = Q R, as ``torch.linalg.qr`` in its default ``"reduced"`` mode
+    (the signs are LAPACK's, as PyTorch's on the CPU); both are differentiable. A wide
+    matrix [X | Y] is Q R of X joined by Q^T Y (what Householder QR computes), so its
+    gradient comes from the square case."""
+    if mode != "reduced":
+        raise NotImplementedError(f"linalg.qr: mode={mode!r} is not supported; use the "
+                                  "default mode='reduced'")
+    A = _tensor(A)
+    if A.ndim < 2:
+        raise ValueError(f"linalg.qr: expected a matrix or a batch of them, got shape "
+                         f"{A.shape}")
+    m, n = A.shape[-2:]
+    if m < n:
+        q, r = qr(A[..., :m])
+        return _return_types.qr(q, ops.Cat.apply(r, q.mT @ A[..., m:], axis=-1))
+    k = min(m, n)
+    packed = ops.Qr.apply(A)
+    return _return_types.qr(*ops.Qr.unpack(packed, (A.shape[:-2] + (m, k),
+                                                    A.shape[:-2] + (k, n))))
 
 
 def svdvals(A) -> Tensor:

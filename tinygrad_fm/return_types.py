@@ -1,10 +1,10 @@
 """PyTorch's named tuples of ``(values, indices)``, as ``torch.return_types``: what
 ``max(dim)``, ``min(dim)``, ``sort``, ``topk``, ``median(dim)``, ``mode``, ``kthvalue``
-``aminmax``, ``cummax``, ``cummin``, ``linalg.slogdet``, ``linalg.eigh`` and ``linalg.svd`` return (pairs that unpack and also have named fields)."""
+``aminmax``, ``cummax``, ``cummin``, ``linalg.slogdet``, ``linalg.eigh``, ``linalg.svd`` and ``linalg.qr`` return (pairs that unpack and also have named fields)."""
 
 from collections import namedtuple
 
-__all__ = ["max", "min", "sort", "topk", "median", "mode", "kthvalue", "aminmax", "cummax", "cummin", "slogdet", "eigh", "svd"]
+__all__ = ["max", "min", "sort", "topk", "median", "mode", "kthvalue", "aminmax", "cummax", "cummin", "slogdet", "eigh", "svd", "qr"]
 
 max = namedtuple("max", ["values", "indices"])  # noqa: A001  (torch's own names)
 min = namedtuple("min", ["values", "indices"])  # noqa: A001
@@ -19,3 +19,4 @@ cummin = namedtuple("cummin", ["values", "indices"])
 slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
 eigh = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 svd = namedtuple("svd", ["U", "S", "Vh"])
+qr = namedtuple("qr", ["Q", "R"])

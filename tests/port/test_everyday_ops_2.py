@@ -606,3 +606,17 @@ def test_svd_matches_torch_with_sign_free_functions_of_the_factors(a):
 def test_full_svd_is_refused_with_the_fix():
     with pytest.raises(NotImplementedError, match="full_matrices=False"):
         tg.linalg.svd(tg.ones(2, 3))
+
+
+@given(a=matrices_with_separated_singular_values())
+def test_qr_matches_torch_including_wide_matrices(a):
+    # Full-rank inputs (singular values >= 0.5): R's diagonal stays away from 0. Q and
+    # R are compared directly: both use LAPACK's Householder QR, signs included.
+    assert_derivatives_match_torch(
+        lambda lib, t: lib.cat([(q := lib.linalg.qr(t)).Q.reshape(-1).sin(),
+                                (q.R * q.R * q.R).reshape(-1)]), a)
+
+
+def test_qr_modes_other_than_reduced_are_refused_with_the_fix():
+    with pytest.raises(NotImplementedError, match="mode='reduced'"):
+        tg.linalg.qr(tg.eye(2), mode="complete")

@@ -1,5 +1,5 @@
 """Contractions and linear algebra: einsum (which tensordot and bmm build on), solve,
-inv, det, slogdet, cholesky, eigh and the reduced svd, each differentiable to any order (``differentiable_backward`` repeats the
+inv, det, slogdet, cholesky, eigh, and the reduced svd and qr, each differentiable to any order (``differentiable_backward`` repeats the
 formula with Tensor ops)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd import ArrayFunction
 from .common import quiet_numpy
 
-__all__ = ["Einsum", "Solve", "Inv", "Det", "LogAbsDet", "Cholesky", "Eigh", "Svd",
+__all__ = ["Einsum", "Solve", "Inv", "Det", "LogAbsDet", "Cholesky", "Eigh", "Svd", "Qr",
            "parse_einsum"]
 
 
@@ -434,3 +434,49 @@ class Svd(ArrayFunction):
         eye = constant(np.eye(ctx.shapes[1][-1], dtype=grad.dtype))
         return _svd_gradient(*Svd.unpack(output, ctx.shapes), *Svd.unpack(grad, ctx.shapes),
                              lambda t: t.mT, eye)
+
+
+def _qr_gradient(q, r, grad_q, grad_r, transpose, inverse, tril):
+    """The gradient of the reduced QR of a tall or square A = Q R (m >= n): with M =
+    R gR^T - gQ^T Q, gA = (gQ + Q copyltu(M)) R^-T, copyltu mirroring M's lower
+    triangle onto its upper one; written once for arrays and Tensors."""
+    m = r @ transpose(grad_r) - transpose(grad_q) @ q
+    return (grad_q + q @ (tril(m, 0) + transpose(tril(m, -1)))) @ transpose(inverse(r))
+
+
+class Qr(ArrayFunction):
+    """The reduced QR decomposition of a tall or square matrix A = Q R (Q with
+    orthonormal columns, R upper triangular; ``torch.linalg.qr``), packed as one array
+    (..., m n + n n) of Q and R flattened. Wide matrices are handled by
+    :func:`tinygrad_fm.linalg.qr` from the QR of their leading square block."""
+
+    @staticmethod
+    def forward(ctx, a):
+        if np.ndim(a) < 2 or a.shape[-2] < a.shape[-1]:
+            raise ValueError(f"linalg.qr: expected a tall or square matrix here, got shape "
+                             f"{np.shape(a)}")
+        q, r = np.linalg.qr(a)
+        batch = a.shape[:-2]
+        ctx.shapes = (q.shape, r.shape)
+        out = np.concatenate([q.reshape(batch + (-1,)), r.reshape(batch + (-1,))], axis=-1)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def unpack(packed, shapes):
+        m, n = shapes[0][-2:]
+        batch = tuple(packed.shape[:-1])
+        return (packed[..., :m * n].reshape(batch + (m, n)),
+                packed[..., m * n:].reshape(batch + (n, n)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with quiet_numpy():
+            return _qr_gradient(*Qr.unpack(out, ctx.shapes), *Qr.unpack(grad, ctx.shapes),
+                                _mT, np.linalg.inv, np.tril)
+
+    @staticmethod
+    def differentiable_backward(ctx, grad, inputs, output):
+        return _qr_gradient(*Qr.unpack(output, ctx.shapes), *Qr.unpack(grad, ctx.shapes),
+                            lambda t: t.mT, Inv.apply, lambda t, k: t.tril(k))
