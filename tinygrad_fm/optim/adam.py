@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import bump_version, no_grad
 
-from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad,
+from .optimizer import (Optimizer, _check_betas, _check_fused, _decayed_grad,
                         _require_non_negative, fused_updates)
 
 __all__ = ["Adam", "AdamW"]
@@ -248,12 +248,9 @@ def _adam_update(param, grad, exp_avg_sum, exp_avg_sq_sum, max_exp_avg_sq_sum, w
     (:math:`m' = m / (1 - \beta_1)`, :math:`v' = v / (1 - \beta_2)`; see :class:`Adam`'s
     and :class:`AdamW`'s steps); ``step`` is :math:`t` (from 1). ``work`` holds two
     scratch arrays shaped like ``param``. Ten passes over memory without weight decay."""
-    if decoupled_weight_decay:                                             # steps 1-2
-        if weight_decay != 0:
-            param *= 1.0 - lr * weight_decay
-        g = _effective_grad(param, grad, 0.0, maximize, out=work[0])
-    else:
-        g = _effective_grad(param, grad, weight_decay, maximize, out=work[0])
+    g = _decayed_grad(param, grad, lr=lr, weight_decay=weight_decay,       # steps 1-2
+                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                      out=work[0])
     tmp = work[1]
     exp_avg_sum *= beta1                                                   # step 3
     exp_avg_sum += g

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import (Optimizer, _check_betas, _check_fused, _effective_grad,
+from .optimizer import (Optimizer, _check_betas, _check_fused, _decayed_grad,
                         _require_non_negative, fused_updates)
 
 __all__ = ["NAdam"]
@@ -103,12 +103,9 @@ def _nadam_update(param, grad, exp_avg, exp_avg_sq, work, *, step: int, mu_produ
     :class:`NAdam`'s steps); ``step`` is :math:`t` (from 1) and ``mu_product`` is
     :math:`\\Pi_{t-1}`. Returns :math:`\\Pi_t`. ``work`` holds three scratch arrays shaped
     like ``param``."""
-    if decoupled_weight_decay:                                             # steps 1-2
-        if weight_decay != 0:
-            param *= 1.0 - lr * weight_decay
-        g = _effective_grad(param, grad, 0.0, maximize, out=work[0])
-    else:
-        g = _effective_grad(param, grad, weight_decay, maximize, out=work[0])
+    g = _decayed_grad(param, grad, lr=lr, weight_decay=weight_decay,       # steps 1-2
+                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                      out=work[0])
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))             # step 3
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     mu_product = mu_product * mu                                           # step 4

@@ -62,6 +62,18 @@ def _check_fused(fused) -> None:
         fused_updates.enabled(fused)
 
 
+def _decayed_grad(param, grad, *, lr: float, weight_decay: float,
+                  decoupled_weight_decay: bool, maximize: bool, out):
+    """Steps 1-2 of the Adam family: with decoupled weight decay (AdamW's) shrink
+    ``param`` in place by ``1 - lr * weight_decay`` and return the plain gradient, else
+    return the gradient with the L2 penalty (:func:`_effective_grad`)."""
+    if decoupled_weight_decay:
+        if weight_decay != 0:
+            param *= 1.0 - lr * weight_decay
+        return _effective_grad(param, grad, 0.0, maximize, out=out)
+    return _effective_grad(param, grad, weight_decay, maximize, out=out)
+
+
 def _effective_grad(param, grad, weight_decay: float, maximize: bool, out):
     """``g = (-grad if maximize else grad) + weight_decay * param`` (L2 penalty).
 

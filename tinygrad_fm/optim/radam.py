@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_betas, _effective_grad, _require_non_negative
+from .optimizer import Optimizer, _check_betas, _decayed_grad, _require_non_negative
 
 __all__ = ["RAdam"]
 
@@ -84,12 +84,9 @@ def _radam_update(param, grad, exp_avg, exp_avg_sq, work, *, step: int, lr: floa
                   decoupled_weight_decay: bool, maximize: bool) -> None:
     """One RAdam step on arrays, in place on ``param`` and the state arrays (see
     :class:`RAdam`'s steps). ``work`` holds two scratch arrays shaped like ``param``."""
-    if decoupled_weight_decay:                                             # steps 1-2
-        if weight_decay != 0:
-            param *= 1.0 - lr * weight_decay
-        g = _effective_grad(param, grad, 0.0, maximize, out=work[0])
-    else:
-        g = _effective_grad(param, grad, weight_decay, maximize, out=work[0])
+    g = _decayed_grad(param, grad, lr=lr, weight_decay=weight_decay,       # steps 1-2
+                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                      out=work[0])
     tmp = work[1]
     exp_avg += np.multiply(np.subtract(g, exp_avg, out=tmp), 1.0 - beta1, out=tmp)  # 3
     exp_avg_sq *= beta2                                                    # step 4
