@@ -231,6 +231,19 @@ def _activation(activation, layer: str):
                      f"{activation!r}")
 
 
+def _attention_block(attention, dropout, x, keys, attn_mask, key_padding_mask, is_causal):
+    """A Transformer layer's attention of ``x`` to ``keys`` (itself, or the encoder's
+    memory), then its dropout."""
+    x = attention(x, keys, keys, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                  need_weights=False, is_causal=is_causal)[0]
+    return dropout(x)
+
+
+def _feed_forward_block(layer, x, dropout):
+    """A Transformer layer's feed-forward block, then its (last) dropout."""
+    return dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each with a residual connection and a
     LayerNorm: after each block (``norm_first=False``, PyTorch's default) or before it.
@@ -270,13 +283,11 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _self_attention_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
+        return _attention_block(self.self_attn, self.dropout1, x, x, attn_mask,
+                                key_padding_mask, is_causal)
 
     def _feed_forward_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return _feed_forward_block(self, x, self.dropout2)
 
 
 class TransformerEncoder(Module):
@@ -345,30 +356,18 @@ class TransformerDecoderLayer(Module):
         self_masks = (tgt_mask, tgt_key_padding_mask, tgt_is_causal)
         memory_masks = (memory_mask, memory_key_padding_mask, memory_is_causal)
         if self.norm_first:
-            x = x + self._attention_block(self.self_attn, self.dropout1, self.norm1(x), None,
-                                          *self_masks)
-            x = x + self._attention_block(self.multihead_attn, self.dropout2, self.norm2(x),
-                                          memory, *memory_masks)
-            x = x + self._feed_forward_block(self.norm3(x))
+            h = self.norm1(x)
+            x = x + _attention_block(self.self_attn, self.dropout1, h, h, *self_masks)
+            x = x + _attention_block(self.multihead_attn, self.dropout2, self.norm2(x),
+                                     memory, *memory_masks)
+            x = x + _feed_forward_block(self, self.norm3(x), self.dropout3)
         else:
-            x = self.norm1(x + self._attention_block(self.self_attn, self.dropout1, x, None,
-                                                     *self_masks))
-            x = self.norm2(x + self._attention_block(self.multihead_attn, self.dropout2, x,
-                                                     memory, *memory_masks))
-            x = self.norm3(x + self._feed_forward_block(x))
+            x = self.norm1(x + _attention_block(self.self_attn, self.dropout1, x, x,
+                                                *self_masks))
+            x = self.norm2(x + _attention_block(self.multihead_attn, self.dropout2, x, memory,
+                                                *memory_masks))
+            x = self.norm3(x + _feed_forward_block(self, x, self.dropout3))
         return x
-
-    @staticmethod
-    def _attention_block(attention, dropout, x, memory, attn_mask, key_padding_mask,
-                         is_causal):
-        """Attention of ``x`` to itself (``memory`` None) or to ``memory``."""
-        keys = x if memory is None else memory
-        x = attention(x, keys, keys, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                      need_weights=False, is_causal=is_causal)[0]
-        return dropout(x)
-
-    def _feed_forward_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
 class TransformerDecoder(Module):
