@@ -44,8 +44,9 @@ def _check(ok, name: str, value, constraint: str, cls) -> None:
                          f"satisfy the constraint {constraint}, but found invalid values")
 
 
-def _data(value) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+def _value(value, dtype=None) -> Tensor:
+    """A ``log_prob`` argument as a Tensor (an array or number in ``dtype``)."""
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype))
 
 
 class Distribution:
@@ -119,7 +120,7 @@ class Normal(Distribution):
         return self.loc + noise * self.scale
 
     def log_prob(self, value) -> Tensor:
-        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, self.loc.dtype))
+        value = _value(value, self.loc.dtype)
         return (-((value - self.loc) ** 2) / (2 * self.variance) - self.scale.log()
                 - math.log(math.sqrt(2 * math.pi)))
 
@@ -153,7 +154,7 @@ class Uniform(Distribution):
         return self.low + unit * (self.high - self.low)
 
     def log_prob(self, value) -> Tensor:
-        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value, self.low.dtype))
+        value = _value(value, self.low.dtype)
         inside = (self.low <= value).type_as(self.low) * (self.high > value).type_as(self.low)
         return inside.log() - (self.high - self.low).log()
 
@@ -209,8 +210,7 @@ class Bernoulli(Distribution):
             return creation.bernoulli(self.probs.expand(*self._extended_shape(sample_shape)))
 
     def log_prob(self, value) -> Tensor:
-        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value,
-                                                                          self.probs.dtype))
+        value = _value(value, self.probs.dtype)
         logits, value = _as_tensors(self.logits, value.type_as(self.logits))
         return -F.binary_cross_entropy_with_logits(logits, value, reduction="none")
 
@@ -257,7 +257,7 @@ class Categorical(Distribution):
             return drawn.transpose(0, 1).reshape(*self._extended_shape(sample_shape))
 
     def log_prob(self, value) -> Tensor:
-        value = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        value = _value(value)
         if value.dtype.kind not in "iu":
             raise ValueError(f"Categorical.log_prob: value must hold class indices "
                              f"(integers), got dtype {value.dtype}")
