@@ -218,7 +218,7 @@ class RNNBase(Module):
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
-        return self._forward(input, hx, None)
+        return self._forward(input, hx, None, self.batch_first)
 
     def _forward_packed(self, packed: PackedSequence, hx):
         """A packed batch: run the padded batch (in its original order) with each
@@ -231,16 +231,12 @@ class RNNBase(Module):
                              f"{padded.shape[-1]} features, but input_size={self.input_size}")
         steps = np.arange(padded.shape[0])[:, None, None]
         running = Tensor(steps < lengths.data[None, :, None])  # (T, B, 1): step t is real
-        batch_first, self.batch_first = self.batch_first, False
-        try:
-            output, state = self._forward(padded, hx, running)
-        finally:
-            self.batch_first = batch_first
+        output, state = self._forward(padded, hx, running, batch_first=False)
         output = pack_padded_sequence(output, lengths, enforce_sorted=False)
         return PackedSequence(output.data, packed.batch_sizes, packed.sorted_indices,
                               packed.unsorted_indices), state
 
-    def _forward(self, input, hx, running):
+    def _forward(self, input, hx, running, batch_first: bool):
         name = type(self).__name__
         input = _as_input(input, name)
         if input.ndim not in (2, 3):
@@ -253,7 +249,7 @@ class RNNBase(Module):
         if not batched:
             x = input.unsqueeze(1)
         else:
-            x = input.transpose(0, 1) if self.batch_first else input
+            x = input.transpose(0, 1) if batch_first else input
         steps, batch = x.shape[0], x.shape[1]
         if steps == 0:
             raise ValueError(f"{name}: the input sequence is empty (shape {input.shape})")
@@ -293,7 +289,7 @@ class RNNBase(Module):
             h_n = h_n.squeeze(1)
             if self.mode == "LSTM":
                 c_n = c_n.squeeze(1)
-        elif self.batch_first:
+        elif batch_first:
             x = x.transpose(0, 1)
         return (x, (h_n, c_n)) if self.mode == "LSTM" else (x, h_n)
 
